@@ -1,0 +1,96 @@
+"""``python -m emulator [serve|accounts] ...``: run the emulator, or print the demo accounts."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+
+from .directory import CONSUMERS_TENANT_ID, DEMO_CLIENT_ID, demo_directory
+from .state import load_or_create_secret
+
+DEFAULT_STATE_DIR = os.path.join(".local", "emulator")
+
+
+def _accounts(state_dir: str) -> dict:
+    from pathlib import Path
+
+    secret = load_or_create_secret(Path(state_dir))
+    directory = demo_directory(secret)
+    users = []
+    for user in directory.users.values():
+        users.append({
+            "username": user.user_principal_name,
+            "password": user.password,
+            "display_name": user.display_name,
+            "tenant": user.tenant_id,
+            "kind": "personal" if user.tenant_id == CONSUMERS_TENANT_ID else (
+                "work" if user.kind == "user" else user.kind),
+            "can_sign_in": user.password is not None,
+        })
+    grants = [
+        {"grantee": directory.users[g].user_principal_name,
+         "mailbox": directory.users[m].user_principal_name, "rights": sorted(r)}
+        for (g, m), r in directory.grants.items()
+    ]
+    app = directory.apps[DEMO_CLIENT_ID]
+    return {"users": users, "grants": grants,
+            "app": {"client_id": app.client_id, "client_secret": secret,
+                    "display_name": app.display_name, "sign_in_audience": app.sign_in_audience}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
+    parser.add_argument("--state-dir", default=os.environ.get("EMULATOR_STATE_DIR", DEFAULT_STATE_DIR))
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the emulator (the default)")
+    accounts = sub.add_parser("accounts", help="print the demo accounts and app registration")
+    accounts.add_argument("--json", action="store_true")
+    for p in (parser, serve):
+        p.add_argument("--host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
+        p.add_argument("--api-port", type=int, default=int(os.environ.get("EMULATOR_API_PORT", "5001")))
+        p.add_argument("--pages-port", type=int, default=int(os.environ.get("EMULATOR_PAGES_PORT", "5002")))
+        p.add_argument("--redirect-uri", action="append", default=None,
+                       help="a redirect URI of the demo app (repeatable)")
+        p.add_argument("--access-token-lifetime", type=int, default=None,
+                       help="seconds; default 60-90 minutes at random, as Microsoft")
+    args = parser.parse_args(argv)
+
+    if args.command == "accounts":
+        data = _accounts(args.state_dir)
+        if args.json:
+            print(json.dumps(data, indent=2))
+        else:
+            print("Demo accounts (password for all who can sign in: "
+                  f"{next(u['password'] for u in data['users'] if u['password'])})")
+            for u in data["users"]:
+                print(f"  {u['username']:<34} {u['kind']:<9} {u['display_name']}")
+            print("Mailbox rights:")
+            for g in data["grants"]:
+                print(f"  {g['grantee']} -> {g['mailbox']}: {', '.join(g['rights'])}")
+        return 0
+
+    from .server import Emulator
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s emulator %(message)s")
+    port = int(os.environ.get("PORT", "5000"))
+    redirect_uris = args.redirect_uri or [
+        f"http://127.0.0.1:{port}/auth/callback", f"http://localhost:{port}/auth/callback"]
+    emulator = Emulator(args.state_dir, host=args.host, api_port=args.api_port,
+                        pages_port=args.pages_port, redirect_uris=redirect_uris,
+                        access_token_lifetime=args.access_token_lifetime).start()
+    print(f"Emulator API (HTTPS): {emulator.api_url}   sign-in pages (HTTP): {emulator.pages_url}",
+          flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

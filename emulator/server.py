@@ -1,0 +1,128 @@
+"""The two servers of the emulator, run in threads of one process.
+
+- API (HTTPS): discovery, token, JWKS, Graph and upload sessions, plus ``/_emulator`` admin.
+- Pages (plain HTTP, its own port): authorize (sign-in, consent), logout, the mailbox viewer,
+  so a browser reaches them with no certificate warning while tokens stay on TLS.
+
+``Emulator`` is used the same way by ``python -m emulator`` and by the tests (port 0 picks free
+ports). It writes ``demo-app.json`` to its state folder: what a client needs to reach it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from . import admin, faults, graph, identity, signin, viewer
+from .state import DEMO_APP_FILE, State, Urls, load_or_create_secret
+from .tls import ensure_certificates
+
+logger = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _flask(name: str, state: State) -> Flask:
+    app = Flask(name, template_folder=str(TEMPLATES))
+    app.extensions["emulator_state"] = state
+    app.config["MAX_CONTENT_LENGTH"] = None  # Graph's own limits are enforced by the views
+    return app
+
+
+def create_api_app(state: State) -> Flask:
+    app = _flask("emulator.api", state)
+    faults.install(app)
+    app.register_blueprint(identity.api_bp)
+    app.register_blueprint(graph.graph_bp)
+    app.register_blueprint(admin.admin_bp)
+    return app
+
+
+def create_pages_app(state: State) -> Flask:
+    app = _flask("emulator.pages", state)
+    app.secret_key = state.client_secret + ":pages"
+    app.register_blueprint(signin.pages_bp)
+    app.register_blueprint(viewer.viewer_bp)
+    return app
+
+
+class Emulator:
+    """Both servers, started in background threads; ``stop()`` shuts them down."""
+
+    def __init__(self, state_dir: str | Path, host: str = "127.0.0.1", api_port: int = 5001,
+                 pages_port: int = 5002, redirect_uris: list[str] | None = None,
+                 access_token_lifetime: int | None = None):
+        self.state_dir = Path(state_dir)
+        self.host = host
+        self.ca_file, cert, key = ensure_certificates(self.state_dir)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(cert, key)
+        # Bind first (port 0 = any free port), then build the apps with the real URLs.
+        self._api_server: BaseWSGIServer = make_server(host, api_port, _placeholder, threaded=True,
+                                                       ssl_context=context)
+        self._pages_server: BaseWSGIServer = make_server(host, pages_port, _placeholder,
+                                                         threaded=True)
+        self.urls = Urls.for_ports(host, self._api_server.port, self._pages_server.port)
+        self.state = State(
+            state_dir=self.state_dir, urls=self.urls,
+            client_secret=load_or_create_secret(self.state_dir),
+            redirect_uris=list(redirect_uris or []),
+            access_token_lifetime=access_token_lifetime,
+        )
+        self._api_server.app = create_api_app(self.state)
+        self._pages_server.app = create_pages_app(self.state)
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def api_url(self) -> str:
+        return self.urls.api
+
+    @property
+    def pages_url(self) -> str:
+        return self.urls.pages
+
+    def client_config(self) -> dict:
+        """What a client of the demo app needs: written to demo-app.json for the app's config."""
+        return {
+            **self.state.demo_app(),
+            "authority": f"{self.urls.api}/common",
+            "graph_endpoint": f"{self.urls.api}/v1.0",
+            "ca_file": str(self.ca_file.resolve()),
+            "pages_url": self.urls.pages,
+            "api_url": self.urls.api,
+        }
+
+    def start(self) -> "Emulator":
+        path = self.state_dir / DEMO_APP_FILE
+        path.write_text(json.dumps(self.client_config(), indent=2))
+        path.chmod(0o600)
+        for server in (self._api_server, self._pages_server):
+            thread = threading.Thread(target=server.serve_forever, daemon=True,
+                                      name=f"emulator-{server.port}")
+            thread.start()
+            self._threads.append(thread)
+        logger.info("emulator API on %s, sign-in pages on %s", self.urls.api, self.urls.pages)
+        return self
+
+    def stop(self) -> None:
+        for server in (self._api_server, self._pages_server):
+            server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _placeholder(environ, start_response):  # replaced before serving starts
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]

@@ -1,0 +1,1 @@
+"""The mail-sending web app's own code. Never imports the emulator."""

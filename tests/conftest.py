@@ -1,0 +1,51 @@
+"""Fixtures shared by every kind of test: the real emulator, in-process, over real TLS.
+
+The emulator runs once per test session on free loopback ports with its own CA in a temporary
+folder; its state is reset before each test so tests never see each other's tokens or mail.
+"""
+from __future__ import annotations
+
+import pytest
+
+from emulator import Emulator
+from emulator.directory import DEMO_CLIENT_ID, DEMO_PASSWORD
+from mailer.http import build_session
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """The emulator, started once; tests get it reset by ``emu``."""
+    with Emulator(tmp_path_factory.mktemp("emulator"), api_port=0, pages_port=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def emu(emulator):
+    """The emulator with fresh state (demo directory, no tokens, no mail, no faults)."""
+    emulator.state.reset()
+    yield emulator
+    emulator.state.reset()
+
+
+@pytest.fixture
+def https(emulator):
+    """A requests.Session that trusts the emulator's CA and nothing else."""
+    session = build_session(str(emulator.ca_file))
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def demo_client(emulator):
+    """The demo app registration: client id, secret and the emulator's URLs."""
+    return emulator.client_config()
+
+
+@pytest.fixture
+def demo_password():
+    return DEMO_PASSWORD
+
+
+@pytest.fixture
+def demo_client_id():
+    return DEMO_CLIENT_ID
