@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Set up and run the project. Every command installs what it needs first.
+#
+#   ./env.sh            install, start the local emulator and the app in demo mode
+#                       (or, with CLIENT_ID and CLIENT_SECRET set, the app against Microsoft)
+#   ./env.sh test       install and run the whole test suite (pytest arguments may follow)
+#   ./env.sh emulator   run the emulator alone
+#   ./env.sh accounts   print the demo accounts
+#   ./env.sh bench      run the benchmarks in bench/
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=.venv
+PY="$VENV/bin/python"
+PORT="${PORT:-5000}"
+EMULATOR_API_PORT="${EMULATOR_API_PORT:-5001}"
+EMULATOR_PAGES_PORT="${EMULATOR_PAGES_PORT:-5002}"
+export PORT EMULATOR_API_PORT EMULATOR_PAGES_PORT
+
+say() { printf '==> %s\n' "$*"; }
+
+install_python() {  # $1: requirements file
+  if [ ! -x "$PY" ]; then
+    say "creating the virtual environment in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  local stamp="$VENV/.installed-$(basename "$1")"
+  local want
+  want=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    say "installing Python packages from $1"
+    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$PY" -m pip install --quiet --disable-pip-version-check -r "$1"
+    echo "$want" > "$stamp"
+  fi
+}
+
+install_test_system_packages() {
+  # The tests drive Debian's Chromium and start a real redis-server.
+  local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "The tests need these Debian packages: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+}
+
+wait_for_emulator() {  # $1: the emulator's pid
+  "$PY" - "$1" <<'PYEOF'
+import os, ssl, sys, time, urllib.request
+pid, port = int(sys.argv[1]), os.environ["EMULATOR_API_PORT"]
+ca = os.path.join(".local", "emulator", "ca.pem")
+for _ in range(150):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        sys.exit("The emulator stopped during start-up (is a port in use?)")
+    try:
+        ctx = ssl.create_default_context(cafile=ca)
+        urllib.request.urlopen(f"https://127.0.0.1:{port}/_emulator/health", context=ctx, timeout=1)
+        sys.exit(0)
+    except Exception:
+        time.sleep(0.1)
+sys.exit(f"The emulator did not answer on port {port}")
+PYEOF
+}
+
+check_config() {  # one clear line, no traceback, before gunicorn starts
+  "$PY" -c 'import config, sys
+try:
+    config.load_config()
+except config.ConfigError as exc:
+    sys.exit(f"Configuration error: {exc}")'
+}
+
+GUNICORN_ARGS=(--bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 300)
+
+cmd="${1:-run}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  run)
+    install_python requirements.txt
+    if [ -n "${CLIENT_ID:-}" ]; then
+      say "CLIENT_ID is set: running against Microsoft (no emulator)"
+      check_config
+      say "app on http://127.0.0.1:$PORT"
+      exec "$VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()'
+    fi
+    say "demo mode: starting the local Microsoft identity + Graph emulator"
+    "$PY" -m emulator serve &
+    emulator_pid=$!
+    trap 'kill $emulator_pid 2>/dev/null || true' EXIT INT TERM
+    wait_for_emulator "$emulator_pid"
+    check_config
+    "$PY" -m emulator accounts
+    echo
+    say "open http://127.0.0.1:$PORT and sign in with a demo account above"
+    say "see the mail arrive: http://127.0.0.1:$EMULATOR_PAGES_PORT/mailbox"
+    "$VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()' &
+    app_pid=$!
+    trap 'kill $app_pid $emulator_pid 2>/dev/null || true' EXIT INT TERM
+    wait $app_pid
+    ;;
+  test)
+    install_python requirements-dev.txt
+    install_test_system_packages
+    exec "$PY" -m pytest -p no:cacheprovider "$@"
+    ;;
+  emulator)
+    install_python requirements.txt
+    exec "$PY" -m emulator serve "$@"
+    ;;
+  accounts)
+    install_python requirements.txt
+    exec "$PY" -m emulator accounts "$@"
+    ;;
+  bench)
+    install_python requirements-dev.txt
+    for script in bench/bench_*.py; do
+      say "$script"
+      "$PY" "$script" "$@"
+    done
+    ;;
+  *)
+    echo "usage: ./env.sh [run|test|emulator|accounts|bench]" >&2
+    exit 2
+    ;;
+esac
