@@ -1,0 +1,153 @@
+"""One send plan for every message: a single sendMail, or draft → attachments → send.
+
+sendMail carries the whole message, attachments base64-encoded, in one request that Graph caps
+at about 4 MB. The plan measures that request *exactly* (the JSON we would send, with each
+file's base64 length computed from its size, 4·⌈n/3⌉) and uses sendMail only when it stays under
+the cap minus a safety margin. Otherwise it creates a draft, posts small files (< 3 MB) to it,
+streams each large one through an upload session, and sends the draft. Size limits are checked
+here, before anything is uploaded, and the plan names the scopes it needs so the view can ask
+for incremental consent first.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .compose import Attachment, PreparedMessage
+
+MB = 1024 * 1024
+SENDMAIL = "sendmail"
+DRAFT = "draft"
+DRAFT_ID_HEADER = "x-mailer-draft-id"  # custom headers must start with x-
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Graph's and Exchange's size limits; defaults are Microsoft's, all configurable."""
+
+    sendmail_max_request: int = 4 * MB  # Graph's request cap
+    sendmail_margin: int = MB // 2  # keep this far under the cap (headers, rounding)
+    small_attachment_max: int = 3 * MB  # POST .../attachments takes files below this
+    max_file: int = 150 * MB  # upload sessions take up to 150 MB per file
+    max_message: int = 35 * MB  # Exchange Online's default maximum message size
+    max_recipients: int = 500
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Limits":
+        keys = {"sendmail_max_request": "SENDMAIL_MAX_REQUEST", "sendmail_margin": "SENDMAIL_MARGIN",
+                "small_attachment_max": "SMALL_ATTACHMENT_MAX", "max_file": "MAX_FILE_SIZE",
+                "max_message": "MAX_MESSAGE_SIZE", "max_recipients": "MAX_RECIPIENTS"}
+        return cls(**{attr: int(config[key]) for attr, key in keys.items()
+                      if config.get(key) not in (None, "")})
+
+    @property
+    def sendmail_budget(self) -> int:
+        return self.sendmail_max_request - self.sendmail_margin
+
+
+class PlanRefused(ValueError):
+    """The message cannot be sent at all (a file or the whole message is too big)."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__(" ".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class SendPlan:
+    kind: str  # SENDMAIL or DRAFT
+    scopes: list[str]
+    request_bytes: int  # exact size of the sendMail body (even when over budget)
+    total_bytes: int  # raw bytes of all attachments: the progress bar's 100 %
+    small: list[Attachment] = field(default_factory=list)  # posted to the draft
+    large: list[Attachment] = field(default_factory=list)  # through upload sessions
+    reason: str = ""
+
+
+def human(size: int) -> str:
+    """Sizes as people read them: 3.5 MB, 820 KB, 12 bytes."""
+    if size >= MB:
+        return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+    if size >= 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size} bytes"
+
+
+def base64_length(size: int) -> int:
+    return 4 * ((size + 2) // 3)
+
+
+def file_attachment_json(attachment: Attachment, content_bytes: str = "") -> dict:
+    """Graph's fileAttachment for ``attachment`` (contentBytes filled in by the caller)."""
+    item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": attachment.name,
+            "contentType": attachment.content_type, "contentBytes": content_bytes}
+    if attachment.is_inline:
+        item["isInline"] = True
+        item["contentId"] = attachment.content_id or attachment.name
+    return item
+
+
+def encode_json(body: dict) -> bytes:
+    """The exact bytes GraphClient sends for a JSON body (compact, UTF-8, not ASCII-escaped)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def message_with_header(prepared: PreparedMessage, draft_id: str | None) -> dict:
+    """The message JSON, tagged with the draft id so a sent copy can be found later."""
+    message = dict(prepared.message)
+    if draft_id:
+        message["internetMessageHeaders"] = [{"name": DRAFT_ID_HEADER, "value": draft_id}]
+    return message
+
+
+def sendmail_size(prepared: PreparedMessage, draft_id: str | None = None) -> int:
+    """Exact byte length of the sendMail request body with every file inlined."""
+    message = message_with_header(prepared, draft_id)
+    message["attachments"] = [file_attachment_json(a) for a in prepared.attachments]
+    skeleton = {"message": message, "saveToSentItems": prepared.save_to_sent_items}
+    # contentBytes are ASCII base64: each adds its length and nothing else to the JSON.
+    return len(encode_json(skeleton)) + sum(base64_length(a.size) for a in prepared.attachments)
+
+
+def scopes_for(kind: str, from_address: str | None) -> list[str]:
+    scopes = ["Mail.Send"]
+    if kind == DRAFT:
+        scopes.append("Mail.ReadWrite")
+    if from_address:
+        scopes.append("Mail.Send.Shared")
+    return scopes
+
+
+def check_sizes(prepared: PreparedMessage, limits: Limits) -> list[str]:
+    """Every size problem, each naming the file and the limit; empty when all is well."""
+    errors = []
+    for a in prepared.attachments:
+        if a.size > limits.max_file:
+            errors.append(f"{a.name!r} is {human(a.size)}; a single attachment can be at most "
+                          f"{human(limits.max_file)}.")
+    total = sum(a.size for a in prepared.attachments)
+    body = len(prepared.message.get("body", {}).get("content", "").encode("utf-8"))
+    if total + body > limits.max_message:
+        biggest = max(prepared.attachments, key=lambda a: a.size, default=None)
+        hint = f" The largest file is {biggest.name!r} ({human(biggest.size)})." if biggest else ""
+        errors.append(f"The message is {human(total + body)} with its attachments; the mailbox "
+                      f"accepts at most {human(limits.max_message)} per message.{hint}")
+    return errors
+
+
+def plan(prepared: PreparedMessage, limits: Limits = Limits(),
+         draft_id: str | None = None) -> SendPlan:
+    """Choose how to send ``prepared``; raises PlanRefused if no way fits the limits."""
+    errors = check_sizes(prepared, limits)
+    if errors:
+        raise PlanRefused(errors)
+    size = sendmail_size(prepared, draft_id)
+    total = sum(a.size for a in prepared.attachments)
+    if size <= limits.sendmail_budget:
+        return SendPlan(SENDMAIL, scopes_for(SENDMAIL, prepared.from_address), size, total,
+                        reason=f"one sendMail request of {human(size)}")
+    small = [a for a in prepared.attachments if a.size < limits.small_attachment_max]
+    large = [a for a in prepared.attachments if a.size >= limits.small_attachment_max]
+    return SendPlan(DRAFT, scopes_for(DRAFT, prepared.from_address), size, total, small, large,
+                    reason=f"{human(size)} is over the {human(limits.sendmail_budget)} that one "
+                           "sendMail request safely carries: draft, attachments, then send")

@@ -1,0 +1,133 @@
+"""Streaming a file into an Outlook upload session, chunk by chunk, resumably.
+
+The uploadUrl lives on another host and carries its own ``authtoken`` in the query string:
+chunks go out WITHOUT an Authorization header (a Bearer token there gets 401, the bug behind
+msgraph-sdk-python-core #691). Each chunk is a multiple of 320 KiB (OneDrive's rule; harmless
+for Outlook) and at most 4 MB, read from disk only when it is sent, so memory stays at one
+chunk whatever the file size. 429/503/504 are retried by retry.py; after a chunk that still
+failed or whose answer was lost, the session is asked where it stands (``nextExpectedRanges``)
+and the upload resumes from there instead of starting over.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Iterator
+
+import requests
+
+from .graph_errors import NETWORK_ERROR, GraphError
+from .retry import RetryPolicy, send_with_retry
+
+logger = logging.getLogger(__name__)
+
+UNIT = 320 * 1024
+CHUNK_SIZE = 10 * UNIT  # 3,276,800 bytes
+MAX_CHUNK = 4 * 1024 * 1024
+
+Progress = Callable[[int, int], None]  # (bytes confirmed by the server, file size)
+
+
+def check_chunk_size(size: int) -> int:
+    if size <= 0 or size % UNIT or size > MAX_CHUNK:
+        raise ValueError(f"chunk size {size} must be a positive multiple of {UNIT} bytes, "
+                         f"at most {MAX_CHUNK}")
+    return size
+
+
+def chunk_ranges(total: int, chunk_size: int = CHUNK_SIZE, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(first, last) byte offsets, inclusive as Content-Range wants them, from ``start``."""
+    while start < total:
+        end = min(start + chunk_size, total) - 1
+        yield start, end
+        start = end + 1
+
+
+def next_expected(body: dict | None) -> int | None:
+    """The first byte the session still wants, from ``nextExpectedRanges`` (["123-"] or ["123"])."""
+    ranges = (body or {}).get("nextExpectedRanges") or (body or {}).get("NextExpectedRanges")
+    if not ranges:
+        return None
+    try:
+        return min(int(str(r).split("-")[0]) for r in ranges)
+    except ValueError:
+        return None
+
+
+def _json(response: requests.Response) -> dict | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+class ChunkUploader:
+    """One upload of one file to one uploadUrl. ``run()`` returns the final 201 response."""
+
+    def __init__(self, session: requests.Session, upload_url: str, path: str | Path,
+                 chunk_size: int = CHUNK_SIZE, timeout: float = 60.0,
+                 policy: RetryPolicy = RetryPolicy(), sleep=None, progress: Progress | None = None):
+        self.session, self.url, self.path = session, upload_url, Path(path)
+        self.chunk_size = check_chunk_size(chunk_size)
+        self.timeout, self.policy, self.progress = timeout, policy, progress
+        self.sleep = sleep
+        self.total = self.path.stat().st_size
+
+    def _put(self, data: bytes, start: int, end: int) -> requests.Response:
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"bytes {start}-{end}/{self.total}",
+            "Authorization": None,  # drops any session default: the URL carries its own token
+        }
+        kwargs = {"sleep": self.sleep} if self.sleep else {}
+        return send_with_retry(
+            lambda: self.session.put(self.url, data=data, headers=headers, timeout=self.timeout),
+            "PUT", self.policy, what=f"upload chunk {start}-{end}", **kwargs)
+
+    def _where(self) -> int | None:
+        """Ask the session which byte it expects next (None if it cannot say)."""
+        try:
+            response = self.session.get(self.url, headers={"Authorization": None},
+                                        timeout=self.timeout)
+        except requests.RequestException:
+            return None
+        return next_expected(_json(response)) if response.status_code == 200 else None
+
+    def run(self) -> requests.Response:
+        start, setbacks = 0, 0
+        with self.path.open("rb") as handle:
+            while True:
+                end = min(start + self.chunk_size, self.total) - 1
+                handle.seek(start)
+                data = handle.read(end - start + 1)
+                try:
+                    response = self._put(data, start, end)
+                except requests.RequestException as exc:
+                    response, failure = None, GraphError(0, NETWORK_ERROR,
+                                                         f"Upload of {self.path.name} failed: {exc}")
+                else:
+                    failure = None if response.status_code < 400 else GraphError.from_response(response)
+                del data  # the chunk is not needed any more; keep peak memory at one chunk
+                if failure is None and response.status_code == 201:
+                    self._report(self.total)
+                    return response
+                if failure is None:
+                    resumed = next_expected(_json(response))
+                    start = resumed if resumed is not None else end + 1
+                    self._report(start)
+                    if start >= self.total:  # the server has it all but did not say 201
+                        return response
+                    continue
+                # A failed chunk: resume from where the session says it stands, a few times.
+                setbacks += 1
+                resumed = self._where() if failure.status in (0, 400, 416, 500, 502, 503, 504) else None
+                if resumed is None or setbacks > self.policy.max_attempts:
+                    raise failure
+                logger.warning("upload of %s: %s; resuming at byte %d", self.path.name,
+                               failure.code, resumed)
+                start = resumed
+
+    def _report(self, done: int) -> None:
+        if self.progress:
+            self.progress(min(done, self.total), self.total)

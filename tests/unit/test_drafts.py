@@ -1,0 +1,148 @@
+"""drafts.py: typed fields and streamed files survive on disk, per owner, within bounds."""
+import io
+import os
+import time
+import tracemalloc
+
+import pytest
+
+from mailer.compose import ComposeData
+from mailer.drafts import DraftError, DraftNotFound, DraftStore
+
+OWNER = "oid-adele"
+
+
+@pytest.fixture
+def store(tmp_path):
+    return DraftStore(tmp_path / "uploads", max_file=10_000, max_draft=15_000, max_age=3600,
+                      max_drafts_per_owner=3)
+
+
+class Chunks(io.RawIOBase):
+    """A stream of ``size`` bytes produced piece by piece, never held whole."""
+
+    def __init__(self, size):
+        self.left = size
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        n = min(len(buffer), self.left)
+        buffer[:n] = b"x" * n
+        self.left -= n
+        return n
+
+
+def test_fields_and_files_come_back_after_a_failure(store):
+    draft_id = store.new(OWNER)
+    typed = ComposeData(to="a@x.org", cc="b@x.org", subject="Quarterly", body="<p>hi</p>",
+                        importance="high", from_address="sales@contoso.example",
+                        save_to_sent_items=False)
+    store.save_fields(draft_id, OWNER, typed)
+    att = store.add_file(draft_id, OWNER, "C:\\Users\\a\\Q1 résumé.pdf", io.BytesIO(b"%PDF-1"),
+                         "application/pdf")
+    again = DraftStore(store.root).load(draft_id, OWNER)  # as another worker would
+    assert (again.to, again.subject, again.importance, again.save_to_sent_items) == \
+        ("a@x.org", "Quarterly", "high", False)
+    [loaded] = again.attachments
+    assert (loaded.name, loaded.size, loaded.content_type, loaded.file_id) == \
+        ("Q1 résumé.pdf", 6, "application/pdf", att.file_id)
+    assert loaded.path.read_bytes() == b"%PDF-1"
+    assert loaded.path.parent.parent == store.root / draft_id  # stored under a generated name
+
+
+def test_inline_files_get_a_content_id(store):
+    draft_id = store.new(OWNER)
+    att = store.add_file(draft_id, OWNER, "logo.png", io.BytesIO(b"\x89PNG"), "image/png",
+                         inline=True)
+    assert att.is_inline and att.content_id.endswith("@mailer")
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"", "'empty.txt' is empty (0 bytes); attach a file with content."),
+    ("big.bin", b"x" * 10_001, "'big.bin' is larger than the 10 KB allowed per file."),
+    ("../", b"x", "empty once folder parts are removed"),
+])
+def test_bad_files_are_refused_and_leave_nothing(store, name, data, message):
+    draft_id = store.new(OWNER)
+    with pytest.raises(ValueError) as info:
+        store.add_file(draft_id, OWNER, name, io.BytesIO(data))
+    assert message in str(info.value)
+    assert list((store.root / draft_id / "files").iterdir()) == []
+    assert store.load(draft_id, OWNER).attachments == []
+
+
+def test_the_draft_total_is_bounded(store):
+    draft_id = store.new(OWNER)
+    store.add_file(draft_id, OWNER, "a.bin", io.BytesIO(b"x" * 9000))
+    with pytest.raises(DraftError, match="'b.bin' does not fit"):
+        store.add_file(draft_id, OWNER, "b.bin", io.BytesIO(b"x" * 9000))
+
+
+def test_uploads_stream_to_disk(tmp_path):
+    store = DraftStore(tmp_path, max_file=64 * 1024 * 1024, max_draft=64 * 1024 * 1024)
+    draft_id = store.new(OWNER)
+    tracemalloc.start()
+    try:
+        att = store.add_file(draft_id, OWNER, "big.bin", io.BufferedReader(Chunks(30_000_000)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert att.size == 30_000_000 == att.path.stat().st_size
+    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes for a 30 MB upload"
+
+
+@pytest.mark.parametrize("draft_id", ["../etc", "not-a-uuid", "", "0b9f5e0e8a6f4d4c9d561b1f0f3f3c11"])
+def test_bad_ids_are_not_found(store, draft_id):
+    with pytest.raises(DraftNotFound):
+        store.load(draft_id, OWNER)
+
+
+def test_another_users_draft_is_not_found(store):
+    draft_id = store.new(OWNER)
+    with pytest.raises(DraftNotFound):
+        store.load(draft_id, "oid-patti")
+    with pytest.raises(DraftNotFound):
+        store.add_file(draft_id, "oid-patti", "a.txt", io.BytesIO(b"x"))
+
+
+def test_remove_file(store):
+    draft_id = store.new(OWNER)
+    att = store.add_file(draft_id, OWNER, "a.txt", io.BytesIO(b"x"))
+    store.remove_file(draft_id, OWNER, att.file_id)
+    assert store.load(draft_id, OWNER).attachments == [] and not att.path.exists()
+
+
+def test_a_sent_draft_keeps_its_fields_but_not_its_files(store):
+    draft_id = store.new(OWNER)
+    store.save_fields(draft_id, OWNER, ComposeData(to="a@x.org"))
+    att = store.add_file(draft_id, OWNER, "a.txt", io.BytesIO(b"x"))
+    store.mark_sent(draft_id)
+    assert store.is_sent(draft_id, OWNER) and not att.path.exists()
+    with pytest.raises(DraftError, match="already been sent"):
+        store.save_fields(draft_id, OWNER, ComposeData(to="b@x.org"))
+
+
+def test_cleanup_removes_old_drafts(store):
+    old, fresh = store.new(OWNER), store.new(OWNER)
+    past = time.time() - 7200
+    os.utime(store.root / old / "draft.json", (past, past))
+    assert store.cleanup() == 1
+    assert not (store.root / old).exists() and (store.root / fresh).exists()
+
+
+def test_each_owner_keeps_a_bounded_number_of_drafts(store):
+    ids = []
+    for _ in range(5):
+        ids.append(store.new(OWNER))
+        time.sleep(0.01)
+    other = store.new("oid-megan")
+    left = {p.name for p in store.root.iterdir()}
+    assert left == set(ids[-3:]) | {other}
+
+
+def test_from_config(tmp_path):
+    store = DraftStore.from_config({"UPLOAD_DIR": str(tmp_path / "u"), "MAX_FILE_SIZE": "123",
+                                    "MAX_MESSAGE_SIZE": 456, "DRAFT_MAX_AGE": 60})
+    assert (store.max_file, store.max_draft, store.max_age) == (123, 456, 60.0)
