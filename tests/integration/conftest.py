@@ -1,0 +1,102 @@
+"""Fixtures for the mail services against the real emulator over TLS: tokens, clients, files.
+
+Tokens are minted straight from the emulator's token service (no sign-in dance: that is
+identity's tests' job); every Graph call goes over real loopback HTTPS through GraphClient.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from emulator.directory import DEMO_CLIENT_ID
+from mailer.graph import GraphClient
+from mailer.retry import RetryPolicy
+
+ADELE = "adele@contoso.example"
+MAIL_SCOPES = ["Mail.Send", "Mail.ReadWrite", "Mail.Send.Shared", "User.Read"]
+
+
+@pytest.fixture
+def token_for(emu):
+    """token_for(upn, scopes) -> a Graph access token for that demo user."""
+    def make(upn: str = ADELE, scopes: list[str] | None = None, lifetime: int = 3600) -> str:
+        user = emu.state.directory.user(upn)
+        return emu.state.tokens.access_token(DEMO_CLIENT_ID, user.tenant_id, lifetime, user=user,
+                                             scopes=MAIL_SCOPES if scopes is None else scopes)
+    return make
+
+
+@pytest.fixture
+def graph_for(emu, https, token_for):
+    """graph_for(upn, scopes, **client options) -> a GraphClient acting as that user."""
+    def make(upn: str = ADELE, scopes: list[str] | None = None, **options) -> GraphClient:
+        token = token_for(upn, scopes)
+        options.setdefault("retry", RetryPolicy(max_total_wait=10, base_delay=0.05, max_delay=0.2))
+        return GraphClient(emu.client_config()["graph_endpoint"], lambda: token, https, **options)
+    return make
+
+
+@pytest.fixture
+def graph(graph_for):
+    """Adele's client, with every mail scope."""
+    return graph_for()
+
+
+@pytest.fixture
+def faults(emu, https):
+    """faults.add(**rule): inject a failure through the emulator's admin endpoint."""
+    class Faults:
+        def add(self, **rule) -> dict:
+            response = https.post(f"{emu.api_url}/_emulator/faults", json=rule, timeout=10)
+            assert response.status_code in (200, 201), response.text
+            return response.json() if response.content else {}
+    return Faults()
+
+
+@pytest.fixture
+def make_file(tmp_path):
+    """make_file(name, size) -> a file of varied bytes, written in pieces (no big buffer)."""
+    def make(name: str, size: int, seed: int = 7):
+        path = tmp_path / f"{seed}-{name}"
+        piece = bytes((i * seed + 13) % 256 for i in range(65_521))  # prime: no 3-byte alignment
+        with path.open("wb") as out:
+            left = size
+            while left:
+                out.write(piece[: min(left, len(piece))])
+                left -= min(left, len(piece))
+        return path
+    return make
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server on a free port for this test session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(folder)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+

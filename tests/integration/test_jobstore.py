@@ -1,0 +1,69 @@
+"""jobstore.py: both key-value stores keep state across instances and claim atomically."""
+import threading
+import time
+
+import pytest
+
+from mailer.jobstore import FileStore, RedisStore, store_from_config
+
+
+@pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
+def stores(request, tmp_path):
+    """Two independent instances over the same backing store, as two workers would have."""
+    if request.param == "files":
+        return FileStore(tmp_path / "jobs"), FileStore(tmp_path / "jobs")
+    url = request.getfixturevalue("redis_url")
+    prefix = f"test:{time.time_ns()}:"
+    return RedisStore.from_url(url, prefix=prefix), RedisStore.from_url(url, prefix=prefix)
+
+
+def test_state_written_by_one_worker_is_read_by_another(stores):
+    one, two = stores
+    assert two.get("job:a") is None
+    one.put("job:a", {"state": "running", "bytes_done": 5})
+    assert two.get("job:a") == {"state": "running", "bytes_done": 5}
+    two.delete("job:a")
+    assert one.get("job:a") is None
+
+
+def test_only_one_claim_wins_even_under_a_race(stores):
+    one, two = stores
+    winners = []
+    barrier = threading.Barrier(8)
+
+    def claim(store, n):
+        barrier.wait()
+        if store.claim("claim:d", {"by": n}):
+            winners.append(n)
+
+    threads = [threading.Thread(target=claim, args=(stores[i % 2], i)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+    assert one.get("claim:d") == {"by": winners[0]} == two.get("claim:d")
+    one.delete("claim:d")
+    assert two.claim("claim:d", {"by": "again"}) is True
+
+
+def test_file_store_expires_old_keys(tmp_path):
+    store = FileStore(tmp_path, ttl=0.05)
+    store.put("k", {"v": 1})
+    assert store.claim("claim:x", {"v": 1}) is True
+    time.sleep(0.1)
+    assert store.get("k") is None
+    assert store.claim("claim:x", {"v": 2}) is True  # an expired claim is as if absent
+
+
+def test_keys_cannot_escape_the_folder(tmp_path):
+    store = FileStore(tmp_path / "jobs")
+    store.put("../../evil", {"v": 1})
+    assert not (tmp_path / "evil.json").exists() and store.get("../../evil") == {"v": 1}
+
+
+def test_store_from_config(tmp_path, redis_url):
+    files = store_from_config({"UPLOAD_DIR": str(tmp_path / "uploads")})
+    assert isinstance(files, FileStore) and files.root == tmp_path / "jobs"
+    assert isinstance(store_from_config({"JOB_DIR": str(tmp_path / "j")}), FileStore)
+    assert isinstance(store_from_config({"REDIS_URL": redis_url}), RedisStore)
