@@ -1,0 +1,92 @@
+"""A message's attachments: list, add (under 3 MB), get (JSON or raw ``$value``), delete.
+
+Files of 3 MB or more cannot be posted: their base64 alone passes Graph's 4 MB request cap, so
+``read_body`` answers 413 before we see them, as Graph does. They need an upload session.
+"""
+from __future__ import annotations
+
+from flask import Response, request
+
+from .auth import Caller, resolve_mailbox
+from .common import GraphFailure, api_base, empty_response, json_response, now, read_json
+from .compose import file_attachment
+from .lookup import find_attachment, find_message
+from .mailstore import mail_store
+from .render import ATTACHMENT_PROPS, attachment_json, parse_select
+from .routes import message_route
+from .schema import parse_attachment
+
+
+def _context(owner_id: str, message_id: str) -> str:
+    return f"{api_base()}/$metadata#users('{owner_id}')/messages('{message_id}')/attachments"
+
+
+@message_route("GET", "{message_id}/attachments")
+def list_attachments(caller: Caller, message_id: str, user: str | None = None,
+                     folder: str | None = None):
+    """The message's attachments, contentBytes included."""
+    owner, _ = resolve_mailbox(caller, user, "read")
+    box = mail_store().mailbox(owner.id)
+    message = find_message(box, message_id, folder)
+    select = parse_select(request.args.get("$select"), ATTACHMENT_PROPS, "attachment")
+    return json_response({"@odata.context": _context(owner.id, message.id),
+                          "value": [attachment_json(a, select) for a in message.attachments]})
+
+
+@message_route("POST", "{message_id}/attachments")
+def add_attachment(caller: Caller, message_id: str, user: str | None = None,
+                   folder: str | None = None):
+    """Attach a fileAttachment given inline as base64: 201 with the attachment."""
+    owner, _ = resolve_mailbox(caller, user, "write")
+    store = mail_store()
+    box = store.mailbox(owner.id)
+    message = find_message(box, message_id, folder)
+    attachment = file_attachment(store, parse_attachment(read_json()))
+    with store.lock:
+        if message.total_size() + attachment.size > owner.max_message_size:
+            raise GraphFailure(400, "ErrorMessageSizeExceeded",
+                               "The message exceeds the maximum supported size., Cannot save "
+                               "changes made to an item to store.")
+        message.attachments.append(attachment)
+        message.touch(now())
+    return json_response({"@odata.context": _context(owner.id, message.id) + "/$entity",
+                          **attachment_json(attachment)}, 201)
+
+
+@message_route("GET", "{message_id}/attachments/{attachment_id}")
+def get_attachment(caller: Caller, message_id: str, attachment_id: str,
+                   user: str | None = None, folder: str | None = None):
+    """One attachment with its contentBytes."""
+    owner, _ = resolve_mailbox(caller, user, "read")
+    message = find_message(mail_store().mailbox(owner.id), message_id, folder)
+    attachment = find_attachment(message, attachment_id)
+    select = parse_select(request.args.get("$select"), ATTACHMENT_PROPS, "attachment")
+    return json_response({"@odata.context": _context(owner.id, message.id) + "/$entity",
+                          **attachment_json(attachment, select)})
+
+
+@message_route("GET", "{message_id}/attachments/{attachment_id}/$value")
+def get_attachment_value(caller: Caller, message_id: str, attachment_id: str,
+                         user: str | None = None, folder: str | None = None):
+    """The raw bytes of a file attachment, streamed."""
+    owner, _ = resolve_mailbox(caller, user, "read")
+    message = find_message(mail_store().mailbox(owner.id), message_id, folder)
+    attachment = find_attachment(message, attachment_id)
+    response = Response(attachment.blob.chunks(),
+                        content_type=attachment.content_type or "application/octet-stream")
+    response.headers["Content-Length"] = str(attachment.size)
+    return response
+
+
+@message_route("DELETE", "{message_id}/attachments/{attachment_id}")
+def delete_attachment(caller: Caller, message_id: str, attachment_id: str,
+                      user: str | None = None, folder: str | None = None):
+    """Remove an attachment: 204."""
+    owner, _ = resolve_mailbox(caller, user, "write")
+    store = mail_store()
+    message = find_message(store.mailbox(owner.id), message_id, folder)
+    attachment = find_attachment(message, attachment_id)
+    with store.lock:
+        message.attachments.remove(attachment)
+        message.touch(now())
+    return empty_response(204)

@@ -1,0 +1,118 @@
+"""Listing mail: ``/me/messages``, ``/me/mailFolders`` and ``/me/mailFolders/{id}/messages``.
+
+Pages of ``$top`` (1..1000, default 10) newest first, with an ``@odata.nextLink`` carrying
+``$skip`` (clients must follow it as an opaque URL). ``$select``, ``$orderby`` on the date
+properties and ``Prefer: outlook.body-content-type`` are honoured; ``$filter``, ``$search`` and
+the like are not emulated and say so (501) rather than return unfiltered results.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import request
+
+from .auth import Caller, resolve_mailbox
+from .common import GraphFailure, api_base, json_response
+from .lookup import body_preference, find_folder
+from .mailstore import mail_store
+from .render import FOLDER_PROPS, MESSAGE_SELECTABLE, folder_json, message_json, parse_select
+from .routes import mailbox_route
+
+SUPPORTED_OPTIONS = {"$select", "$top", "$skip", "$orderby"}
+_ORDER_KEYS = {"receiveddatetime": "received", "sentdatetime": "sent",
+               "createddatetime": "created", "lastmodifieddatetime": "modified"}
+
+
+def _int_option(name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise GraphFailure(400, "BadRequest", f"Invalid value '{raw}' for {name} query option.") \
+            from None
+    if value < low:
+        raise GraphFailure(400, "BadRequest", f"Invalid value '{raw}' for {name} query option.")
+    if high is not None and value > high:
+        raise GraphFailure(400, "BadRequest", f"The limit of '{high}' for Top query has been "
+                           f"exceeded. The value from the incoming request is '{raw}'.")
+    return value
+
+
+def _check_options() -> None:
+    for name in request.args:
+        if name.startswith("$") and name.lower() not in SUPPORTED_OPTIONS:
+            raise GraphFailure(501, "NotImplemented",
+                               f"The emulator does not implement the {name} query option.")
+
+
+def _order(items, raw: str | None):
+    if not raw:
+        return items
+    field, _, direction = raw.strip().partition(" ")
+    key = _ORDER_KEYS.get(field.lower())
+    if key is None:
+        raise GraphFailure(501, "NotImplemented", f"The emulator cannot order by '{field}'.")
+    return sorted(items, key=lambda m: getattr(m, key) or m.created,
+                  reverse=direction.strip().lower() != "asc")
+
+
+def _page(items, context: str, render) -> dict:
+    top = _int_option("$top", 10, 1, 1000)
+    skip = _int_option("$skip", 0, 0, None)
+    page = items[skip:skip + top]
+    payload = {"@odata.context": context, "value": [render(item) for item in page]}
+    if skip + top < len(items):
+        args = {k: v for k, v in request.args.items() if k != "$skip"}
+        args.update({"$top": str(top), "$skip": str(skip + top)})
+        payload["@odata.nextLink"] = f"{request.base_url}?{urlencode(args, safe='$,')}"
+    return payload
+
+
+@mailbox_route("GET", "messages")
+@mailbox_route("GET", "mailFolders/{folder}/messages")
+def list_messages(caller: Caller, user: str | None = None, folder: str | None = None):
+    """Messages of the mailbox or of one folder (well-known name or id), newest first."""
+    owner, _ = resolve_mailbox(caller, user, "read")
+    _check_options()
+    box = mail_store().mailbox(owner.id)
+    select = parse_select(request.args.get("$select"), MESSAGE_SELECTABLE, "message")
+    body_type, headers = body_preference()
+    if folder is None:
+        items = sorted(box.messages.values(), key=lambda m: (m.received, m.created), reverse=True)
+        context = f"{api_base()}/$metadata#users('{owner.id}')/messages"
+    else:
+        items = box.in_folder(find_folder(box, folder).name)
+        context = f"{api_base()}/$metadata#users('{owner.id}')/mailFolders('{folder}')/messages"
+    if select:
+        context += f"({','.join(select)})"
+    items = _order(items, request.args.get("$orderby"))
+    payload = _page(items, context, lambda m: message_json(box, m, select, body_type))
+    return json_response(payload, headers=headers)
+
+
+@mailbox_route("GET", "mailFolders")
+def list_folders(caller: Caller, user: str | None = None):
+    """The top-level mail folders."""
+    owner, _ = resolve_mailbox(caller, user, "folders")
+    _check_options()
+    box = mail_store().mailbox(owner.id)
+    select = parse_select(request.args.get("$select"), FOLDER_PROPS, "mailFolder")
+    folders = list(box.folders.values())
+    context = f"{api_base()}/$metadata#users('{owner.id}')/mailFolders"
+
+    def render(folder):
+        data = folder_json(box, folder)
+        return data if select is None else {k: data[k] for k in ("id", *select)}
+    return json_response(_page(folders, context, render))
+
+
+@mailbox_route("GET", "mailFolders/{folder}")
+def get_folder(caller: Caller, folder: str, user: str | None = None):
+    """One mail folder by well-known name or id."""
+    owner, _ = resolve_mailbox(caller, user, "folders")
+    box = mail_store().mailbox(owner.id)
+    found = find_folder(box, folder)
+    context = f"{api_base()}/$metadata#users('{owner.id}')/mailFolders/$entity"
+    return json_response({"@odata.context": context, **folder_json(box, found)})

@@ -1,0 +1,101 @@
+"""Graph's URL grammar, matched the way Graph matches it: segment names case-insensitively.
+
+Flask's router is case-sensitive and knows nothing of OData key syntax, yet real clients send
+``/me/sendmail``, ``/Users('id')/Messages('id')/Attachments('id')/$value`` and
+``/me/microsoft.graph.sendMail``. ``Router`` splits a path into segments (``name('key')`` becomes
+two segments, a ``microsoft.graph.`` prefix is dropped) and matches them against patterns such as
+``messages/{message_id}/attachments``; literal segments compare case-insensitively, ``{x}``
+captures the segment as sent (ids are case-sensitive).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+_KEY_SEGMENT = re.compile(r"^([A-Za-z_][\w.]*)\((.*)\)$", re.S)
+NAMESPACE = "microsoft.graph."
+
+
+def split_path(path: str) -> list[str]:
+    """The OData segments of a path, keys unwrapped: ``users('a@b')/x`` -> users, a@b, x."""
+    segments: list[str] = []
+    for raw in path.strip("/").split("/"):
+        if raw == "":
+            continue
+        match = _KEY_SEGMENT.match(raw)
+        if match:
+            name, key = match.groups()
+            segments.append(_strip_namespace(name))
+            if len(key) >= 2 and key[0] == key[-1] == "'":
+                key = key[1:-1].replace("''", "'")
+            segments.append(key)
+        else:
+            segments.append(_strip_namespace(raw))
+    return segments
+
+
+def _strip_namespace(name: str) -> str:
+    if name.lower().startswith(NAMESPACE):
+        return name[len(NAMESPACE):]
+    return name
+
+
+@dataclass
+class Route:
+    method: str
+    parts: tuple[str, ...]  # lowercase literals, or "{name}"
+    view: Callable
+
+    def match(self, segments: list[str]) -> tuple[int, dict | None]:
+        """(segments matched, captured values or None when the route does not match)."""
+        values: dict[str, str] = {}
+        for depth, part in enumerate(self.parts):
+            if depth >= len(segments):
+                return depth, None
+            segment = segments[depth]
+            if part.startswith("{"):
+                values[part[1:-1]] = segment
+            elif segment.lower() != part:
+                return depth, None
+        if len(segments) != len(self.parts):
+            return len(self.parts), None
+        return len(segments), values
+
+
+@dataclass
+class Match:
+    view: Callable | None
+    values: dict
+    allowed: list[str]  # methods allowed on the path (when the method did not match)
+    unmatched_segment: str | None  # the first segment no route knows
+
+
+class Router:
+    """An ordered list of routes; literal segments are tried before captures."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def add(self, methods: str, pattern: str, view: Callable) -> None:
+        parts = tuple(p if p.startswith("{") else p.lower() for p in pattern.strip("/").split("/"))
+        for method in methods.split():
+            self.routes.append(Route(method.upper(), parts, view))
+        # Literal segments win over captures at the same depth: sort by "specificity" key.
+        self.routes.sort(key=lambda r: tuple(1 if p.startswith("{") else 0 for p in r.parts))
+
+    def match(self, method: str, path: str) -> Match:
+        segments = split_path(path)
+        deepest, allowed = 0, []
+        for route in self.routes:
+            depth, values = route.match(segments)
+            if values is None:
+                deepest = max(deepest, depth)
+                continue
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
+                return Match(route.view, values, [], None)
+            allowed.append(route.method)
+        if allowed:
+            return Match(None, {}, sorted(set(allowed)), None)
+        segment = segments[deepest] if deepest < len(segments) else (segments[-1] if segments else "")
+        return Match(None, {}, [], segment)

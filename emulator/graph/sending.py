@@ -1,0 +1,154 @@
+"""Submitting a message: recipients, send-as / send-on-behalf, size, delivery, Sent Items.
+
+Rules (Microsoft's "Send Outlook messages from another user" and facts §4/§8):
+- ``from`` other than the acting user needs Mail.Send.Shared (delegated) and Send As or Send on
+  Behalf on that mailbox, else 403 ErrorSendAsDenied. Send As: sender = from = the mailbox;
+  Send on Behalf: sender = the acting user, from = the mailbox. App-only callers act as the
+  mailbox owner of the URL (``/users/{id}``).
+- The Sent Items copy goes to the URL's mailbox (``/me``: the signer's; ``/users/{x}``: x's),
+  unless saveToSentItems is false.
+- Every To/Cc/Bcc recipient with a mailbox in the directory gets an Inbox copy (a distribution
+  list is expanded to its members); Bcc stays only in the sender's copy; other addresses are
+  accepted and not delivered.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import re
+
+from ..directory import SEND_AS, SEND_ON_BEHALF, User
+from ..state import get_state
+from .auth import Caller
+from .common import GraphFailure, now
+from .compose import new_conversation, new_internet_message_id
+from .mailstore import Attachment, MailStore, Message, change_key, new_id
+
+logger = logging.getLogger(__name__)
+
+MAX_RECIPIENTS = 500  # Exchange Online's default per message
+SEND_AS_DENIED = ("ErrorSendAsDenied",
+                  "The user account which was used to submit this request does not have the right "
+                  "to send mail on behalf of the specified sending account. Cannot submit message.")
+_ADDRESS = re.compile(r"^[^@\s\"<>(),;:\\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_INVALID = "At least one recipient isn't valid."
+
+
+def validate_recipients(props: dict) -> list[str]:
+    """All recipient addresses, or 400 ErrorInvalidRecipients with Exchange's wording."""
+    addresses = []
+    for field in ("toRecipients", "ccRecipients", "bccRecipients"):
+        for item in props.get(field) or []:
+            email = (item or {}).get("emailAddress") or {}
+            address = (email.get("address") or "").strip()
+            if not _ADDRESS.match(address):
+                shown = address or email.get("name") or ""
+                raise GraphFailure(400, "ErrorInvalidRecipients",
+                                   f"{_INVALID}, Recipient \"{shown}\" isn't resolved. All "
+                                   "recipients must be resolved before a message can be submitted.")
+            addresses.append(address)
+    if not addresses:
+        raise GraphFailure(400, "ErrorInvalidRecipients",
+                           f"{_INVALID}, A message can't be sent because it contains no recipients.")
+    if len(addresses) > MAX_RECIPIENTS:
+        # UNCONFIRMED: Exchange may instead accept and bounce (5.5.3); code and wording are ours.
+        raise GraphFailure(400, "ErrorTooManyRecipients",
+                           f"The message has {len(addresses)} recipients; the maximum is "
+                           f"{MAX_RECIPIENTS}.")
+    return addresses
+
+
+def resolve_sender(caller: Caller, owner: User, props: dict) -> tuple[dict, dict]:
+    """(from, sender) recipients after the send-as / send-on-behalf check."""
+    directory = get_state().directory
+    actor = owner if caller.app_only else caller.user
+    address = ((props.get("from") or {}).get("emailAddress") or {}).get("address")
+    mailbox = directory.user(address) if address else owner
+    if mailbox is None:
+        raise GraphFailure(403, *SEND_AS_DENIED)
+    if mailbox.id == actor.id:
+        return _as_recipient(actor), _as_recipient(actor)
+    if not caller.app_only and "mail.send.shared" not in caller.grants:
+        raise GraphFailure(403, *SEND_AS_DENIED)
+    rights = directory.rights(actor.id, mailbox.id)
+    if SEND_AS in rights:
+        return _as_recipient(mailbox), _as_recipient(mailbox)
+    if SEND_ON_BEHALF in rights:
+        return _as_recipient(mailbox), _as_recipient(actor)
+    raise GraphFailure(403, *SEND_AS_DENIED)
+
+
+def _as_recipient(user: User) -> dict:
+    return {"emailAddress": {"name": user.display_name,
+                             "address": user.mail or user.user_principal_name}}
+
+
+def check_size(owner: User, size: int) -> None:
+    if size > owner.max_message_size:
+        raise GraphFailure(400, "ErrorMessageSizeExceeded",
+                           "The message exceeds the maximum supported size.")
+
+
+def delivery_targets(addresses: list[str]) -> list[User]:
+    """Directory mailboxes reached by these addresses, distribution lists expanded, deduplicated."""
+    directory, seen, targets = get_state().directory, set(), []
+
+    def visit(address: str, depth: int) -> None:
+        user = directory.user(address)
+        if user is None or user.id in seen or depth > 10:
+            return
+        seen.add(user.id)
+        if user.kind == "group" and not user.has_mailbox:
+            for member in user.members:
+                visit(member, depth + 1)
+        elif user.has_mailbox:
+            targets.append(user)
+
+    for address in addresses:
+        visit(address, 0)
+    return targets
+
+
+def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: list[dict],
+           attachments: list[Attachment], save_to_sent: bool, draft: Message | None = None) -> None:
+    """Check and deliver one message; the draft (if any) leaves the Drafts folder."""
+    addresses = validate_recipients(props)
+    sender_from, sender = resolve_sender(caller, owner, props)
+    moment = now()
+    base = dict(props, **{"from": sender_from, "sender": sender})
+    body = ((props.get("body") or {}).get("content") or "").encode()
+    check_size(owner, len(body) + sum(a.size for a in attachments))
+    conversation = (draft.conversation_id, draft.conversation_index) if draft \
+        else new_conversation()
+    message_id = props.get("internetMessageId") or (draft.internet_message_id if draft
+                                                    else new_internet_message_id())
+
+    def copy_for(folder: str, keep_bcc: bool, is_read: bool) -> Message:
+        copied = copy.deepcopy(base)
+        if not keep_bcc:
+            copied["bccRecipients"] = []
+        return Message(
+            id=new_id(), folder=folder, props=copied, created=moment, modified=moment,
+            received=moment, sent=moment, change_key=change_key(),
+            internet_message_id=message_id, conversation_id=conversation[0],
+            conversation_index=conversation[1], is_draft=False, is_read=is_read,
+            headers=[dict(h) for h in headers],
+            attachments=[Attachment(id=new_id("AAMkAD", 45), name=a.name,
+                                    content_type=a.content_type, blob=a.blob,
+                                    is_inline=a.is_inline, content_id=a.content_id,
+                                    content_location=a.content_location, modified=moment)
+                         for a in attachments])
+
+    with store.lock:
+        if draft is not None and store.mailbox(owner.id).messages.pop(draft.id, None) is None:
+            raise GraphFailure(404, "ErrorItemNotFound",  # sent meanwhile by another request
+                               "The specified object was not found in the store.")
+        if save_to_sent:
+            sent = copy_for("sentitems", keep_bcc=True, is_read=True)
+            store.mailbox(owner.id).messages[sent.id] = sent
+        for user in delivery_targets(addresses):
+            delivered = copy_for("inbox", keep_bcc=False, is_read=False)
+            store.mailbox(user.id).messages[delivered.id] = delivered
+    logger.info("delivered %s from %s to %d recipient(s)", message_id,
+                sender_from["emailAddress"]["address"], len(addresses))
