@@ -1,0 +1,1 @@
+"""Importable test helpers (``tests/`` is on sys.path through its rootdir conftest)."""
