@@ -1,0 +1,162 @@
+"""Blueprint ``auth``: sign in, Microsoft's redirect back, sign out; and ``login_required``.
+
+The Flask side of mailer/identity.py: it hands Identity the server-side session and the
+session's token vault, turns AuthError into a page that says what happened, and decides where
+the browser goes next (``next`` only ever to a path of this app: no open redirect).
+
+Other blueprints use ``login_required(scopes=...)``, ``current_user()``, ``get_token(scopes)``
+and ``graph_client(scopes)``.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+
+from . import sessions
+from .errors import AuthError, explain
+from .graph import GraphClient
+from .identity import Identity
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# Scopes a /login link may add (incremental consent), besides SCOPES and those that views
+# declare with login_required(scopes=...).
+INCREMENTAL_SCOPES = {"User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"}
+_declared_scopes: set[str] = set()
+
+
+def current_identity() -> Identity:
+    """The Identity of this request's session."""
+    if "identity" not in g:
+        ext = current_app.extensions["mailer"]
+        g.identity = Identity(ext["identity"], session, sessions.vault(), ext["cipher"])
+    return g.identity
+
+
+def current_user() -> dict | None:
+    """The signed-in user (name, username, oid, tid, personal), or None."""
+    return current_identity().user
+
+
+def get_token(scopes=None) -> dict:
+    """An access token for ``scopes`` (default SCOPES) of the signed-in user; raises AuthError."""
+    return current_identity().get_token(scopes)
+
+
+def graph_client(scopes=None) -> GraphClient:
+    """A GraphClient acting as the signed-in user, with tokens for ``scopes``."""
+    identity, cfg = current_identity(), current_app.config
+    return GraphClient(cfg["GRAPH_ENDPOINT"], lambda: identity.get_token(scopes)["access_token"],
+                       current_app.extensions["mailer"]["http"], timeout=cfg["HTTP_TIMEOUT"])
+
+
+def login_required(view=None, *, scopes=None):
+    """Signed out: to /login?next=here. Signed in but no token for ``scopes`` without asking:
+    to /login with those scopes (incremental consent), then back here."""
+    if view is None:
+        return functools.partial(login_required, scopes=scopes)
+    _declared_scopes.update(scopes or ())
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        identity = current_identity()
+        if not identity.user:
+            return redirect(url_for("auth.login", next=_here()))
+        if scopes:
+            try:
+                identity.get_token(scopes)
+            except AuthError as err:
+                if not err.interaction_required:
+                    raise
+                return redirect(url_for("auth.login", next=_here(), scopes=" ".join(scopes)))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _here() -> str:
+    return request.full_path.rstrip("?") if request.method == "GET" else request.path
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path of this app, else the home page."""
+    if (target and target.startswith("/") and not target.startswith(("//", "/\\"))
+            and not re.search(r"[\x00-\x1f\\]", target) and not urlsplit(target).netloc):
+        return target
+    return url_for("main.index")
+
+
+def redirect_uri() -> str:
+    """REDIRECT_URI, or this app's callback URL as the request (behind ProxyFix) shows it."""
+    return current_app.config["REDIRECT_URI"] or url_for("auth.callback", _external=True)
+
+
+def _insecure(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return parts.scheme != "https" and parts.hostname not in LOCAL_HOSTS
+
+
+@bp.get("/login")
+def login():
+    """Send the browser to Microsoft's sign-in page."""
+    next_url = safe_next(request.args.get("next"))
+    extra = [s for s in re.split(r"[\s,]+", request.args.get("scopes", "")) if s]
+    allowed = {s.lower() for s in (*current_app.config["SCOPES"], *INCREMENTAL_SCOPES,
+                                   *_declared_scopes)}
+    unknown = [s for s in extra if s.lower() not in allowed]
+    if unknown or len(extra) > 10:
+        abort(400, description=f"This app never asks for {', '.join(unknown) or 'so many'} "
+                               "permissions.")
+    uri = redirect_uri()
+    if _insecure(uri) and not current_app.config.get("DEMO_MODE"):
+        return render_template("auth/insecure.html", redirect_uri=uri), 500
+    hint = (request.args.get("login_hint") or "")[:256] or None
+    try:
+        auth_uri = current_identity().start_login(uri, extra, next_url, login_hint=hint)
+    except AuthError as err:
+        return auth_error_page(err)
+    return redirect(auth_uri)
+
+
+@bp.record_once
+def _add_callback_route(state):
+    # The callback's path is configuration (REDIRECT_PATH), known only when the app is built.
+    state.add_url_rule(state.app.config["REDIRECT_PATH"], "callback", callback, methods=["GET"])
+
+
+def callback():
+    """Microsoft's answer: redeem the code, start a fresh session, go where the user wanted."""
+    try:
+        next_url = current_identity().complete_login(request.args.to_dict(),
+                                                     rotate=sessions.rotate)
+    except AuthError as err:
+        logger.warning("sign-in failed: %s AADSTS%s", err.error, err.code or "-")
+        return auth_error_page(err)
+    user = current_identity().user
+    flash(f"Signed in as {user['name'] or user['username']}.", "success")
+    return redirect(safe_next(next_url))
+
+
+@bp.post("/logout")
+def logout():
+    """Forget this session and its tokens, then sign out at Microsoft too."""
+    identity = current_identity()
+    if not identity.user:
+        session.clear()
+        return redirect(url_for("main.index"), 303)
+    url = identity.sign_out(url_for("main.index", _external=True))
+    logger.info("signed out")
+    return redirect(url, 303)
+
+
+def auth_error_page(err: AuthError):
+    """The page for a failed sign-in: what happened, what to do, a Try again button."""
+    title, text, status = explain(err)
+    return render_template("auth/error.html", title=title, text=text, error=err,
+                           redirect_uri=redirect_uri()), status

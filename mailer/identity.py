@@ -1,0 +1,259 @@
+"""Sign-in and tokens with MSAL, over any dict-like session. Knows nothing of Flask.
+
+``Identity`` runs the auth-code flow (PKCE, state and nonce come from MSAL's
+initiate_auth_code_flow / acquire_token_by_auth_code_flow); the flow waits in the server-side
+session, keyed by its state, so two tabs may sign in at once. Access tokens come from
+acquire_token_silent for the signed-in account only, refreshed silently when they expire.
+
+The MSAL cache lives in a ``Vault``: a record beside the session, keyed by the session id,
+Fernet-encrypted, written only when MSAL changed it. It is read, refreshed and written back under
+the vault's lock, so two requests of one session never redeem the same refresh token at once
+(and a stale copy of the session can never overwrite a newer cache). Every MSAL result is checked
+in ``_checked`` and every failure is raised as ``AuthError``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+from urllib.parse import urlencode, urlsplit
+
+import msal
+import requests
+
+from .errors import AuthError, first_line
+from .tokens import CacheCipher
+
+logger = logging.getLogger(__name__)
+
+SESSION_FLOWS = "auth_flows"  # state -> MSAL auth-code flow, for sign-ins under way
+SESSION_USER = "user"  # who is signed in: name, username, oid, tid, account_id
+MAX_FLOWS = 5
+RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
+CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+MICROSOFT_HOSTS = {"login.microsoftonline.com"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    client_id: str
+    client_secret: str
+    authority: str
+    scopes: tuple[str, ...]
+    http_client: requests.Session  # mailer.http.build_session(CA_FILE)
+    timeout: float = 30.0
+    http_cache: dict = field(default_factory=dict)  # MSAL's discovery cache, shared app-wide
+
+
+class Vault(Protocol):
+    """Where one session's encrypted token cache is kept."""
+
+    def load(self) -> str | None: ...
+    def save(self, blob: str) -> None: ...
+    def delete(self) -> None: ...
+    def lock(self) -> AbstractContextManager: ...
+
+
+class MemoryVault:
+    """A vault in a dict, for one process (tests, scripts)."""
+
+    def __init__(self):
+        self.blob: str | None = None
+        self._lock = threading.Lock()
+
+    def load(self):
+        return self.blob
+
+    def save(self, blob):
+        self.blob = blob
+
+    def delete(self):
+        self.blob = None
+
+    def lock(self):
+        return self._lock
+
+
+class Identity:
+    def __init__(self, settings: Settings, session, vault: Vault, cipher: CacheCipher):
+        self.settings, self._session, self._vault, self._cipher = settings, session, vault, cipher
+
+    @property
+    def user(self) -> dict | None:
+        """The signed-in user (from the id token), or None."""
+        return self._session.get(SESSION_USER)
+
+    def start_login(self, redirect_uri: str, scopes=(), next_url: str = "/",
+                    login_hint: str | None = None) -> str:
+        """Begin a sign-in; return the authorize URL to send the browser to."""
+        wanted = list(dict.fromkeys([*self.settings.scopes, *scopes]))
+        app = self._app(msal.SerializableTokenCache())
+        flow = app.initiate_auth_code_flow(wanted, redirect_uri=redirect_uri,
+                                           prompt="select_account", login_hint=login_hint)
+        flow["next_url"] = next_url
+        flows = dict(self._session.get(SESSION_FLOWS) or {})
+        flows[flow["state"]] = flow
+        self._session[SESSION_FLOWS] = dict(list(flows.items())[-MAX_FLOWS:])
+        return flow["auth_uri"]
+
+    def complete_login(self, auth_response: dict,
+                       rotate: Callable[[], Vault] | None = None) -> str:
+        """Redeem the code Microsoft sent back; return where the user wanted to go.
+
+        ``rotate`` is called on success, before anything is stored: it gives the session a new
+        id (and drops the old one's tokens) and returns the vault for the new id.
+        """
+        flows = dict(self._session.get(SESSION_FLOWS) or {})
+        flow = flows.pop(str(auth_response.get("state") or ""), None)
+        self._session[SESSION_FLOWS] = flows  # a flow is good for one answer, even a failed one
+        if flow is None:
+            raise AuthError("state_mismatch", "The sign-in answer matches no sign-in started "
+                            "in this browser session.")
+        next_url = flow.pop("next_url", "/")
+        cache = msal.SerializableTokenCache()  # a new sign-in never sees an older account's tokens
+        app = self._app(cache)
+        try:
+            result = app.acquire_token_by_auth_code_flow(flow, dict(auth_response))
+        except ValueError:
+            raise AuthError("invalid_response", "The sign-in answer had neither a code nor an "
+                            "error.") from None
+        except RuntimeError:  # MSAL's nonce (or auth_time) check of the id token
+            raise AuthError("nonce_mismatch", "The id token was not issued for this sign-in.") from None
+        except requests.RequestException as exc:
+            raise AuthError.network(exc) from None
+        _checked(result)
+        _check_granted(flow.get("scope", []), result)
+        accounts = app.get_accounts()
+        if not accounts:
+            raise AuthError("no_account", "Microsoft's answer identified no account.")
+        claims = result.get("id_token_claims") or {}
+        if rotate is not None:
+            self._vault = rotate()
+        self._session.pop(SESSION_FLOWS, None)
+        self._session[SESSION_USER] = {
+            "name": claims.get("name") or accounts[0].get("username"),
+            "username": claims.get("preferred_username") or accounts[0].get("username"),
+            "oid": claims.get("oid"), "tid": claims.get("tid"),
+            "personal": claims.get("tid") == CONSUMERS_TENANT_ID,
+            "account_id": accounts[0]["home_account_id"], "signed_in_at": int(time.time()),
+        }
+        self._save(cache)
+        logger.info("signed in: oid=%s tid=%s", claims.get("oid"), claims.get("tid"))
+        return next_url
+
+    def get_token(self, scopes=None, force_refresh: bool = False) -> dict:
+        """An access token for ``scopes`` (default: SCOPES), refreshed silently when needed.
+
+        Returns access_token, expires_in, expires_on, scopes; raises AuthError (with
+        ``interaction_required`` when the user must sign in or consent again).
+        """
+        user = self.user
+        if not user:
+            raise AuthError("login_required", "Nobody is signed in.")
+        scopes = list(scopes or self.settings.scopes)
+        with self._vault.lock():
+            cache = self._load()
+            app = self._app(cache)
+            account = next((a for a in app.get_accounts()
+                            if a.get("home_account_id") == user["account_id"]), None)
+            if account is None:
+                raise AuthError("login_required", "The tokens of this sign-in are gone.")
+            try:
+                result = app.acquire_token_silent_with_error(scopes, account,
+                                                             force_refresh=force_refresh)
+            except requests.RequestException as exc:
+                raise AuthError.network(exc) from None
+            finally:
+                self._save(cache)
+        if result is None:
+            raise AuthError("interaction_required", f"No token for {' '.join(scopes)} yet.")
+        _checked(result)
+        token = result["access_token"]
+        entry = next(iter(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                                       query={"secret": token})), {})
+        expires_in = int(result.get("expires_in") or 0)
+        return {"access_token": token, "expires_in": expires_in,
+                "expires_on": int(time.time()) + expires_in,
+                "scopes": (entry.get("target") or " ".join(scopes)).split(),
+                "source": result.get("token_source")}
+
+    def token_details(self, scopes=None, force_refresh: bool = False) -> dict:
+        """For the token page: the access token, the id token, and whether a refresh token is
+        held (the refresh token itself is never returned)."""
+        token = self.get_token(scopes, force_refresh=force_refresh)
+        cache = self._load()
+        query = {"home_account_id": self.user["account_id"]}
+        kinds = msal.TokenCache.CredentialType
+        id_token = next(iter(cache.search(kinds.ID_TOKEN, query=query)), {}).get("secret")
+        has_refresh = next(iter(cache.search(kinds.REFRESH_TOKEN, query=query)), None) is not None
+        return {**token, "id_token": id_token, "refresh_token_held": has_refresh}
+
+    def sign_out(self, post_logout_redirect_uri: str) -> str:
+        """Forget the tokens and the session; return Microsoft's sign-out URL."""
+        self._vault.delete()
+        self._session.clear()
+        query = urlencode({"post_logout_redirect_uri": post_logout_redirect_uri})
+        return f"{self._end_session_endpoint()}?{query}"
+
+    def _end_session_endpoint(self) -> str:
+        fallback = f"{self.settings.authority}/oauth2/v2.0/logout"
+        url = f"{self.settings.authority}/v2.0/.well-known/openid-configuration"
+        try:  # MSAL's http client caches discovery, so this is normally no network call
+            app = self._app(msal.SerializableTokenCache())
+            return json.loads(app.http_client.get(url).text).get("end_session_endpoint") or fallback
+        except (AuthError, ValueError, requests.RequestException):
+            return fallback
+
+    def _app(self, cache) -> msal.ConfidentialClientApplication:
+        s = self.settings
+        host = urlsplit(s.authority).hostname
+        try:
+            return msal.ConfidentialClientApplication(
+                s.client_id, client_credential=s.client_secret, authority=s.authority,
+                token_cache=cache, http_client=s.http_client, http_cache=s.http_cache,
+                timeout=s.timeout,
+                instance_discovery=None if host in MICROSOFT_HOSTS else False)
+        except requests.RequestException as exc:
+            raise AuthError.network(exc) from None
+        except ValueError as exc:  # discovery failed or answered nonsense
+            raise AuthError("authority_unreachable", f"The sign-in service at {s.authority} did "
+                            f"not describe itself ({first_line(str(exc))}).") from None
+
+    def _load(self) -> msal.SerializableTokenCache:
+        cache = msal.SerializableTokenCache()
+        blob = self._vault.load()
+        if blob:
+            text = self._cipher.decrypt(blob)
+            if text is None:
+                logger.warning("token cache not readable with TOKEN_CACHE_KEY (key changed?): "
+                               "the user signs in again")
+            else:
+                cache.deserialize(text)
+        return cache
+
+    def _save(self, cache: msal.SerializableTokenCache) -> None:
+        if cache.has_state_changed:
+            self._vault.save(self._cipher.encrypt(cache.serialize()))
+            cache.has_state_changed = False
+
+
+def _checked(result: dict | None) -> dict:
+    """The one place MSAL result dicts are checked."""
+    if result and "error" not in result:
+        return result
+    raise AuthError.from_result(result or {"error": "no_result"})
+
+
+def _check_granted(requested, result: dict) -> None:
+    """Refuse a sign-in where Microsoft granted fewer scopes than asked (else: a consent loop)."""
+    if "scope" not in result:
+        return
+    granted = {s.rsplit("/", 1)[-1].lower() for s in str(result["scope"]).split()}
+    missing = [s for s in requested if s.lower() not in RESERVED_SCOPES
+               and s.rsplit("/", 1)[-1].lower() not in granted]
+    if missing:
+        raise AuthError("scopes_not_granted", "Microsoft did not grant: " + ", ".join(missing))

@@ -1,0 +1,69 @@
+// Small behaviours, no inline script (the Content-Security-Policy allows none):
+// live expiry countdowns, reveal/hide of the masked access token, copy to clipboard.
+(function () {
+  "use strict";
+
+  function format(seconds) {
+    if (seconds <= 0) return "expired";
+    var h = Math.floor(seconds / 3600), m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
+    var mm = (h ? String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
+    return h ? h + ":" + mm : mm;
+  }
+
+  function tick() {
+    var now = Date.now() / 1000;
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      var left = Math.floor(Number(el.dataset.expiresAt) - now);
+      el.textContent = format(left);
+      el.classList.toggle("is-soon", left > 0 && left < 300);  // MSAL renews below 5 minutes
+      el.classList.toggle("is-expired", left <= 0);
+    });
+  }
+
+  function reveal(button) {
+    var raw = document.querySelector(button.dataset.reveal);
+    var masked = document.querySelector(button.dataset.mask);
+    var show = raw.hidden;
+    raw.hidden = !show;
+    if (masked) masked.hidden = show;
+    button.querySelector("span").textContent = show ? "Hide" : "Reveal";
+    button.querySelector("i").className = (show ? "bi bi-eye-slash" : "bi bi-eye") + " me-1";
+    button.setAttribute("aria-pressed", String(show));
+  }
+
+  function copy(button) {
+    var text = document.querySelector(button.dataset.copy).textContent.trim();
+    var label = button.querySelector("span");
+    var done = function (ok) {
+      label.textContent = ok ? "Copied" : "Copy failed";
+      setTimeout(function () { label.textContent = "Copy"; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
+      return;
+    }
+    var area = document.createElement("textarea");  // plain-http pages: no Clipboard API
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "position-fixed top-0 start-0 opacity-0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    done(ok);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("[data-countdown]")) {
+      tick();
+      setInterval(tick, 1000);
+    }
+    document.querySelectorAll("[data-reveal]").forEach(function (b) {
+      b.addEventListener("click", function () { reveal(b); });
+    });
+    document.querySelectorAll("[data-copy]").forEach(function (b) {
+      b.addEventListener("click", function () { copy(b); });
+    });
+  });
+})();
