@@ -7,6 +7,7 @@
   refused and the error carries ``nextExpectedRanges``.
 - Intermediate PUT: 200 ``{"@odata.context", "ExpirationDateTime", "nextExpectedRanges"}``;
   the last: 201, empty body, ``Location`` of the new attachment. DELETE cancels: 204.
+  GET reports ``nextExpectedRanges`` (UNCONFIRMED for Outlook; OneDrive sessions do).
 The body is streamed to the session's spool file, never held whole in memory.
 """
 from __future__ import annotations
@@ -106,18 +107,30 @@ def put_chunk(rest: str):
                                "The maximum request length supported is 4MB.",
                                extra={"nextExpectedRanges": [f"{session.received}-"]})
         if start != session.received:
-            raise _range_error(f"The uploaded fragment starts at {start}; the next expected byte "
-                               f"is {session.received}.", session.received, status=416)
+            raise _range_error(f"The uploaded fragment is out of order: it starts at {start}, "
+                               f"the next expected byte is {session.received}.", session.received,
+                               status=416)
         _store_chunk(session, start, length)
         session.received += length
         if session.received < session.size:
-            key = quote(f"{user.id}@{user.tenant_id}", safe="")
-            context = (f"{outlook_base()}/$metadata#Users('{key}')/Messages("
-                       f"'{quote(session.message_id, safe='')}')/AttachmentSessions/$entity")
-            return json_response({"@odata.context": context,
-                                  "ExpirationDateTime": outlook_time(session.expires),
-                                  "nextExpectedRanges": [str(session.received)]})
+            return _status(session, user)
         return _complete(session, user)
+
+
+def _status(session, user):
+    key = quote(f"{user.id}@{user.tenant_id}", safe="")
+    context = (f"{outlook_base()}/$metadata#Users('{key}')/Messages("
+               f"'{quote(session.message_id, safe='')}')/AttachmentSessions/$entity")
+    return json_response({"@odata.context": context,
+                          "ExpirationDateTime": outlook_time(session.expires),
+                          "nextExpectedRanges": [str(session.received)]})
+
+
+def status(rest: str):
+    """Where the session stands. UNCONFIRMED for Outlook (OneDrive sessions answer GET)."""
+    session, user = _session(rest)
+    with session.lock:
+        return _status(session, user)
 
 
 def _complete(session, user):
@@ -158,6 +171,8 @@ def dispatch(rest: str):
         return put_chunk(rest)
     if request.method == "DELETE":
         return cancel(rest)
+    if request.method == "GET":
+        return status(rest)
     raise GraphFailure(405, "ErrorInvalidRequest",  # UNCONFIRMED
                        f"The HTTP method '{request.method}' is not supported on upload sessions.")
 
