@@ -1,57 +1,164 @@
 """GraphClient: the app's only way to talk to Microsoft Graph. Knows nothing of Flask.
 
 It is given a base URL (``GRAPH_ENDPOINT``), a token provider (a callable returning a bearer
-token) and a requests.Session; every failure surfaces as one ``GraphError``.
+token, called for each request so it may refresh) and a requests.Session from
+``mailer.http.build_session``. Every call retries 429/503/504 (retry.py), POSTs included;
+every failure surfaces as one ``GraphError``. A send whose connection dropped after the
+request went out raises ``GraphError`` with code ``OutcomeUnknown``: never resent blindly.
+JSON bodies are encoded compactly as UTF-8, exactly as sendplan.py measures them.
 """
 from __future__ import annotations
 
+import base64
 import logging
+import time
 from typing import Callable
+from urllib.parse import quote
 
 import requests
 
+from .compose import Attachment
+from .graph_errors import NETWORK_ERROR, OUTCOME_UNKNOWN, GraphError, explain
+from .retry import RetryPolicy, is_safe_to_retry, send_with_retry
+from .sendplan import encode_json, file_attachment_json
+from .uploads import CHUNK_SIZE, ChunkUploader, Progress
+
 logger = logging.getLogger(__name__)
 
+__all__ = ["GraphClient", "GraphError", "explain", "client_from_config"]
 
-class GraphError(Exception):
-    """A failed Graph call, parsed from Graph's error body."""
 
-    def __init__(self, status: int, code: str, message: str, request_id: str | None = None):
-        super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message, self.request_id = status, code, message, request_id
-
-    @classmethod
-    def from_response(cls, response: requests.Response) -> "GraphError":
-        try:
-            error = response.json().get("error", {})
-        except ValueError:
-            error = {}
-        return cls(response.status_code, error.get("code") or f"HTTP{response.status_code}",
-                   error.get("message") or response.reason or "",
-                   response.headers.get("request-id"))
+def _mailbox(mailbox: str | None) -> str:
+    return "/me" if not mailbox else f"/users/{quote(mailbox, safe='@')}"
 
 
 class GraphClient:
     def __init__(self, base_url: str, token_provider: Callable[[], str],
-                 session: requests.Session, timeout: float = 30.0):
+                 session: requests.Session, timeout: float = 30.0,
+                 retry: RetryPolicy = RetryPolicy(), chunk_size: int = CHUNK_SIZE,
+                 sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.token_provider = token_provider
         self.session = session
         self.timeout = timeout
+        self.retry = retry
+        self.chunk_size = chunk_size
+        self.sleep = sleep
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = kwargs.pop("headers", {})
-        headers["Authorization"] = f"Bearer {self.token_provider()}"
+    def _request(self, method: str, path: str, json_body: dict | None = None,
+                 **kwargs) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if json_body is not None:
+            kwargs["data"] = encode_json(json_body)
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        elif method == "POST" and "data" not in kwargs:
+            headers["Content-Length"] = "0"  # POST .../send: no body, explicit zero length
         url = path if path.startswith("https://") else f"{self.base_url}{path}"
+
+        def send() -> requests.Response:
+            # The token is fetched per attempt: a long retry may outlive a cached token.
+            headers["Authorization"] = f"Bearer {self.token_provider()}"
+            return self.session.request(method, url, headers=headers, timeout=self.timeout,
+                                        **kwargs)
         try:
-            response = self.session.request(method, url, headers=headers,
-                                            timeout=self.timeout, **kwargs)
+            response = send_with_retry(send, method, self.retry, self.sleep,
+                                       what=f"{method} {path.split('?')[0]}")
         except requests.RequestException as exc:
-            raise GraphError(0, "NetworkError", f"Could not reach Microsoft Graph: {exc}") from exc
+            if is_safe_to_retry(method, exc):
+                raise GraphError(0, NETWORK_ERROR,
+                                 f"Could not reach Microsoft Graph: {type(exc).__name__}") from exc
+            raise GraphError(0, OUTCOME_UNKNOWN,
+                             f"The connection dropped during {method} {path.split('?')[0]}; "
+                             "the request may or may not have been processed.") from exc
         if response.status_code >= 400:
-            raise GraphError.from_response(response)
+            error = GraphError.from_response(response)
+            logger.info("Graph %s %s -> %s %s (request-id %s)", method, path.split("?")[0],
+                        error.status, error.code, error.request_id)
+            raise error
         return response
 
     def me(self) -> dict:
         """GET /me: the signed-in user's profile (default property set)."""
         return self._request("GET", "/me").json()
+
+    def send_mail(self, message: dict, save_to_sent_items: bool = True,
+                  mailbox: str | None = None) -> None:
+        """POST /me/sendMail (or /users/{mailbox}/sendMail); Graph answers 202, no id."""
+        self._request("POST", f"{_mailbox(mailbox)}/sendMail",
+                      json_body={"message": message, "saveToSentItems": bool(save_to_sent_items)})
+
+    def create_draft(self, message: dict, mailbox: str | None = None) -> dict:
+        """POST /me/messages: a draft (needs Mail.ReadWrite); returns it, with its id."""
+        return self._request("POST", f"{_mailbox(mailbox)}/messages", json_body=message).json()
+
+    def add_attachment(self, message_id: str, attachment: Attachment,
+                       mailbox: str | None = None) -> dict:
+        """POST .../messages/{id}/attachments for a file under 3 MB (read into memory)."""
+        content = base64.b64encode(attachment.path.read_bytes()).decode("ascii")
+        return self._request(
+            "POST", f"{_mailbox(mailbox)}/messages/{quote(message_id)}/attachments",
+            json_body=file_attachment_json(attachment, content)).json()
+
+    def create_upload_session(self, message_id: str, attachment: Attachment,
+                              mailbox: str | None = None) -> dict:
+        """POST .../attachments/createUploadSession: returns {uploadUrl, nextExpectedRanges...}."""
+        item = {"attachmentType": "file", "name": attachment.name, "size": attachment.size,
+                "contentType": attachment.content_type}
+        if attachment.is_inline:
+            item.update(isInline=True, contentId=attachment.content_id or attachment.name)
+        path = f"{_mailbox(mailbox)}/messages/{quote(message_id)}/attachments/createUploadSession"
+        return self._request("POST", path, json_body={"AttachmentItem": item}).json()
+
+    def upload_file(self, upload_url: str, path, progress_cb: Progress | None = None) -> str | None:
+        """PUT the file at ``path`` to ``upload_url`` in chunks; returns the Location (if any)."""
+        response = ChunkUploader(self.session, upload_url, path, self.chunk_size,
+                                 max(self.timeout, 60.0), self.retry, self.sleep,
+                                 progress_cb).run()
+        return response.headers.get("Location")
+
+    def cancel_upload(self, upload_url: str) -> None:
+        """DELETE the upload session (best effort)."""
+        try:
+            self.session.delete(upload_url, headers={"Authorization": None}, timeout=self.timeout)
+        except requests.RequestException:
+            logger.info("could not cancel an upload session")
+
+    def send_draft(self, message_id: str, mailbox: str | None = None) -> None:
+        """POST .../messages/{id}/send: no body; Graph answers 202."""
+        self._request("POST", f"{_mailbox(mailbox)}/messages/{quote(message_id)}/send")
+
+    def get_message(self, message_id: str, select: list[str] | None = None,
+                    mailbox: str | None = None) -> dict:
+        params = {"$select": ",".join(select)} if select else None
+        return self._request("GET", f"{_mailbox(mailbox)}/messages/{quote(message_id)}",
+                             params=params).json()
+
+    def delete_message(self, message_id: str, mailbox: str | None = None) -> None:
+        self._request("DELETE", f"{_mailbox(mailbox)}/messages/{quote(message_id)}")
+
+    def list_messages(self, folder: str = "inbox", select: list[str] | None = None,
+                      top: int = 10, mailbox: str | None = None, max_pages: int = 1) -> list[dict]:
+        """Messages of a folder (well-known names work: inbox, sentitems, drafts), newest first;
+        follows @odata.nextLink as an opaque URL for up to ``max_pages`` pages."""
+        params = {"$top": str(top), "$orderby": "receivedDateTime desc"}
+        if select:
+            params["$select"] = ",".join(select)
+        url = f"{_mailbox(mailbox)}/mailFolders/{quote(folder)}/messages"
+        found: list[dict] = []
+        for _ in range(max_pages):
+            body = self._request("GET", url, params=params).json()
+            found.extend(body.get("value", []))
+            url, params = body.get("@odata.nextLink"), None
+            if not url:
+                break
+        return found
+
+
+def client_from_config(config: dict, token_provider: Callable[[], str],
+                       session: requests.Session) -> GraphClient:
+    """A GraphClient set up from app config: GRAPH_ENDPOINT, HTTP_TIMEOUT, RETRY_*,
+    UPLOAD_CHUNK_SIZE."""
+    return GraphClient(config.get("GRAPH_ENDPOINT", "https://graph.microsoft.com/v1.0"),
+                       token_provider, session, timeout=float(config.get("HTTP_TIMEOUT", 30)),
+                       retry=RetryPolicy.from_config(config),
+                       chunk_size=int(config.get("UPLOAD_CHUNK_SIZE", CHUNK_SIZE)))

@@ -108,6 +108,7 @@ class ChunkUploader:
                                                          f"Upload of {self.path.name} failed: {exc}")
                 else:
                     failure = None if response.status_code < 400 else GraphError.from_response(response)
+                hint = next_expected(_json(response)) if failure and response is not None else None
                 del data  # the chunk is not needed any more; keep peak memory at one chunk
                 if failure is None and response.status_code == 201:
                     self._report(self.total)
@@ -121,7 +122,9 @@ class ChunkUploader:
                     continue
                 # A failed chunk: resume from where the session says it stands, a few times.
                 setbacks += 1
-                resumed = self._where() if failure.status in (0, 400, 416, 500, 502, 503, 504) else None
+                resumed = hint
+                if resumed is None and failure.status in (0, 400, 416, 500, 502, 503, 504):
+                    resumed = self._where()
                 if resumed is None or setbacks > self.policy.max_attempts:
                     raise failure
                 logger.warning("upload of %s: %s; resuming at byte %d", self.path.name,

@@ -1,0 +1,215 @@
+"""Send jobs: run a send plan in a background thread, with progress any worker can read.
+
+Idempotent by construction: a job is keyed by its draft id and starts only after an atomic
+claim on that id (jobstore.py), so a double click, a page refresh or a retried request returns
+the existing job instead of sending again; a sent draft's claim is never released. Only a
+definite "not sent" releases it, so the person can fix the problem and send again.
+
+When a send's connection drops after the request went out, the job does not resend: for the
+draft path it asks Graph for the draft (gone, or ``isDraft`` false → sent); for sendMail it
+looks in Sent Items for the ``x-mailer-draft-id`` header the message carries. The outcome is
+then one of "sent", "not_sent" or "unknown" (could not confirm: check Sent Items).
+
+Status fields (a plain dict, JSON-ready): draft_id, owner, state (running | sent | not_sent |
+unknown), phase, plan, bytes_done, bytes_total, files [{name, size, done}], message (plain
+words for the page), error_code, needs_sign_in, started, updated.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+
+from .compose import PreparedMessage
+from .graph import GraphClient
+from .graph_errors import GraphError, explain, needs_sign_in
+from .jobstore import KeyValueStore
+from .sendplan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, file_attachment_json, human, \
+    message_with_header
+
+logger = logging.getLogger(__name__)
+
+RUNNING, SENT, NOT_SENT, UNKNOWN = "running", "sent", "not_sent", "unknown"
+CHECK_SENT_ITEMS = "Could not confirm whether the message was sent — check your Sent Items " \
+                   "before sending it again."
+
+
+class SendJobs:
+    def __init__(self, store: KeyValueStore, drafts=None, confirm_tries: int = 3,
+                 confirm_delay: float = 1.0, stale_after: float = 900.0, sleep=time.sleep):
+        self.store, self.drafts = store, drafts
+        self.confirm_tries, self.confirm_delay, self.sleep = confirm_tries, confirm_delay, sleep
+        self.stale_after = stale_after  # a "running" job silent this long lost its worker
+        self._threads: dict[str, threading.Thread] = {}
+
+    def status(self, draft_id: str, owner: str) -> dict | None:
+        """The job of ``draft_id`` as any worker sees it; None if none (or not this owner's)."""
+        job = self.store.get(f"job:{draft_id}")
+        if not job or job.get("owner") != owner:
+            return None
+        if job["state"] == RUNNING and time.time() - job["updated"] > self.stale_after:
+            job.update(state=UNKNOWN, message="The send was interrupted. " + CHECK_SENT_ITEMS)
+        return job
+
+    def start(self, draft_id: str, owner: str, prepared: PreparedMessage, plan: SendPlan,
+              client: GraphClient, background: bool = True) -> tuple[dict, bool]:
+        """Start sending unless this draft already has a job; returns (status, started)."""
+        files = [{"name": a.name, "size": a.size, "done": 0} for a in prepared.attachments]
+        now = time.time()
+        job = {"draft_id": draft_id, "owner": owner, "state": RUNNING, "phase": "queued",
+               "plan": plan.kind, "bytes_done": 0, "bytes_total": plan.total_bytes,
+               "files": files, "message": "Sending…", "error_code": None,
+               "needs_sign_in": False, "started": now, "updated": now}
+        if not self.store.claim(f"claim:{draft_id}", {"owner": owner, "at": now}):
+            existing = self.status(draft_id, owner)
+            return (existing or {**job, "message": "This message is already being sent."}), False
+        self._save(job)
+        if not background:
+            self._run(job, prepared, plan, client)
+            return job, True
+        thread = threading.Thread(target=self._run, args=(job, prepared, plan, client),
+                                  name=f"send-{draft_id[:8]}", daemon=True)
+        self._threads[draft_id] = thread
+        thread.start()
+        return dict(job), True
+
+    def wait(self, draft_id: str, timeout: float = 60.0) -> None:
+        """Block until this process's thread for ``draft_id`` ends (tests, CLI)."""
+        thread = self._threads.get(draft_id)
+        if thread:
+            thread.join(timeout)
+
+    # -- the worker --------------------------------------------------------------------------
+    def _save(self, job: dict) -> None:
+        job["updated"] = time.time()
+        self.store.put(f"job:{job['draft_id']}", job)
+
+    def _phase(self, job: dict, phase: str, message: str) -> None:
+        job.update(phase=phase, message=message)
+        self._save(job)
+
+    def _finish(self, job: dict, state: str, message: str, error: GraphError | None = None):
+        job.update(state=state, phase="done", message=message,
+                   error_code=error.code if error else None,
+                   needs_sign_in=bool(error and needs_sign_in(error)))
+        if state == SENT:
+            job["bytes_done"] = job["bytes_total"]
+            for f in job["files"]:
+                f["done"] = f["size"]
+        self._save(job)
+        if state == NOT_SENT:  # a definite failure: the person may fix it and send again
+            self.store.delete(f"claim:{job['draft_id']}")
+        elif state == SENT and self.drafts is not None:
+            try:
+                self.drafts.mark_sent(job["draft_id"])
+            except Exception:  # the mail is sent; a tidy-up failure must not say otherwise
+                logger.exception("could not mark draft %s as sent", job["draft_id"])
+        logger.info("send job %s: %s", job["draft_id"], state)
+
+    def _run(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
+        draft_id, graph_id, current = job["draft_id"], None, ""
+        message = message_with_header(prepared, draft_id)
+        try:
+            if plan.kind == SENDMAIL:
+                self._phase(job, "sending", "Sending…")
+                message["attachments"] = [
+                    file_attachment_json(a, base64.b64encode(a.path.read_bytes()).decode("ascii"))
+                    for a in prepared.attachments]
+                try:
+                    client.send_mail(message, prepared.save_to_sent_items)
+                except GraphError as exc:
+                    if not exc.outcome_unknown:
+                        raise
+                    return self._confirm_sendmail(job, client, prepared)
+                return self._finish(job, SENT, "Sent.")
+            self._phase(job, "creating draft", "Creating a draft…")
+            graph_id = client.create_draft(message)["id"]
+            job["graph_message_id"] = graph_id
+            done_before = 0
+            small = {id(a) for a in plan.small}
+            for index, attachment in enumerate(prepared.attachments):
+                current = f"{attachment.name!r} ({human(attachment.size)})"
+                self._phase(job, "uploading", f"Attaching {current}…")
+                if id(attachment) in small:
+                    client.add_attachment(graph_id, attachment)
+                else:
+                    session = client.create_upload_session(graph_id, attachment)
+                    client.upload_file(session["uploadUrl"], attachment.path,
+                                       self._progress(job, index, done_before))
+                done_before += attachment.size
+                job["files"][index]["done"] = attachment.size
+                job["bytes_done"] = done_before
+            current = ""
+            self._phase(job, "sending", "Sending…")
+            try:
+                client.send_draft(graph_id)
+            except GraphError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                return self._confirm_draft(job, client, graph_id)
+            self._finish(job, SENT, "Sent.")
+        except GraphError as exc:
+            detail = f"While attaching {current}." if current else ""
+            self._finish(job, NOT_SENT, "Not sent. " + explain(exc, detail), exc)
+            self._discard(client, graph_id)
+        except Exception as exc:  # a token provider or disk failure: still an outcome, not a 500
+            logger.exception("send job %s failed", draft_id)
+            self._finish(job, NOT_SENT, f"Not sent: {type(exc).__name__}. Nothing was sent; "
+                                        "your message is kept, try again.")
+            self._discard(client, graph_id)
+
+    def _progress(self, job: dict, index: int, done_before: int):
+        last = [0.0]
+
+        def report(done: int, total: int) -> None:
+            job["files"][index]["done"] = done
+            job["bytes_done"] = done_before + done
+            if time.monotonic() - last[0] > 0.2 or done >= total:  # don't flood the store
+                last[0] = time.monotonic()
+                self._save(job)
+        return report
+
+    @staticmethod
+    def _discard(client: GraphClient, graph_id: str | None) -> None:
+        """Delete the unsent server-side draft (best effort): no litter in the person's Drafts."""
+        if graph_id:
+            try:
+                client.delete_message(graph_id)
+            except GraphError:
+                logger.info("could not delete unsent draft")
+
+    def _confirm_draft(self, job: dict, client: GraphClient, graph_id: str) -> None:
+        self._phase(job, "confirming", "Checking whether the message went out…")
+        try:
+            draft = client.get_message(graph_id, select=["isDraft"])
+        except GraphError as exc:
+            if exc.status == 404:  # a sent draft leaves Drafts
+                return self._finish(job, SENT, "Sent.")
+            return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS, exc)
+        if draft.get("isDraft") is False:
+            return self._finish(job, SENT, "Sent.")
+        self._finish(job, NOT_SENT, "Not sent: the connection dropped before Graph took the "
+                                    "message. Nothing was sent; send again.")
+        self._discard(client, graph_id)
+
+    def _confirm_sendmail(self, job: dict, client: GraphClient, prepared: PreparedMessage):
+        if not prepared.save_to_sent_items:
+            return self._finish(job, UNKNOWN, "Could not confirm whether the message was sent, "
+                                              "and it was not saved to Sent Items: ask a recipient "
+                                              "before sending it again.")
+        self._phase(job, "confirming", "Checking Sent Items…")
+        for attempt in range(self.confirm_tries):
+            if attempt:
+                self.sleep(self.confirm_delay)  # Sent Items can lag the send a little
+            try:
+                recent = client.list_messages("sentitems", select=["internetMessageHeaders"],
+                                              top=25)
+            except GraphError as exc:
+                return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS, exc)
+            for item in recent:
+                for header in item.get("internetMessageHeaders") or []:
+                    if header.get("name", "").lower() == DRAFT_ID_HEADER \
+                            and header.get("value") == job["draft_id"]:
+                        return self._finish(job, SENT, "Sent.")
+        self._finish(job, UNKNOWN, CHECK_SENT_ITEMS)

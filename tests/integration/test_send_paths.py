@@ -1,0 +1,168 @@
+"""The whole send pipeline against the real emulator: compose → plan → job → a mailbox.
+
+Each test asserts on what arrived in a mailbox (read back through Graph as the recipient),
+never on calls made: one copy, the right sender, byte-identical attachments.
+"""
+import hashlib
+import uuid
+
+import pytest
+
+from mailer.compose import Attachment, ComposeData, prepare
+from mailer.jobs import NOT_SENT, SENT, SendJobs
+from mailer.jobstore import FileStore
+from mailer.sendplan import DRAFT, MB, SENDMAIL, plan
+
+MEGAN = "megan@contoso.example"
+
+
+@pytest.fixture
+def jobs(tmp_path):
+    return SendJobs(FileStore(tmp_path / "jobs"), confirm_delay=0.05)
+
+
+def _attachment(path, content_type="application/octet-stream"):
+    return Attachment(path.name.split("-", 1)[1], path, path.stat().st_size, content_type)
+
+
+def _send(jobs, graph, data, me="adele@contoso.example", owner="oid-adele", draft_id=None):
+    draft_id = draft_id or str(uuid.uuid4())
+    prepared = prepare(data, me_address=me)
+    the_plan = plan(prepared, draft_id=draft_id)
+    job, started = jobs.start(draft_id, owner, prepared, the_plan, graph, background=False)
+    return job, the_plan, draft_id
+
+
+def _inbox(graph_for, upn=MEGAN, subject=None):
+    items = graph_for(upn).list_messages(
+        "inbox", select=["subject", "from", "sender", "hasAttachments", "toRecipients",
+                         "bccRecipients", "importance", "body", "internetMessageHeaders"], top=50)
+    return [m for m in items if subject is None or m["subject"] == subject]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _attachment_bytes(emu, https, token, message_id, attachment_id) -> bytes:
+    url = f"{emu.client_config()['graph_endpoint']}/me/messages/{message_id}/attachments/" \
+          f"{attachment_id}/$value"
+    response = https.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    assert response.status_code == 200, response.text[:300]
+    return response.content
+
+
+def test_a_small_message_goes_out_in_one_sendmail(jobs, graph, graph_for, make_file):
+    note = make_file("note.txt", 2000)
+    data = ComposeData(to=f"Megan Bowen <{MEGAN}>", bcc="patti@contoso.example",
+                       subject="Small one", body="<p>Hello <b>Megan</b><script>x()</script></p>",
+                       importance="high", attachments=[_attachment(note, "text/plain")])
+    job, the_plan, draft_id = _send(jobs, graph, data)
+    assert the_plan.kind == SENDMAIL and job["state"] == SENT, job
+    [got] = _inbox(graph_for, subject="Small one")
+    assert got["hasAttachments"] is True and got["importance"] == "high"
+    assert "script" not in got["body"]["content"] and "<b>Megan</b>" in got["body"]["content"]
+    assert got["bccRecipients"] == []  # Bcc is never shown to recipients
+    assert got["from"]["emailAddress"]["address"].lower() == "adele@contoso.example"
+    [copy] = _inbox(graph_for, "patti@contoso.example", "Small one")  # Bcc delivered
+    sent = graph.list_messages("sentitems", select=["subject", "internetMessageHeaders"])
+    [mine] = [m for m in sent if m["subject"] == "Small one"]
+    assert {"name": "x-mailer-draft-id", "value": draft_id} in mine["internetMessageHeaders"]
+
+
+@pytest.mark.slow
+def test_a_large_attachment_goes_through_a_draft_and_arrives_byte_identical(
+        emu, https, jobs, graph, graph_for, token_for, make_file):
+    big, small = make_file("big video.mp4", 12 * MB + 12345), make_file("notes.txt", 150_000)
+    data = ComposeData(to=MEGAN, subject="Big one", body="see attached",
+                       attachments=[_attachment(big, "video/mp4"), _attachment(small)])
+    job, the_plan, _ = _send(jobs, graph, data)
+    assert the_plan.kind == DRAFT and [a.size for a in the_plan.large] == [big.stat().st_size]
+    assert job["state"] == SENT and job["bytes_done"] == job["bytes_total"], job
+    assert [f["done"] for f in job["files"]] == [big.stat().st_size, 150_000]
+    [got] = _inbox(graph_for, subject="Big one")
+    token = token_for(MEGAN)
+    listed = https.get(f"{emu.client_config()['graph_endpoint']}/me/messages/{got['id']}"
+                       "/attachments?$select=id,name,size",
+                       headers={"Authorization": f"Bearer {token}"}, timeout=30).json()["value"]
+    by_name = {a["name"]: a for a in listed}
+    assert set(by_name) == {"big video.mp4", "notes.txt"}
+    for name, path in (("big video.mp4", big), ("notes.txt", small)):
+        content = _attachment_bytes(emu, https, token, got["id"], by_name[name]["id"])
+        assert _sha(content) == _sha(path.read_bytes())
+    drafts = graph.list_messages("drafts", select=["subject"])
+    assert [d for d in drafts if d["subject"] == "Big one"] == []  # the draft became the sent mail
+
+
+@pytest.mark.parametrize("sender, from_address, expect_from, expect_sender", [
+    ("adele@contoso.example", "alex@contoso.example", "alex", "adele"),  # on behalf
+    ("adele@contoso.example", "sales@contoso.example", "sales", "sales"),  # send as
+    ("megan@contoso.example", "alex@contoso.example", "alex", "alex"),  # send as
+])
+def test_sending_from_another_mailbox(jobs, graph_for, sender, from_address, expect_from,
+                                      expect_sender):
+    data = ComposeData(to="patti@contoso.example", subject=f"From {from_address}",
+                       from_address=from_address)
+    job, the_plan, _ = _send(jobs, graph_for(sender), data, me=sender)
+    assert "Mail.Send.Shared" in the_plan.scopes and job["state"] == SENT, job
+    [got] = _inbox(graph_for, "patti@contoso.example", f"From {from_address}")
+    assert got["from"]["emailAddress"]["address"].split("@")[0] == expect_from
+    assert got["sender"]["emailAddress"]["address"].split("@")[0] == expect_sender
+
+
+@pytest.mark.parametrize("size", [100, 5 * MB])
+def test_send_as_denied_is_explained_and_nothing_is_left_behind(jobs, graph_for, make_file, size):
+    patti = graph_for("patti@contoso.example")
+    data = ComposeData(to=MEGAN, subject="Not allowed", from_address="alex@contoso.example",
+                       attachments=[_attachment(make_file("a.bin", size))])
+    job, _, draft_id = _send(jobs, patti, data, me="patti@contoso.example", owner="oid-patti")
+    assert job["state"] == NOT_SENT and job["error_code"] == "ErrorSendAsDenied"
+    assert "Send As" in job["message"] and "Mail.Send.Shared" in job["message"]
+    assert _inbox(graph_for, subject="Not allowed") == []
+    assert [d for d in patti.list_messages("drafts", select=["subject"])
+            if d["subject"] == "Not allowed"] == []  # the failed draft was removed
+    # A definite failure releases the claim: fixed (From cleared), the same draft id sends.
+    data.from_address = ""
+    job, _, _ = _send(jobs, patti, data, me="patti@contoso.example", owner="oid-patti",
+                      draft_id=draft_id)
+    assert job["state"] == SENT and len(_inbox(graph_for, subject="Not allowed")) == 1
+
+
+def test_missing_scope_is_not_sent_and_says_so(jobs, graph_for):
+    graph = graph_for(scopes=["User.Read"])
+    job, _, _ = _send(jobs, graph, ComposeData(to=MEGAN, subject="No scope"))
+    assert job["state"] == NOT_SENT and job["error_code"] == "ErrorAccessDenied"
+    assert "Access was denied" in job["message"]
+
+
+def test_an_expired_token_asks_for_a_fresh_sign_in(emu, https, jobs, token_for):
+    from mailer.graph import GraphClient
+    stale = token_for(lifetime=-10)
+    graph = GraphClient(emu.client_config()["graph_endpoint"], lambda: stale, https)
+    job, _, _ = _send(jobs, graph, ComposeData(to=MEGAN, subject="Expired"))
+    assert job["state"] == NOT_SENT and job["needs_sign_in"] is True
+    assert "Sign in again" in job["message"]
+
+
+def test_a_resubmitted_draft_is_never_sent_twice(jobs, graph, graph_for):
+    data = ComposeData(to=MEGAN, subject="Only once")
+    job, _, draft_id = _send(jobs, graph, data)
+    assert job["state"] == SENT
+    prepared = prepare(data)
+    again, started = jobs.start(draft_id, "oid-adele", prepared, plan(prepared), graph,
+                                background=False)
+    assert started is False and again["state"] == SENT
+    assert len(_inbox(graph_for, subject="Only once")) == 1
+    assert jobs.status(draft_id, "oid-patti") is None  # another user sees nothing
+
+
+def test_a_double_click_starts_one_job(jobs, graph, graph_for, make_file):
+    data = ComposeData(to=MEGAN, subject="Double click",
+                       attachments=[_attachment(make_file("x.bin", 4 * MB))])
+    prepared, draft_id = prepare(data), str(uuid.uuid4())
+    first, started1 = jobs.start(draft_id, "oid-adele", prepared, plan(prepared), graph)
+    second, started2 = jobs.start(draft_id, "oid-adele", prepared, plan(prepared), graph)
+    jobs.wait(draft_id)
+    assert (started1, started2) == (True, False)
+    assert jobs.status(draft_id, "oid-adele")["state"] == SENT
+    assert len(_inbox(graph_for, subject="Double click")) == 1
