@@ -1,0 +1,83 @@
+"""Upload sessions from GraphClient: no Authorization header, bounded memory, progress."""
+import gc
+import tracemalloc
+
+import pytest
+
+from mailer.compose import Attachment
+from mailer.graph import GraphError
+from mailer.sendplan import MB
+from mailer.uploads import CHUNK_SIZE
+
+MEGAN = "megan@contoso.example"
+
+
+def _draft_and_session(graph, path, name="big.bin"):
+    draft = graph.create_draft({"subject": "upload", "toRecipients": [
+        {"emailAddress": {"address": MEGAN}}]})
+    attachment = Attachment(name, path, path.stat().st_size)
+    return draft, graph.create_upload_session(draft["id"], attachment)
+
+
+def test_chunks_carry_no_bearer_even_when_the_session_has_one(graph, https, token_for, make_file):
+    https.headers["Authorization"] = f"Bearer {token_for()}"  # a careless default
+    path = make_file("big.bin", 4 * MB + 5)
+    draft, session = _draft_and_session(graph, path)
+    assert session["nextExpectedRanges"] == ["0-"]
+    seen = []
+    location = graph.upload_file(session["uploadUrl"], path, lambda done, total: seen.append(done))
+    assert "/Attachments(" in location
+    assert seen == [CHUNK_SIZE, path.stat().st_size]
+    got = graph.get_message(draft["id"], select=["hasAttachments"])
+    assert got["hasAttachments"] is True
+
+
+def test_a_bearer_on_the_upload_url_is_what_breaks_other_sdks(graph, https, token_for, make_file):
+    # The emulator answers as Outlook does; this is why uploads.py strips the header.
+    path = make_file("big.bin", 3 * MB)
+    _, session = _draft_and_session(graph, path)
+    response = https.put(session["uploadUrl"], data=b"x" * 10,
+                         headers={"Authorization": f"Bearer {token_for()}",
+                                  "Content-Range": f"bytes 0-9/{3 * MB}"}, timeout=10)
+    assert response.status_code == 401
+
+
+def test_an_expired_session_url_fails_with_a_graph_error(graph, make_file):
+    path = make_file("big.bin", 3 * MB)
+    _, session = _draft_and_session(graph, path)
+    graph.cancel_upload(session["uploadUrl"])
+    with pytest.raises(GraphError) as info:
+        graph.upload_file(session["uploadUrl"], path)
+    assert info.value.status == 404
+
+
+@pytest.mark.slow
+def test_streaming_upload_memory_stays_at_a_few_chunks(graph, make_file):
+    """tracemalloc covers the whole process (the emulator's threads included): an upload that
+    read the file whole would peak above 30 MB; chunked, it stays near two chunks."""
+    size = 30 * MB
+    path = make_file("huge.bin", size)
+    _, session = _draft_and_session(graph, path)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        graph.upload_file(session["uploadUrl"], path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"upload of {size / MB:.0f} MB: traced peak {peak / MB:.1f} MB")
+    assert peak < 12 * MB, f"peak {peak / MB:.1f} MB for a {size / MB:.0f} MB file"
+
+
+def test_add_attachment_and_read_it_back(graph, make_file):
+    path = make_file("small.pdf", 200_000)
+    draft = graph.create_draft({"subject": "small"})
+    added = graph.add_attachment(draft["id"], Attachment("résumé.pdf", path, 200_000,
+                                                         "application/pdf"))
+    assert added["name"] == "résumé.pdf" and added["size"] == 200_000
+    graph.delete_message(draft["id"])
+    with pytest.raises(GraphError) as info:
+        graph.get_message(draft["id"])
+    assert info.value.status == 404
+
+
