@@ -102,8 +102,13 @@ class RedisStore:
 
 
 def store_from_config(config: dict) -> KeyValueStore:
-    """Redis when REDIS_URL is set, else files under JOB_DIR (default: UPLOAD_DIR/../jobs)."""
+    """Redis when REDIS_URL is set, else files under JOB_DIR (default: APP_STATE_DIR/jobs,
+    or beside UPLOAD_DIR)."""
     if config.get("REDIS_URL"):
         return RedisStore.from_url(config["REDIS_URL"])
-    folder = config.get("JOB_DIR") or Path(config.get("UPLOAD_DIR", ".local/app/uploads")).parent / "jobs"
+    folder = config.get("JOB_DIR")
+    if not folder and config.get("APP_STATE_DIR"):
+        folder = Path(config["APP_STATE_DIR"]) / "jobs"
+    if not folder:
+        folder = Path(config.get("UPLOAD_DIR", ".local/app/uploads")).parent / "jobs"
     return FileStore(folder)

@@ -67,3 +67,18 @@ def test_store_from_config(tmp_path, redis_url):
     assert isinstance(files, FileStore) and files.root == tmp_path / "jobs"
     assert isinstance(store_from_config({"JOB_DIR": str(tmp_path / "j")}), FileStore)
     assert isinstance(store_from_config({"REDIS_URL": redis_url}), RedisStore)
+
+
+def test_store_prefers_the_app_state_dir(tmp_path):
+    store = store_from_config({"APP_STATE_DIR": str(tmp_path), "UPLOAD_DIR": "/elsewhere/u"})
+    assert store.root == tmp_path / "jobs"
+
+
+def test_a_job_whose_worker_died_reports_could_not_confirm(tmp_path):
+    from mailer.jobs import SendJobs
+    store = FileStore(tmp_path)
+    store.put("job:d1", {"draft_id": "d1", "owner": "o", "state": "running",
+                         "updated": time.time() - 3600, "message": "Sending…"})
+    job = SendJobs(store, stale_after=900).status("d1", "o")
+    assert job["state"] == "unknown" and "check your Sent Items" in job["message"]
+    assert SendJobs(store).status("d1", "someone else") is None

@@ -166,3 +166,18 @@ def test_a_double_click_starts_one_job(jobs, graph, graph_for, make_file):
     assert (started1, started2) == (True, False)
     assert jobs.status(draft_id, "oid-adele")["state"] == SENT
     assert len(_inbox(graph_for, subject="Double click")) == 1
+
+
+@pytest.mark.redis
+def test_two_workers_sharing_redis_send_once(redis_url, graph, graph_for):
+    from mailer.jobstore import RedisStore
+    prefix = f"t{uuid.uuid4().hex}:"
+    one = SendJobs(RedisStore.from_url(redis_url, prefix=prefix))
+    two = SendJobs(RedisStore.from_url(redis_url, prefix=prefix))
+    prepared, draft_id = prepare(ComposeData(to=MEGAN, subject="Two workers")), str(uuid.uuid4())
+    first, started1 = one.start(draft_id, "oid-adele", prepared, plan(prepared), graph)
+    second, started2 = two.start(draft_id, "oid-adele", prepared, plan(prepared), graph)
+    one.wait(draft_id)
+    assert (started1, started2) == (True, False)
+    assert two.status(draft_id, "oid-adele")["state"] == SENT  # read by the other worker
+    assert len(_inbox(graph_for, subject="Two workers")) == 1
