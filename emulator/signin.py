@@ -12,20 +12,21 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request
+from flask import Blueprint, make_response, render_template, request
 
-from . import grants, scopes as scope_mod, tenancy
+from . import grants, scopes as scope_mod, signout, tenancy
 from .authorize import AuthorizeRequest, PageError, RedirectError, respond, respond_error, validate
-from .signin_flow import (COOKIE, end_flow, flow_from_form, get_or_create_session, new_flow,
-                          remember_account, session_from_cookie, set_cookie)
+from .signin_flow import (end_flow, flow_from_form, get_or_create_session, new_flow,
+                          remember_account, set_cookie)
 from .state import get_state
 from .tokens import client_info
 
 logger = logging.getLogger(__name__)
 
 pages_bp = Blueprint("signin", __name__)
+pages_bp.add_url_rule("/<tenant>/oauth2/v2.0/logout", "logout", signout.logout,
+                      methods=["GET", "POST"])
 
 WRONG_PASSWORD = ("Your account or password is incorrect. If you don't remember your password, "
                   "reset it now.")  # AADSTS50126
@@ -41,6 +42,15 @@ def error_page(exc: PageError):
                            message=exc.message, request_id=str(uuid.uuid4()),
                            correlation_id=str(uuid.uuid4()), timestamp=now)
     return make_response(html, exc.status)
+
+
+@pages_bp.after_request
+def _headers(response):
+    # Sign-in pages carry per-flow secrets and must not be framed (clickjacking) or cached.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @pages_bp.errorhandler(PageError)
@@ -82,6 +92,9 @@ def _route(state, session, flow, req: AuthorizeRequest):
             return respond_error(req, "consent_required", 65001, _consent_message(app))
         return _finish(state, session, flow, req, user)
     signed_in_hint = hint is not None and any(u.id == hint.id for u in accounts)
+    if hint is not None and tenancy.user_error(app, path, hint):
+        return _credentials_page(state, flow, req, None, tenancy.user_error(app, path, hint),
+                                 hint.user_principal_name)
     if req.prompt == "login" or (req.login_hint and not signed_in_hint):
         return _credentials_page(state, flow, req, hint)
     if req.prompt == "select_account" or (len(accounts) > 1 and hint is None):
@@ -231,48 +244,3 @@ def _finish(state, session, flow, req: AuthorizeRequest, user):
         max_age=req.max_age)
     return respond(req, {"code": code, "client_info": client_info(user) if req.client_info else None,
                          "session_state": session["session_state"]})
-
-
-@pages_bp.route("/<tenant>/oauth2/v2.0/logout", methods=["GET", "POST"])
-def logout(tenant: str):
-    """Sign out of the emulator; back to the app when its URI is allowed, else a page."""
-    state = get_state()
-    values = request.values
-    target, hint = values.get("post_logout_redirect_uri", ""), values.get("logout_hint", "")
-    sid, session = session_from_cookie(state)
-    if session is not None:
-        hinted = state.directory.user(hint) if hint else None
-        with state.lock:
-            if hinted is not None and len(session["accounts"]) > 1:
-                session["accounts"].pop(hinted.id, None)
-            else:
-                state.signin_sessions.pop(sid, None)
-    if target and _logout_target_allowed(state, target):
-        if values.get("state"):  # OIDC RP-initiated logout echoes state
-            target += ("&" if "?" in target else "?") + urlencode({"state": values["state"]})
-        response = redirect(target, 302)
-    else:
-        response = make_response(render_template("signin/signed_out.html"))
-    if session is not None and sid not in state.signin_sessions:
-        response.delete_cookie(COOKIE, path="/")
-    return response
-
-
-def _logout_target_allowed(state, uri: str) -> bool:
-    """A registered logout URI, or (leniency) any URI on the origin of a registered redirect URI.
-
-    Microsoft checks post_logout_redirect_uri against the app's registered URIs; the logout
-    request names no app, so this emulator accepts an origin any app redirects to. Only http(s).
-    """
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return False
-    origin = (parts.scheme, parts.netloc.lower())
-    for app in state.directory.apps.values():
-        if uri in app.post_logout_redirect_uris:
-            return True
-        for registered in app.redirect_uris:
-            reg = urlsplit(registered)
-            if (reg.scheme, reg.netloc.lower()) == origin:
-                return True
-    return False

@@ -202,8 +202,11 @@ def _refresh_token(state: State, app: AppRegistration, path: tenancy.TenantPath)
                 f"'{app.client_id}' named '{app.display_name}'. Send an interactive authorization "
                 "request for this user and resource.", suberror="consent_required")
         record["last_used"] = time.time()
-    # OIDC scopes: those asked for now, bounded by those granted when the chain began.
-    oidc = set(requested.oidc) & set(record["oidc"]) if requested.oidc else set(record["oidc"])
+    # OIDC scopes: those asked for now, bounded by those granted when the chain began; a chain
+    # started with offline_access keeps returning (rotated) refresh tokens.
+    oidc = set(record["oidc"])
+    if requested.oidc:
+        oidc = (set(requested.oidc) & oidc) | (oidc & {"offline_access"})
     return grants.token_response(
         state, user=user, client_id=app.client_id, tenant=record["tenant"], oidc=oidc,
         graph=granted, spelled=requested.spelled, nonce=None,

@@ -147,6 +147,17 @@ def test_refresh_rotates_and_keeps_working(emu, https, get_code, redeem, demo_cl
     assert third.status_code == 200
 
 
+def test_refresh_chain_keeps_rotating_even_if_scope_omits_offline_access(emu, https, get_code,
+                                                                        redeem, demo_client):
+    code, verifier, _ = get_code()
+    rt = redeem(code, verifier).json()["refresh_token"]
+    body = https.post(f"{emu.api_url}/common/oauth2/v2.0/token", data={
+        "grant_type": "refresh_token", "client_id": demo_client["client_id"],
+        "client_secret": demo_client["client_secret"], "refresh_token": rt,
+        "scope": "openid User.Read"}, timeout=10).json()
+    assert body["refresh_token"] != rt and "id_token" in body
+
+
 def test_refresh_without_openid_returns_no_id_token(emu, https, get_code, redeem, demo_client):
     code, verifier, _ = get_code()
     rt = redeem(code, verifier).json()["refresh_token"]
