@@ -26,7 +26,7 @@ from mailer import auth, sessions, views
 from mailer.errors import AuthError, SessionStoreUnavailable
 from mailer.graph import GraphError
 from mailer.http import build_session
-from mailer.identity import Settings
+from mailer.identity import Settings, silence_form_post_warning
 from mailer.tokens import CacheCipher
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
                              app.config["AUTHORITY"], tuple(app.config["SCOPES"]), http,
                              timeout=app.config["HTTP_TIMEOUT"]),
     }
+    silence_form_post_warning()
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     _register_error_pages(app)

@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+import warnings
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -239,6 +240,17 @@ class Identity:
         if cache.has_state_changed:
             self._vault.save(self._cipher.encrypt(cache.serialize()))
             cache.has_state_changed = False
+
+
+def silence_form_post_warning() -> None:
+    """Hush MSAL's warning that response_mode=form_post is recommended: we keep the query mode.
+
+    A form_post answer is a cross-site POST, which a SameSite=Lax session cookie does not
+    accompany, so the server-side flow could not be found. A code in the URL is harmless here:
+    single-use, PKCE-bound, useless without the client secret, and the callback redirects at once.
+    """
+    warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended",
+                            category=UserWarning)
 
 
 def _checked(result: dict | None) -> dict:

@@ -11,6 +11,8 @@ from emulator import Emulator
 from emulator.directory import DEMO_CLIENT_ID, DEMO_PASSWORD
 from mailer.http import build_session
 
+pytest_plugins = ["app_fixtures"]  # the app's fixtures (H2): app, client, sign_in, live_app, page, ...
+
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):

@@ -1,0 +1,229 @@
+"""Fixtures for the app: built through its factory, signed in through the real emulator.
+
+Loaded for every test by ``pytest_plugins = ["app_fixtures"]`` in tests/conftest.py.
+
+    app_config        settings for create_app(): the emulator's demo app, temp folders
+    app, client       the Flask app and its test client (MSAL still talks to the emulator over TLS)
+    sign_in           sign_in(client, username=ADELE, scopes=None) -> the signed-in user dict
+    live_app          the app served over real loopback HTTP (werkzeug, a thread): .url, .app
+    live_sign_in      live_sign_in(username=ADELE, scopes=None) -> a signed-in requests.Session
+    redis_server      the URL of a real redis-server started for this test session
+    chromium, page    Debian's Chromium via Playwright; a fresh context and page per test
+    browser_sign_in   browser_sign_in(page, username=ADELE) signs in through the real pages
+"""
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from app import create_app
+from emulator.directory import DEMO_PASSWORD
+from helpers.signin import sign_in_with_requests
+
+ADELE = "adele@contoso.example"  # a work account
+SAM = "sam.taylor@outlook.example"  # a personal Microsoft account
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def app_config(emu, tmp_path):
+    """Everything create_app needs, explicit: nothing is read from the environment."""
+    demo = emu.client_config()
+    return {
+        "CLIENT_ID": demo["client_id"], "CLIENT_SECRET": demo["client_secret"],
+        "AUTHORITY": demo["authority"], "GRAPH_ENDPOINT": demo["graph_endpoint"],
+        "CA_FILE": demo["ca_file"], "DEMO_PAGES_URL": demo["pages_url"],
+        "SECRET_KEY": secrets.token_urlsafe(32), "APP_STATE_DIR": str(tmp_path / "app"),
+        "SESSION_DIR": str(tmp_path / "sessions"), "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "HTTP_TIMEOUT": 10,
+    }
+
+
+@pytest.fixture
+def app(app_config, emu):
+    app = create_app(app_config, environ={})
+    emu.state.add_redirect_uri("http://localhost/auth/callback")  # the test client's host
+    yield app
+    app.extensions["mailer"]["http"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _finish(auth_uri: str, username: str, consent: bool = True) -> dict:
+    """Answer the emulator's pages; return what Microsoft sends to the redirect URI."""
+    browser = requests.Session()
+    browser.trust_env = False
+    try:
+        return sign_in_with_requests(auth_uri, username, DEMO_PASSWORD, session=browser,
+                                     consent=consent).params
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def sign_in():
+    """sign_in(client, username, scopes=None): the test client is signed in afterwards."""
+
+    def run(client, username: str = ADELE, scopes: list[str] | None = None,
+            consent: bool = True):
+        query = {"scopes": " ".join(scopes)} if scopes else {}
+        response = client.get("/login", query_string=query)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        params = _finish(response.location, username, consent)
+        response = client.get("/auth/callback", query_string=params)
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        with client.session_transaction() as session:
+            return dict(session.get("user") or {})
+
+    return run
+
+
+class LiveApp:
+    """The app behind werkzeug's threaded server on a free loopback port."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def session(self) -> requests.Session:
+        http = requests.Session()
+        http.trust_env = False
+        return http
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_app(app, emu):
+    live = LiveApp(app)
+    emu.state.add_redirect_uri(f"{live.url}/auth/callback")
+    live.thread.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def live_sign_in(live_app):
+    """live_sign_in(username, scopes=None) -> a requests.Session signed in to the live app."""
+    opened = []
+
+    def run(username: str = ADELE, scopes: list[str] | None = None) -> requests.Session:
+        http = live_app.session()
+        opened.append(http)
+        query = {"scopes": " ".join(scopes)} if scopes else {}
+        response = http.get(f"{live_app.url}/login", params=query, allow_redirects=False)
+        assert response.status_code == 302, response.text[:500]
+        params = _finish(response.headers["Location"], username)
+        response = http.get(f"{live_app.url}/auth/callback", params=params, allow_redirects=False)
+        assert response.status_code == 302, response.text[:2000]
+        return http
+
+    yield run
+    for http in opened:
+        http.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """redis://127.0.0.1:<port>/0 of a redis-server this session starts (skip if none)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not on PATH: the Redis session backend is not tested")
+    port = _free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path_factory.mktemp("redis"))],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's /usr/bin/chromium through Playwright (never `playwright install`)."""
+    if shutil.which("/usr/bin/chromium") is None:
+        pytest.skip("/usr/bin/chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A fresh browser context (no cookies) and page; a phone-sized viewport is a parameter away."""
+    context = chromium.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_sign_in(live_app):
+    """browser_sign_in(page, username, consent=True): from the landing page to the dashboard,
+    answering the emulator's real pages (picker, username, password, consent) with clicks."""
+
+    def run(page, username: str = ADELE, password: str = DEMO_PASSWORD, consent: bool = True,
+            start: str = "/"):
+        page.goto(live_app.url + start)
+        if start == "/":
+            page.click("#sign-in")
+        for _ in range(8):
+            page.wait_for_load_state()
+            if page.url.startswith(live_app.url):
+                break
+            kind = page.get_attribute("main[data-page]", "data-page")
+            if kind == "picker":
+                tile = page.locator(f"[data-test-id='{username}']")
+                (tile if tile.count() else page.locator("#otherTile")).click()
+            elif kind == "username":
+                page.fill("[name=loginfmt]", username)
+                page.click("#idSIButton9")
+            elif kind == "password":
+                page.fill("[name=passwd]", password)
+                page.click("#idSIButton9")
+            elif kind == "consent":
+                page.click("#idSIButton9" if consent else "#idBtn_Back")
+            else:
+                raise AssertionError(f"unexpected sign-in page {kind}: {page.inner_text('body')[:300]}")
+        else:
+            raise AssertionError("the sign-in never came back to the app")
+
+    return run

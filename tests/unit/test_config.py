@@ -1,0 +1,169 @@
+"""config.load_config: defaults, conversions, demo mode, and one clear line per misconfiguration."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+from cryptography.fernet import Fernet
+
+import config
+from config import ConfigError, load_config
+
+SECRET = "s" * 40
+MS = {"CLIENT_ID": "11111111-2222-3333-4444-555555555555", "CLIENT_SECRET": "value~secret",
+      "SECRET_KEY": SECRET}
+
+
+@pytest.fixture
+def demo_dir(tmp_path):
+    """An emulator state folder as the running emulator leaves it."""
+    folder = tmp_path / "emulator"
+    folder.mkdir()
+    ca = folder / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    (folder / "demo-app.json").write_text(json.dumps({
+        "client_id": "demo-client", "client_secret": "demo-secret",
+        "authority": "https://127.0.0.1:5001/common", "graph_endpoint": "https://127.0.0.1:5001/v1.0",
+        "ca_file": str(ca), "pages_url": "http://127.0.0.1:5002", "api_url": "https://127.0.0.1:5001",
+    }))
+    return folder
+
+
+def ms(**extra):
+    return {**MS, "APP_STATE_DIR": "/nonexistent-app-state", **extra}
+
+
+def test_microsoft_defaults():
+    cfg = load_config(ms())
+    assert cfg["DEMO_MODE"] is False
+    assert cfg["AUTHORITY"] == "https://login.microsoftonline.com/common"
+    assert cfg["GRAPH_ENDPOINT"] == "https://graph.microsoft.com/v1.0"
+    assert cfg["SCOPES"] == ["User.Read"]
+    assert cfg["REDIRECT_PATH"] == "/auth/callback" and cfg["REDIRECT_URI"] is None
+    assert cfg["TRUST_PROXY"] == 0 and cfg["REDIS_URL"] is None and cfg["CA_FILE"] is None
+    assert cfg["HTTP_TIMEOUT"] == 30.0 and cfg["PORT"] == 5000
+    assert cfg["MAX_FILE_SIZE"] == 150 * 1024 * 1024
+    assert cfg["MAX_MESSAGE_SIZE"] == 35 * 1024 * 1024
+    assert cfg["SESSION_DIR"].endswith("/nonexistent-app-state/sessions")
+    assert cfg["UPLOAD_DIR"].endswith("/nonexistent-app-state/uploads")
+
+
+def test_relative_paths_are_taken_from_the_project_folder():
+    cfg = load_config(ms(APP_STATE_DIR=".local/app", EMULATOR_STATE_DIR=".local/emulator"))
+    assert cfg["SESSION_DIR"] == str(config.ROOT / ".local/app/sessions")
+    assert cfg["EMULATOR_STATE_DIR"] == str(config.ROOT / ".local/emulator")
+
+
+def test_conversions():
+    cfg = load_config(ms(SCOPES="User.Read, Mail.Send  Mail.Send.Shared", TRUST_PROXY="true",
+                         HTTP_TIMEOUT="2.5", PORT="8080", MAX_FILE_SIZE="3 MB",
+                         MAX_MESSAGE_SIZE="1048576", AUTHORITY="https://login.microsoftonline.com/consumers/",
+                         REDIRECT_URI="https://mail.example.org/signin/back"))
+    assert cfg["SCOPES"] == ["User.Read", "Mail.Send", "Mail.Send.Shared"]
+    assert cfg["TRUST_PROXY"] == 1 and cfg["HTTP_TIMEOUT"] == 2.5 and cfg["PORT"] == 8080
+    assert cfg["MAX_FILE_SIZE"] == 3 * 1024 * 1024 and cfg["MAX_MESSAGE_SIZE"] == 1048576
+    assert cfg["AUTHORITY"] == "https://login.microsoftonline.com/consumers"
+    assert cfg["REDIRECT_PATH"] == "/signin/back"  # the callback route follows REDIRECT_URI
+
+
+def test_blank_values_count_as_unset():
+    cfg = load_config(ms(AUTHORITY="  ", REDIS_URL=""))
+    assert cfg["AUTHORITY"] == "https://login.microsoftonline.com/common" and cfg["REDIS_URL"] is None
+
+
+def test_token_cache_key_is_derived_from_secret_key_unless_given():
+    derived = load_config(ms())["TOKEN_CACHE_KEY"]
+    assert derived == load_config(ms())["TOKEN_CACHE_KEY"]  # stable across restarts
+    assert derived != load_config(ms(SECRET_KEY="t" * 40))["TOKEN_CACHE_KEY"]
+    Fernet(derived[0])  # a valid Fernet key
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    assert load_config(ms(TOKEN_CACHE_KEY=f"{new}, {old}"))["TOKEN_CACHE_KEY"] == [
+        new.encode(), old.encode()]
+
+
+MISCONFIGURATIONS = [
+    ({"CLIENT_ID": "x", "SECRET_KEY": SECRET}, "CLIENT_ID is set but CLIENT_SECRET is not"),
+    ({"CLIENT_SECRET": "x", "EMULATOR_STATE_DIR": "/nowhere"},
+     "CLIENT_SECRET is set but CLIENT_ID is not"),
+    ({"CLIENT_ID": "x", "CLIENT_SECRET": "y"}, "SECRET_KEY is not set"),
+    (ms(SECRET_KEY="short"), "SECRET_KEY is too short"),
+    (ms(AUTHORITY="http://login.microsoftonline.com/common"), "AUTHORITY must be an https:// URL"),
+    (ms(AUTHORITY="login.microsoftonline.com/common"), "AUTHORITY must be an https:// URL"),
+    (ms(AUTHORITY="https://login.microsoftonline.com"), "AUTHORITY needs a tenant"),
+    (ms(GRAPH_ENDPOINT="http://graph.microsoft.com/v1.0"), "GRAPH_ENDPOINT must be an https:// URL"),
+    (ms(REDIRECT_URI="http://mail.example.org/auth/callback"), "REDIRECT_URI must use https"),
+    (ms(REDIRECT_URI="/auth/callback"), "REDIRECT_URI must be an absolute URL"),
+    (ms(REDIRECT_URI="https://a.example/cb?x=1"), "must not have a query"),
+    (ms(REDIRECT_URI="https://a.example/cb", REDIRECT_PATH="/other"), "disagrees with REDIRECT_URI"),
+    (ms(REDIRECT_PATH="auth/callback"), "REDIRECT_PATH must be a path"),
+    (ms(SCOPES="openid User.Read"), "SCOPES must not list openid"),
+    (ms(SCOPES=" , "), "SCOPES is empty"),
+    (ms(TRUST_PROXY="maybe"), "TRUST_PROXY must be on, off or a number"),
+    (ms(REDIS_URL="localhost:6379"), "REDIS_URL must start with redis://"),
+    (ms(TOKEN_CACHE_KEY="not-a-key"), "TOKEN_CACHE_KEY is not a Fernet key"),
+    (ms(CA_FILE="/no/such/ca.pem"), "CA_FILE /no/such/ca.pem does not exist"),
+    (ms(HTTP_TIMEOUT="soon"), "HTTP_TIMEOUT must be a number"),
+    (ms(HTTP_TIMEOUT="0"), "HTTP_TIMEOUT must be between"),
+    (ms(PORT="70000"), "PORT must be between 1 and 65535"),
+    (ms(MAX_FILE_SIZE="big"), "MAX_FILE_SIZE must be a size like 35MB"),
+    (ms(MAX_MESSAGE_SIZE="0MB"), "MAX_MESSAGE_SIZE must be a size"),
+    ({"EMULATOR_STATE_DIR": "/nowhere"}, "demo mode needs the emulator: run ./env.sh"),
+]
+
+
+@pytest.mark.parametrize("environ, message", MISCONFIGURATIONS,
+                         ids=[m for _, m in MISCONFIGURATIONS])
+def test_misconfiguration_is_one_clear_line(environ, message):
+    with pytest.raises(ConfigError) as info:
+        load_config(environ)
+    text = str(info.value)
+    assert message in text
+    assert "\n" not in text
+
+
+def test_localhost_redirect_uri_may_be_http():
+    cfg = load_config(ms(REDIRECT_URI="http://localhost:5000/auth/callback"))
+    assert cfg["REDIRECT_URI"] == "http://localhost:5000/auth/callback"
+
+
+def test_demo_mode_reads_the_emulator_file_and_keeps_a_generated_secret_key(demo_dir, tmp_path):
+    app_dir = tmp_path / "app"
+    env = {"EMULATOR_STATE_DIR": str(demo_dir), "APP_STATE_DIR": str(app_dir),
+           "AUTHORITY": "https://login.microsoftonline.com/common"}  # the emulator's wins
+    cfg = load_config(env)
+    assert cfg["DEMO_MODE"] is True
+    assert (cfg["CLIENT_ID"], cfg["CLIENT_SECRET"]) == ("demo-client", "demo-secret")
+    assert cfg["AUTHORITY"] == "https://127.0.0.1:5001/common"
+    assert cfg["GRAPH_ENDPOINT"] == "https://127.0.0.1:5001/v1.0"
+    assert cfg["CA_FILE"] == str(demo_dir / "ca.pem")
+    assert cfg["DEMO_PAGES_URL"] == "http://127.0.0.1:5002"
+    key_file = app_dir / "secret-key"
+    assert key_file.read_text() == cfg["SECRET_KEY"] and len(cfg["SECRET_KEY"]) >= 32
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert load_config(env)["SECRET_KEY"] == cfg["SECRET_KEY"]  # kept, not remade
+
+
+def test_demo_mode_uses_an_explicit_secret_key(demo_dir, tmp_path):
+    cfg = load_config({"EMULATOR_STATE_DIR": str(demo_dir), "APP_STATE_DIR": str(tmp_path),
+                       "SECRET_KEY": SECRET})
+    assert cfg["SECRET_KEY"] == SECRET and not (tmp_path / "secret-key").exists()
+
+
+def test_demo_mode_with_a_broken_emulator_file(demo_dir):
+    (demo_dir / "demo-app.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="unreadable .*restart the emulator"):
+        load_config({"EMULATOR_STATE_DIR": str(demo_dir), "SECRET_KEY": SECRET})
+
+
+def test_demo_mode_with_the_emulator_ca_gone(demo_dir):
+    (demo_dir / "ca.pem").unlink()
+    with pytest.raises(ConfigError, match="CA .* is missing: restart the emulator"):
+        load_config({"EMULATOR_STATE_DIR": str(demo_dir), "SECRET_KEY": SECRET})
+
+
+def test_no_secret_has_a_published_default():
+    for key in ("SECRET_KEY", "CLIENT_SECRET", "TOKEN_CACHE_KEY", "CLIENT_ID"):
+        assert key not in config.DEFAULTS
+    assert "secret" not in json.dumps(config.DEFAULTS).lower()
