@@ -65,7 +65,9 @@ _ADVICE = {
     "RequestEntityTooLarge": "The request was too large for Graph. {detail} Remove or shrink an "
                              "attachment, then send again.",
     "ErrorAccessDenied": "Access was denied. {detail} You (or this app) lack a permission for this "
-                         "mailbox or action; an administrator may have restricted the app.",
+                         "mailbox or action. If you were not asked to consent to Mail.Send (and "
+                         "Mail.ReadWrite for large attachments), sign in again to grant it; an "
+                         "administrator may also have restricted the app.",
     "Authorization_RequestDenied": "Access was denied. {detail} Consent to the permission asked for, "
                                    "or ask an administrator to grant it.",
     "InvalidAuthenticationToken": "Your sign-in has expired or is not valid for Microsoft Graph. "

@@ -37,8 +37,11 @@ CHECK_SENT_ITEMS = "Could not confirm whether the message was sent — check you
 
 class SendJobs:
     def __init__(self, store: KeyValueStore, drafts=None, confirm_tries: int = 3,
-                 confirm_delay: float = 1.0, stale_after: float = 900.0, sleep=time.sleep):
+                 confirm_delay: float = 1.0, stale_after: float = 900.0, sleep=time.sleep,
+                 auth_errors: tuple[type[BaseException], ...] = ()):
         self.store, self.drafts = store, drafts
+        # Exceptions the token provider raises when only a fresh sign-in helps.
+        self.auth_errors = auth_errors
         self.confirm_tries, self.confirm_delay, self.sleep = confirm_tries, confirm_delay, sleep
         self.stale_after = stale_after  # a "running" job silent this long lost its worker
         self._threads: dict[str, threading.Thread] = {}
@@ -151,9 +154,20 @@ class SendJobs:
             self._finish(job, SENT, "Sent.")
         except GraphError as exc:
             detail = f"While attaching {current}." if current else ""
-            self._finish(job, NOT_SENT, "Not sent. " + explain(exc, detail), exc)
+            if exc.outcome_unknown:  # lost while preparing (draft, attachment): nothing went out
+                text = ("Not sent: the connection to Microsoft Graph dropped while the message "
+                        "was being prepared. Nothing was sent; try again.")
+            else:
+                text = "Not sent. " + explain(exc, detail)
+            self._finish(job, NOT_SENT, text, exc)
             self._discard(client, graph_id)
-        except Exception as exc:  # a token provider or disk failure: still an outcome, not a 500
+        except self.auth_errors:
+            self._finish(job, NOT_SENT, "Not sent: your sign-in has expired. Sign in again; what "
+                                        "you typed and attached is kept.")
+            job["needs_sign_in"] = True
+            self._save(job)
+            self._discard(client, graph_id)
+        except Exception as exc:  # a disk or programming failure: still an outcome, not a 500
             logger.exception("send job %s failed", draft_id)
             self._finish(job, NOT_SENT, f"Not sent: {type(exc).__name__}. Nothing was sent; "
                                         "your message is kept, try again.")
@@ -176,7 +190,7 @@ class SendJobs:
         if graph_id:
             try:
                 client.delete_message(graph_id)
-            except GraphError:
+            except Exception:  # noqa: BLE001 - tidying up must never hide the real outcome
                 logger.info("could not delete unsent draft")
 
     def _confirm_draft(self, job: dict, client: GraphClient, graph_id: str) -> None:

@@ -4,6 +4,7 @@ Each test asserts on what arrived in a mailbox (read back through Graph as the r
 never on calls made: one copy, the right sender, byte-identical attachments.
 """
 import hashlib
+import io
 import uuid
 
 import pytest
@@ -181,3 +182,38 @@ def test_two_workers_sharing_redis_send_once(redis_url, graph, graph_for):
     assert (started1, started2) == (True, False)
     assert two.status(draft_id, "oid-adele")["state"] == SENT  # read by the other worker
     assert len(_inbox(graph_for, subject="Two workers")) == 1
+
+
+class SignInNeeded(Exception):
+    """What an app's token provider might raise when MSAL has no token to give silently."""
+
+
+def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_path, token_for,
+                                                             make_file):
+    from mailer.drafts import DraftStore
+    from mailer.graph import GraphClient
+    drafts = DraftStore(tmp_path / "uploads")
+    jobs = SendJobs(FileStore(tmp_path / "jobs"), drafts=drafts, auth_errors=(SignInNeeded,))
+    draft_id = drafts.new("oid-adele")
+    calls = []
+    token = token_for()
+
+    def provider():
+        calls.append(1)
+        if len(calls) > 1:  # the draft is created, then the session runs out
+            raise SignInNeeded()
+        return token
+    graph = GraphClient(emu.client_config()["graph_endpoint"], provider, https)
+    drafts.add_file(draft_id, "oid-adele", "big.bin", io.BytesIO(b"x" * (4 * MB)))
+    data = drafts.load(draft_id, "oid-adele")
+    data.to, data.subject = MEGAN, "Needs sign-in"
+    drafts.save_fields(draft_id, "oid-adele", data)
+    job, _, _ = _send(jobs, graph, data, draft_id=draft_id)
+    assert job["state"] == NOT_SENT and job["needs_sign_in"] is True
+    assert "Sign in again" in job["message"]
+    kept = drafts.load(draft_id, "oid-adele")  # everything typed and attached is still there
+    assert kept.subject == "Needs sign-in" and kept.attachments[0].size == 4 * MB
+    # After signing in again, the same draft id sends (the definite failure freed the claim).
+    fresh = GraphClient(emu.client_config()["graph_endpoint"], lambda: token, https)
+    job, _, _ = _send(jobs, fresh, kept, draft_id=draft_id)
+    assert job["state"] == SENT and drafts.is_sent(draft_id, "oid-adele")
