@@ -87,3 +87,72 @@ def assert_aadsts():
     from helpers.aadsts import assert_aadsts as check
 
     return check
+
+
+# --- Graph (H3) ---------------------------------------------------------------------------------
+
+ADELE = "adele@contoso.example"
+ALL_MAIL_SCOPES = ["User.Read", "Mail.Send", "Mail.ReadWrite", "Mail.Send.Shared",
+                   "Mail.ReadWrite.Shared"]
+
+
+@pytest.fixture
+def graph_token(emu):
+    """graph_token(upn, scopes) -> delegated Graph token; graph_token(roles=[...]) -> app-only."""
+    from emulator.directory import DEMO_CLIENT_ID, WORK_TENANT_ID
+
+    def make(upn: str = ADELE, scopes=None, roles=None, lifetime: int = 3600) -> str:
+        if roles is not None:
+            return emu.state.tokens.access_token(DEMO_CLIENT_ID, WORK_TENANT_ID, lifetime,
+                                                 roles=list(roles))
+        user = emu.state.directory.user(upn)
+        return emu.state.tokens.access_token(DEMO_CLIENT_ID, user.tenant_id, lifetime, user=user,
+                                             scopes=ALL_MAIL_SCOPES if scopes is None else scopes)
+    return make
+
+
+class GraphApi:
+    """Calls to the emulator's Graph over real HTTPS: ``api.post("/me/sendMail", json=...)``."""
+
+    def __init__(self, emu, https, token: str | None):
+        self.emu, self.https, self.token = emu, https, token
+
+    def as_(self, token: str | None) -> "GraphApi":
+        return GraphApi(self.emu, self.https, token)
+
+    def request(self, method: str, path: str, headers=None, **kwargs):
+        url = path if path.startswith("http") else f"{self.emu.api_url}/v1.0{path}"
+        headers = dict(headers or {})
+        if self.token is not None and "Authorization" not in headers:
+            headers["Authorization"] = f"Bearer {self.token}"
+        kwargs.setdefault("timeout", 30)
+        return self.https.request(method, url, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture
+def graph_api(emu, https, graph_token):
+    """Adele's Graph client (every mail scope); ``graph_api.as_(token)`` for anyone else."""
+    return GraphApi(emu, https, graph_token())
+
+
+@pytest.fixture
+def mailbox(emu):
+    """mailbox(upn) -> that user's emulated mailbox (folders, messages), for assertions."""
+    from emulator.graph.mailstore import MailStore
+
+    def get(upn: str = ADELE):
+        store = emu.state.extension("mail", MailStore)
+        return store.mailbox(emu.state.directory.user(upn).id)
+    return get
