@@ -1,0 +1,99 @@
+"""GraphClient's plain calls against the emulator: profile, folders, paging, errors, mailboxes."""
+import uuid
+
+import pytest
+
+from mailer.compose import Attachment, ComposeData, prepare
+from mailer.graph import GraphClient, GraphError, explain
+from mailer.jobs import SENT, SendJobs
+from mailer.jobstore import FileStore
+from mailer.retry import RetryPolicy
+from mailer.sendplan import plan
+
+MEGAN = "megan@contoso.example"
+
+
+def _message(subject, to=MEGAN):
+    return {"subject": subject, "body": {"contentType": "text", "content": "hi"},
+            "toRecipients": [{"emailAddress": {"address": to}}]}
+
+
+def test_me(graph):
+    me = graph.me()
+    assert me["userPrincipalName"] == "adele@contoso.example" and me["id"]
+
+
+def test_list_messages_follows_next_links(graph, graph_for):
+    for i in range(5):
+        graph.send_mail(_message(f"page {i}"))
+    megan = graph_for(MEGAN)
+    assert len(megan.list_messages("inbox", select=["subject"], top=2)) == 2
+    everything = megan.list_messages("inbox", select=["subject"], top=2, max_pages=5)
+    assert sorted(m["subject"] for m in everything) == [f"page {i}" for i in range(5)]
+
+
+def test_save_to_sent_items_false_leaves_no_copy(graph, graph_for):
+    graph.send_mail(_message("unsaved"), save_to_sent_items=False)
+    assert [m for m in graph.list_messages("sentitems", select=["subject"])
+            if m["subject"] == "unsaved"] == []
+    assert len(graph_for(MEGAN).list_messages("inbox", select=["subject"])) == 1
+
+
+def test_a_bad_token_is_a_graph_error_with_advice(emu, https):
+    graph = GraphClient(emu.client_config()["graph_endpoint"], lambda: "not-a-token", https)
+    with pytest.raises(GraphError) as info:
+        graph.me()
+    assert info.value.status == 401 and info.value.code == "InvalidAuthenticationToken"
+    assert info.value.request_id and "Sign in again" in explain(info.value)
+
+
+def test_a_mailbox_without_exchange_is_explained(graph):
+    with pytest.raises(GraphError) as info:
+        graph.list_messages("inbox", mailbox="allstaff@contoso.example")
+    assert info.value.code == "MailboxNotEnabledForRESTAPI"
+    assert "Exchange Online mailbox" in explain(info.value)
+
+
+def test_unreachable_graph_is_a_network_error_retried_within_bounds(https):
+    slept = []
+    graph = GraphClient("https://127.0.0.1:9/v1.0", lambda: "t", https, sleep=slept.append,
+                        retry=RetryPolicy(max_attempts=3, jitter=0))
+    with pytest.raises(GraphError) as info:
+        graph.send_mail(_message("never"))  # refused: nothing was sent, so even POST retries
+    assert (info.value.status, info.value.code) == (0, "NetworkError")
+    assert slept == [1.0, 2.0]
+
+
+def test_sending_through_the_shared_mailbox_url_saves_there(graph_for):
+    """/users/{from} (Full Access + Send As) saves to the shared mailbox's Sent Items."""
+    graph = graph_for(scopes=["Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite",
+                              "Mail.ReadWrite.Shared"])
+    message = dict(_message("via sales"), **{"from": {"emailAddress": {
+        "address": "sales@contoso.example"}}})
+    graph.send_mail(message, mailbox="sales@contoso.example")
+    sent = graph.list_messages("sentitems", select=["subject"], mailbox="sales@contoso.example")
+    assert [m["subject"] for m in sent] == ["via sales"]
+    assert graph.list_messages("sentitems", select=["subject"]) == []
+
+
+@pytest.mark.parametrize("size", [2000, 4 * 1024 * 1024])
+def test_inline_images_arrive_inline(tmp_path, graph, graph_for, make_file, size):
+    logo = make_file("logo.png", size)
+    image = Attachment("logo.png", logo, size, "image/png", is_inline=True,
+                       content_id="logo123@mailer")
+    data = ComposeData(to=MEGAN, subject=f"inline {size}",
+                       body='<p>Look: <img src="cid:logo123@mailer" alt="logo"></p>',
+                       attachments=[image])
+    prepared, draft_id = prepare(data), str(uuid.uuid4())
+    jobs = SendJobs(FileStore(tmp_path / "jobs"))
+    job, _ = jobs.start(draft_id, "oid", prepared, plan(prepared), graph, background=False)
+    assert job["state"] == SENT, job
+    megan = graph_for(MEGAN)
+    [got] = megan.list_messages("inbox", select=["subject", "body"])
+    assert 'src="cid:logo123@mailer"' in got["body"]["content"]
+    response = megan.session.get(
+        f"{megan.base_url}/me/messages/{got['id']}/attachments?$select=name,isInline,contentId,size",
+        headers={"Authorization": f"Bearer {megan.token_provider()}"}, timeout=10)
+    [attachment] = response.json()["value"]
+    assert (attachment["isInline"], attachment["contentId"], attachment["size"]) == \
+        (True, "logo123@mailer", size)
