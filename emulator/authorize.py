@@ -67,16 +67,26 @@ class AuthorizeRequest:
         return scope_mod.parse(self.scope)
 
 
+def safe_split(uri: str):
+    """urlsplit, or None for a URI it cannot parse (e.g. a broken IPv6 literal)."""
+    try:
+        parts = urlsplit(uri)
+        parts.hostname  # noqa: B018 - raises for a malformed host
+        return parts
+    except ValueError:
+        return None
+
+
 def redirect_uri_registered(app: AppRegistration, uri: str) -> bool:
     """Exact match, except that a loopback URI's port is ignored (Azure's localhost exception)."""
     if uri in app.redirect_uris:
         return True
-    given = urlsplit(uri)
-    if given.hostname not in LOOPBACK:
+    given = safe_split(uri)
+    if given is None or given.hostname not in LOOPBACK:
         return False
     for registered in app.redirect_uris:
-        reg = urlsplit(registered)
-        if (reg.scheme, reg.hostname, reg.path, reg.query) == (
+        reg = safe_split(registered)
+        if reg is not None and (reg.scheme, reg.hostname, reg.path, reg.query) == (
                 given.scheme, given.hostname, given.path, given.query):
             return True
     return False
@@ -103,9 +113,10 @@ def validate(directory: Directory, tenant: str, args) -> tuple[tenancy.TenantPat
     if not redirect_uri:
         raise PageError(900144, "The request body must contain the following parameter: "
                         "'redirect_uri'.")
-    parts = urlsplit(redirect_uri)
-    insecure = parts.scheme == "http" and parts.hostname not in LOOPBACK
-    if insecure or parts.scheme not in ("http", "https") or not redirect_uri_registered(app, redirect_uri):
+    parts = safe_split(redirect_uri)
+    insecure = parts is not None and parts.scheme == "http" and parts.hostname not in LOOPBACK
+    if (parts is None or insecure or parts.scheme not in ("http", "https")
+            or not redirect_uri_registered(app, redirect_uri)):
         raise PageError(50011, f"The redirect URI '{redirect_uri}' specified in the request does not "
                         f"match the redirect URIs configured for the application '{client_id}'. "
                         "Make sure the redirect URI sent in the request matches one added to your "

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 api_bp = Blueprint("identity", __name__)
 api_bp.add_url_rule("/<tenant>/oauth2/v2.0/token", "token", tokenendpoint.token, methods=["POST"])
+api_bp.add_url_rule("/<tenant>/oauth2/v2.0/token", "token_wrong_method", tokenendpoint.wrong_method,
+                    methods=["GET", "PUT", "DELETE", "PATCH"])
 
 CLAIMS_SUPPORTED = [
     "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",

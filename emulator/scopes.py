@@ -172,8 +172,11 @@ def describe(names: set[str]) -> list[str]:
     """Plain-words lines for a consent page, permissions first, sign-in scopes last."""
     lines = [GRAPH_PERMISSIONS[n.lower()].words for n in sorted(names, key=str.lower)
              if n.lower() in GRAPH_PERMISSIONS]
-    lines += [OIDC_WORDS[s] for s in ("openid", "profile", "email", "offline_access")
-              if s in names and OIDC_WORDS[s] not in lines]
+    for scope in ("openid", "profile", "email", "offline_access"):
+        words = OIDC_WORDS[scope]
+        # "Sign you in and read your profile" already says "Sign you in".
+        if scope in names and not any(line.startswith(words) for line in lines):
+            lines.append(words)
     return lines
 
 

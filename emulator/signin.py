@@ -58,12 +58,13 @@ def _page_error(exc: PageError):
     return error_page(exc)
 
 
-@pages_bp.get("/<tenant>/oauth2/v2.0/authorize")
+@pages_bp.route("/<tenant>/oauth2/v2.0/authorize", methods=["GET", "POST"])
 def authorize(tenant: str):
     """Start a sign-in: validate the request, then SSO, picker or username page."""
     state = get_state()
     try:
-        path, app, req = validate(state.directory, tenant, request.args)
+        # GET as usual; POST with the same parameters as a form is allowed too (OIDC Core 3.1.2.1).
+        _, _, req = validate(state.directory, tenant, request.values)
     except RedirectError as exc:
         return respond_error(exc.request, exc)
     sid, session, _ = get_or_create_session(state)

@@ -7,10 +7,11 @@ open redirect. ``logout_hint`` signs out one account and keeps the others.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import make_response, redirect, render_template, request
 
+from .authorize import safe_split
 from .signin_flow import COOKIE, session_from_cookie
 from .state import get_state
 
@@ -45,15 +46,15 @@ def _logout_target_allowed(state, uri: str) -> bool:
     Microsoft checks post_logout_redirect_uri against the app's registered URIs; the logout
     request names no app, so this emulator accepts an origin any app redirects to. Only http(s).
     """
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = safe_split(uri)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return False
     origin = (parts.scheme, parts.netloc.lower())
     for app in state.directory.apps.values():
         if uri in app.post_logout_redirect_uris:
             return True
         for registered in app.redirect_uris:
-            reg = urlsplit(registered)
-            if (reg.scheme, reg.netloc.lower()) == origin:
+            reg = safe_split(registered)
+            if reg is not None and (reg.scheme, reg.netloc.lower()) == origin:
                 return True
     return False

@@ -74,6 +74,12 @@ def token(tenant: str):
     return response
 
 
+def wrong_method(tenant: str):
+    """The token endpoint answers only POST."""
+    return TokenError("invalid_request", 900561, "The endpoint only accepts (POST, OPTIONS) "
+                      f"requests. Received a {request.method} request.").response()
+
+
 def _authenticate_client(state: State, tenant: str, path: tenancy.TenantPath) -> AppRegistration:
     """The app, after checking its id and secret (body or HTTP Basic)."""
     client_id, secret = request.form.get("client_id", ""), request.form.get("client_secret")

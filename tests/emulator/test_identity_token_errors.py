@@ -215,3 +215,15 @@ def test_client_credentials_scope_must_be_graph_default(emu, https, demo_client,
 def test_error_responses_are_not_cached(emu, https, assert_aadsts):
     response = https.post(token_url(emu), data={}, timeout=10)
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_get_on_the_token_endpoint_is_900561(emu, https, assert_aadsts):
+    assert_aadsts(https.get(token_url(emu), timeout=10), 400, "invalid_request", 900561)
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": "Basic !!!"},
+                                     {"Authorization": "Basic " + base64.b64encode(b"nocolon").decode()}])
+def test_malformed_basic_auth_is_invalid_client(emu, https, assert_aadsts, headers):
+    response = https.post(token_url(emu, WORK_TENANT_ID), headers=headers, timeout=10,
+                          data={"grant_type": "client_credentials"})
+    assert_aadsts(response, 401, "invalid_client", 7000215)

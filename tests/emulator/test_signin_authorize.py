@@ -178,3 +178,26 @@ def test_personal_only_app_cannot_use_organizations(emu, browser, url):
     assert "AADSTS9002331" in error_page(browser, url(tenant="organizations")).error
     with pytest.raises(AssertionError):
         sign_in_with_requests(url(tenant="common"), ADELE, session=browser)
+
+
+@pytest.mark.parametrize("redirect", ["http://[::1", "http://[zz]/cb", "javascript:alert(1)", "cb"])
+def test_malformed_redirect_uri_is_a_clear_page_not_a_crash(browser, url, redirect):
+    page = error_page(browser, url(redirect_uri=redirect))
+    assert "AADSTS50011" in page.error
+
+
+@pytest.mark.parametrize("target", ["http://[::1", "javascript:alert(1)", "//evil.example/x"])
+def test_malformed_logout_target_shows_the_signed_out_page(emu, browser, target):
+    response = browser.get(f"{emu.pages_url}/common/oauth2/v2.0/logout",
+                           params={"post_logout_redirect_uri": target}, allow_redirects=False,
+                           timeout=10)
+    assert response.status_code == 200 and parse_page(response.text).kind == "signed_out"
+
+
+def test_authorize_accepts_post(emu, browser, demo_client, redirect_uri):
+    response = browser.post(f"{emu.pages_url}/common/oauth2/v2.0/authorize", data={
+        "client_id": demo_client["client_id"], "response_type": "code",
+        "redirect_uri": redirect_uri, "scope": "openid User.Read",
+        "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"},
+        allow_redirects=False, timeout=10)
+    assert response.status_code == 200 and parse_page(response.text).kind == "username"

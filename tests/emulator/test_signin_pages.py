@@ -274,3 +274,10 @@ def test_redirect_keeps_the_redirect_uris_own_query(emu, browser, demo_client):
     assert result.redirect_uri == "https://app.example/cb"
     assert result.params["tenant"] == "a" and "code" in result.params
     assert dict(parse_qsl(urlsplit(address).query))["redirect_uri"].endswith("?tenant=a")
+
+
+def test_consent_page_does_not_repeat_itself(browser, url):
+    response, page = first_page(browser, url(scope="openid User.Read"))
+    response = post(browser, response, page.form_with("loginfmt"), loginfmt=ADELE, passwd="Demo-Passw0rd!")
+    html = response.text
+    assert "<li>Sign you in and read your profile</li>" in html and "<li>Sign you in</li>" not in html
