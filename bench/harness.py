@@ -1,0 +1,132 @@
+"""What every benchmark shares: the emulator and the app as real processes, timing, a table.
+
+``Stack`` starts ``python -m emulator`` and the app under gunicorn (demo mode, pointed at that
+emulator through EMULATOR_STATE_DIR) on free loopback ports, each in its own process so that
+neither steals the other's GIL, as in production. Figures are printed as a plain table.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the sign-in page driver lives with the test helpers
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, verify, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    http = requests.Session()
+    http.trust_env = False
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited during start-up ({proc.returncode})")
+        try:
+            if verify is None or Path(verify).exists():
+                http.get(url, verify=verify, timeout=1)
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer at {url}")
+
+
+class Stack:
+    """The emulator and the app, running; ``.app_url``, ``.config`` (demo-app.json), ``.ca``."""
+
+    def __init__(self, workers: int = 1, threads: int = 4, env: dict | None = None,
+                 emulator_args: list[str] | None = None):
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-"))
+        self.app_port, api, pages = free_port(), free_port(), free_port()
+        self.app_url = f"http://127.0.0.1:{self.app_port}"
+        self.ca = str(self.dir / "emulator" / "ca.pem")
+        self.emulator = subprocess.Popen(
+            [PY, "-m", "emulator", "--state-dir", str(self.dir / "emulator"), "serve",
+             "--api-port", str(api), "--pages-port", str(pages),
+             "--redirect-uri", f"{self.app_url}/auth/callback", *(emulator_args or [])],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait(f"https://127.0.0.1:{api}/_emulator/health", self.ca, self.emulator, "the emulator")
+        self.config = json.loads((self.dir / "emulator" / "demo-app.json").read_text())
+        app_env = {k: v for k, v in os.environ.items()
+                   if k not in ("CLIENT_ID", "CLIENT_SECRET", "REDIS_URL")}
+        app_env.update({"EMULATOR_STATE_DIR": str(self.dir / "emulator"),
+                        "APP_STATE_DIR": str(self.dir / "app"), "PORT": str(self.app_port)})
+        app_env.update(env or {})
+        self.app = subprocess.Popen(
+            [str(Path(PY).parent / "gunicorn"), "--bind", f"127.0.0.1:{self.app_port}",
+             "--workers", str(workers), "--threads", str(threads), "--timeout", "600",
+             "app:create_app()"],
+            cwd=ROOT, env=app_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait(f"{self.app_url}/", None, self.app, "the app")
+
+    def app_pids(self) -> list[int]:
+        """The gunicorn master and its workers."""
+        import psutil
+
+        master = psutil.Process(self.app.pid)
+        return [master.pid] + [c.pid for c in master.children(recursive=True)]
+
+    def https(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = self.ca
+        return session
+
+    def close(self) -> None:
+        for proc in (self.app, self.emulator):
+            proc.terminate()
+        for proc in (self.app, self.emulator):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def stack(**kwargs):
+    s = Stack(**kwargs)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"n": len(ordered), "median": statistics.median(ordered),
+            "p90": ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))],
+            "min": ordered[0], "mean": statistics.fmean(ordered)}
+
+
+def print_table(title: str, header: list[str], rows: list[list]) -> None:
+    cells = [[str(c) for c in row] for row in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n{title}")
+    for n, row in enumerate(cells):
+        print("  " + "  ".join(c.rjust(w) if i else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(row, widths))))
+        if n == 0:
+            print("  " + "  ".join("-" * w for w in widths))
