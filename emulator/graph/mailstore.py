@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import os
 import re
 import secrets
@@ -27,6 +28,7 @@ WELL_KNOWN = {
     "archive": "Archive",
 }
 _ID = re.compile(r"^AAMkAD[A-Za-z0-9_-]{20,}=*$")
+_SEQUENCE = itertools.count()  # orders items stored within the same second
 
 
 def new_id(prefix: str = "AAMkAD", size: int = 33) -> str:
@@ -97,6 +99,7 @@ class Message:
     is_read: bool = True
     headers: list[dict] = field(default_factory=list)  # internetMessageHeaders
     attachments: list[Attachment] = field(default_factory=list)
+    seq: int = field(default_factory=lambda: next(_SEQUENCE))
 
     def total_size(self) -> int:
         body = (self.props.get("body") or {}).get("content") or ""
@@ -129,7 +132,7 @@ class Mailbox:
 
     def in_folder(self, name: str) -> list[Message]:
         items = [m for m in self.messages.values() if m.folder == name]
-        return sorted(items, key=lambda m: (m.received, m.created), reverse=True)
+        return sorted(items, key=lambda m: (m.received, m.seq), reverse=True)
 
 
 @dataclass

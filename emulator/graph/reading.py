@@ -54,7 +54,7 @@ def _order(items, raw: str | None):
     key = _ORDER_KEYS.get(field.lower())
     if key is None:
         raise GraphFailure(501, "NotImplemented", f"The emulator cannot order by '{field}'.")
-    return sorted(items, key=lambda m: getattr(m, key) or m.created,
+    return sorted(items, key=lambda m: (getattr(m, key) or m.created, m.seq),
                   reverse=direction.strip().lower() != "asc")
 
 
@@ -80,7 +80,7 @@ def list_messages(caller: Caller, user: str | None = None, folder: str | None = 
     select = parse_select(request.args.get("$select"), MESSAGE_SELECTABLE, "message")
     body_type, headers = body_preference()
     if folder is None:
-        items = sorted(box.messages.values(), key=lambda m: (m.received, m.created), reverse=True)
+        items = sorted(box.messages.values(), key=lambda m: (m.received, m.seq), reverse=True)
         context = f"{api_base()}/$metadata#users('{owner.id}')/messages"
     else:
         items = box.in_folder(find_folder(box, folder).name)

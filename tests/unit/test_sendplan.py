@@ -14,7 +14,7 @@ DRAFT_ID = "0b9f5e0e-8a6f-4d4c-9d56-1b1f0f3f3c11"
 
 def _file(tmp_path, name, size, inline=False):
     path = tmp_path / f"f{len(list(tmp_path.iterdir()))}"
-    path.write_bytes(bytes(i % 251 for i in range(size)))
+    path.write_bytes((bytes(range(251)) * (size // 251 + 1))[:size])
     return Attachment(name, path, size, "application/pdf", inline, "logo@x" if inline else None)
 
 
