@@ -178,6 +178,7 @@ class DraftStore:
         with self._locked(draft_id) as folder:
             meta = self._read(folder)
             meta["sent"] = True
+            meta["files"] = []  # their bytes go next: no entry may point at a missing file
             self._write(folder, meta)
             shutil.rmtree(folder / "files", ignore_errors=True)
 

@@ -96,7 +96,7 @@ class GraphClient:
         """POST .../messages/{id}/attachments for a file under 3 MB (read into memory)."""
         content = base64.b64encode(attachment.path.read_bytes()).decode("ascii")
         return self._request(
-            "POST", f"{_mailbox(mailbox)}/messages/{quote(message_id)}/attachments",
+            "POST", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/attachments",
             json_body=file_attachment_json(attachment, content)).json()
 
     def create_upload_session(self, message_id: str, attachment: Attachment,
@@ -106,7 +106,7 @@ class GraphClient:
                 "contentType": attachment.content_type}
         if attachment.is_inline:
             item.update(isInline=True, contentId=attachment.content_id or attachment.name)
-        path = f"{_mailbox(mailbox)}/messages/{quote(message_id)}/attachments/createUploadSession"
+        path = f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/attachments/createUploadSession"
         return self._request("POST", path, json_body={"AttachmentItem": item}).json()
 
     def upload_file(self, upload_url: str, path, progress_cb: Progress | None = None) -> str | None:
@@ -125,16 +125,16 @@ class GraphClient:
 
     def send_draft(self, message_id: str, mailbox: str | None = None) -> None:
         """POST .../messages/{id}/send: no body; Graph answers 202."""
-        self._request("POST", f"{_mailbox(mailbox)}/messages/{quote(message_id)}/send")
+        self._request("POST", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/send")
 
     def get_message(self, message_id: str, select: list[str] | None = None,
                     mailbox: str | None = None) -> dict:
         params = {"$select": ",".join(select)} if select else None
-        return self._request("GET", f"{_mailbox(mailbox)}/messages/{quote(message_id)}",
+        return self._request("GET", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}",
                              params=params).json()
 
     def delete_message(self, message_id: str, mailbox: str | None = None) -> None:
-        self._request("DELETE", f"{_mailbox(mailbox)}/messages/{quote(message_id)}")
+        self._request("DELETE", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}")
 
     def list_messages(self, folder: str = "inbox", select: list[str] | None = None,
                       top: int = 10, mailbox: str | None = None, max_pages: int = 1) -> list[dict]:

@@ -101,8 +101,9 @@ def message_with_header(prepared: PreparedMessage, draft_id: str | None) -> dict
 
 
 def sendmail_size(prepared: PreparedMessage, draft_id: str | None = None) -> int:
-    """Exact byte length of the sendMail request body with every file inlined."""
-    message = message_with_header(prepared, draft_id)
+    """Exact byte length of the sendMail request body with every file inlined (the draft-id
+    header included: without an id, one of a uuid's length stands in)."""
+    message = message_with_header(prepared, draft_id or "0" * 36)
     message["attachments"] = [file_attachment_json(a) for a in prepared.attachments]
     skeleton = {"message": message, "saveToSentItems": prepared.save_to_sent_items}
     # contentBytes are ASCII base64: each adds its length and nothing else to the JSON.

@@ -119,3 +119,8 @@ def test_inline_attachment_json_carries_its_content_id(tmp_path):
     assert item == {"@odata.type": "#microsoft.graph.fileAttachment", "name": "logo.png",
                     "contentType": "application/pdf", "contentBytes": "AAAA",
                     "isInline": True, "contentId": "logo@x"}
+
+
+def test_size_without_a_draft_id_counts_a_uuid_sized_header(tmp_path):
+    prepared = _prepared(tmp_path, 10)
+    assert sendmail_size(prepared) == sendmail_size(prepared, DRAFT_ID) == len(_real_body(prepared))
