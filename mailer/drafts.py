@@ -56,6 +56,7 @@ class DraftStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_file, self.max_draft = max_file, max_draft
         self.max_age, self.max_drafts_per_owner = max_age, max_drafts_per_owner
+        self._last_cleanup = 0.0
 
     @classmethod
     def from_config(cls, config: dict) -> "DraftStore":
@@ -106,6 +107,9 @@ class DraftStore:
         self._write(folder, {"owner": owner, "created": time.time(), "fields": {},
                              "files": [], "sent": False})
         self._trim(owner, keep=draft_id)
+        if time.time() - self._last_cleanup > 3600:  # no cron needed: tidy while composing
+            self._last_cleanup = time.time()
+            self.cleanup()
         return draft_id
 
     def load(self, draft_id: str, owner: str) -> ComposeData:

@@ -132,6 +132,15 @@ def test_cleanup_removes_old_drafts(store):
     assert not (store.root / old).exists() and (store.root / fresh).exists()
 
 
+def test_a_new_draft_tidies_old_ones_without_a_cron(tmp_path):
+    first = DraftStore(tmp_path, max_age=3600)
+    old = first.new(OWNER)
+    past = time.time() - 7200
+    os.utime(tmp_path / old / "draft.json", (past, past))
+    DraftStore(tmp_path, max_age=3600).new("oid-megan")  # a fresh worker's first draft
+    assert not (tmp_path / old).exists()
+
+
 def test_each_owner_keeps_a_bounded_number_of_drafts(store):
     ids = []
     for _ in range(5):
