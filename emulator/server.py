@@ -45,6 +45,8 @@ def create_api_app(state: State) -> Flask:
 def create_pages_app(state: State) -> Flask:
     app = _flask("emulator.pages", state)
     app.secret_key = state.client_secret + ":pages"
+    # Cookies ignore ports: a plain "session" cookie on 127.0.0.1 would clobber the app's own.
+    app.config["SESSION_COOKIE_NAME"] = "emulator_pages"
     app.register_blueprint(signin.pages_bp)
     app.register_blueprint(viewer.viewer_bp)
     return app
