@@ -140,12 +140,11 @@ def clear_faults():
     return "", 204
 
 
-def _error_body(status: int, path: str, environ) -> bytes:
+def _error_body(status: int, path: str, environ, request_id: str) -> bytes:
     if "/oauth2/" in path:  # the token endpoint speaks AADSTS, not Graph
         # UNCONFIRMED: the AADSTS code Azure uses for throttling / outages.
         return json.dumps(aadsts_body("temporarily_unavailable", 90033,
                                       "A transient error has occurred. Please try again.")).encode()
-    request_id = str(uuid.uuid4())
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     client_id = environ.get("HTTP_CLIENT_REQUEST_ID") or request_id
     if status == 429:
@@ -191,8 +190,8 @@ class FaultMiddleware:
             _drop(environ)
         if rule["status"]:
             status = rule["status"]
-            body = _error_body(status, path, environ)
             request_id = str(uuid.uuid4())
+            body = _error_body(status, path, environ, request_id)
             headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                        ("request-id", request_id),
                        ("client-request-id", environ.get("HTTP_CLIENT_REQUEST_ID") or request_id)]
