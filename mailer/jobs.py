@@ -24,7 +24,7 @@ import time
 from .compose import PreparedMessage
 from .graph import GraphClient
 from .graph_errors import GraphError, explain, needs_sign_in
-from .jobstore import KeyValueStore
+from .jobstore import KeyValueStore, store_from_config
 from .sendplan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, file_attachment_json, human, \
     message_with_header
 
@@ -45,6 +45,12 @@ class SendJobs:
         self.confirm_tries, self.confirm_delay, self.sleep = confirm_tries, confirm_delay, sleep
         self.stale_after = stale_after  # a "running" job silent this long lost its worker
         self._threads: dict[str, threading.Thread] = {}
+
+    @classmethod
+    def from_config(cls, config: dict, drafts=None,
+                    auth_errors: tuple[type[BaseException], ...] = ()) -> "SendJobs":
+        """Jobs kept in Redis (REDIS_URL) or in files (JOB_DIR / APP_STATE_DIR/jobs)."""
+        return cls(store_from_config(config), drafts, auth_errors=auth_errors)
 
     def status(self, draft_id: str, owner: str) -> dict | None:
         """The job of ``draft_id`` as any worker sees it; None if none (or not this owner's)."""

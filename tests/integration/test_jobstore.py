@@ -82,3 +82,9 @@ def test_a_job_whose_worker_died_reports_could_not_confirm(tmp_path):
     job = SendJobs(store, stale_after=900).status("d1", "o")
     assert job["state"] == "unknown" and "check your Sent Items" in job["message"]
     assert SendJobs(store).status("d1", "someone else") is None
+
+
+def test_jobs_from_config(tmp_path, redis_url):
+    from mailer.jobs import SendJobs
+    assert isinstance(SendJobs.from_config({"JOB_DIR": str(tmp_path)}).store, FileStore)
+    assert isinstance(SendJobs.from_config({"REDIS_URL": redis_url}).store, RedisStore)
