@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
                        help="a redirect URI of the demo app (repeatable)")
         p.add_argument("--access-token-lifetime", type=int, default=None,
                        help="seconds; default 60-90 minutes at random, as Microsoft")
+        p.add_argument("--max-message-size", type=int,
+                       default=int(os.environ["EMULATOR_MAX_MESSAGE_SIZE"])
+                       if os.environ.get("EMULATOR_MAX_MESSAGE_SIZE") else None,
+                       help="bytes, every mailbox's maximum message size (default 35 MB, "
+                            "Exchange Online's; admins can raise it to 150 MB)")
     args = parser.parse_args(argv)
 
     if args.command == "accounts":
@@ -81,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         f"http://127.0.0.1:{port}/auth/callback", f"http://localhost:{port}/auth/callback"]
     emulator = Emulator(args.state_dir, host=args.host, api_port=args.api_port,
                         pages_port=args.pages_port, redirect_uris=redirect_uris,
-                        access_token_lifetime=args.access_token_lifetime).start()
+                        access_token_lifetime=args.access_token_lifetime,
+                        max_message_size=args.max_message_size).start()
     print(f"Emulator API (HTTPS): {emulator.api_url}   sign-in pages (HTTP): {emulator.pages_url}",
           flush=True)
     stop = threading.Event()

@@ -57,7 +57,7 @@ class Emulator:
 
     def __init__(self, state_dir: str | Path, host: str = "127.0.0.1", api_port: int = 5001,
                  pages_port: int = 5002, redirect_uris: list[str] | None = None,
-                 access_token_lifetime: int | None = None):
+                 access_token_lifetime: int | None = None, max_message_size: int | None = None):
         self.state_dir = Path(state_dir)
         self.host = host
         self.ca_file, cert, key = ensure_certificates(self.state_dir)
@@ -74,7 +74,7 @@ class Emulator:
             state_dir=self.state_dir, urls=self.urls,
             client_secret=load_or_create_secret(self.state_dir),
             redirect_uris=list(redirect_uris or []),
-            access_token_lifetime=access_token_lifetime,
+            access_token_lifetime=access_token_lifetime, max_message_size=max_message_size,
         )
         self._api_server.app = create_api_app(self.state)
         self._pages_server.app = create_pages_app(self.state)

@@ -40,6 +40,7 @@ class State:
     client_secret: str
     redirect_uris: list[str]
     access_token_lifetime: int | None = None
+    max_message_size: int | None = None  # every mailbox's limit; None: Exchange's 35 MB default
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self):
@@ -51,6 +52,9 @@ class State:
         """Back to the demo directory with no codes, tokens, consents, mail or faults."""
         with self.lock:
             self.directory: Directory = demo_directory(self.client_secret, self.redirect_uris)
+            if self.max_message_size is not None:
+                for user in self.directory.users.values():
+                    user.max_message_size = self.max_message_size
             self.tokens.access_token_lifetime = self.access_token_lifetime
             self.codes: dict[str, dict] = {}  # authorization codes
             self.refresh_tokens: dict[str, dict] = {}
