@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as config_module
 from mailer import auth, sessions, views
 from mailer.errors import AuthError, SessionStoreUnavailable
-from mailer.graph import GraphError
+from mailer.graph import GraphError, explain
 from mailer.http import build_session
 from mailer.identity import Settings, silence_form_post_warning
 from mailer.tokens import CacheCipher
@@ -77,6 +77,9 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     if app.config["DEMO_MODE"]:
         logger.info("demo mode: identity and Graph are the local emulator at %s",
                     app.config["AUTHORITY"])
+    elif not app.config["REDIRECT_URI"] and not app.config["TRUST_PROXY"]:
+        logger.info("redirect URI taken from each request; behind a TLS proxy set TRUST_PROXY=1 "
+                    "or REDIRECT_URI")
     return app
 
 
@@ -136,7 +139,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(GraphError)
     def graph_error(err: GraphError):
-        return _page("Microsoft Graph refused", f"{err.code}: {err.message}", 502)
+        return _page("Microsoft Graph could not do that", explain(err), 502)
 
     @app.errorhandler(500)
     def server_error(err):

@@ -19,7 +19,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 
 from . import sessions
 from .errors import AuthError, explain
-from .graph import GraphClient
+from .graph import GraphClient, client_from_config
 from .identity import Identity
 
 logger = logging.getLogger(__name__)
@@ -52,9 +52,10 @@ def get_token(scopes=None) -> dict:
 
 def graph_client(scopes=None) -> GraphClient:
     """A GraphClient acting as the signed-in user, with tokens for ``scopes``."""
-    identity, cfg = current_identity(), current_app.config
-    return GraphClient(cfg["GRAPH_ENDPOINT"], lambda: identity.get_token(scopes)["access_token"],
-                       current_app.extensions["mailer"]["http"], timeout=cfg["HTTP_TIMEOUT"])
+    identity = current_identity()
+    return client_from_config(current_app.config,
+                              lambda: identity.get_token(scopes)["access_token"],
+                              current_app.extensions["mailer"]["http"])
 
 
 def login_required(view=None, *, scopes=None):

@@ -7,7 +7,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, sess
 
 from . import tokens
 from .auth import current_identity, current_user, graph_client, login_required
-from .graph import GraphError
+from .graph import GraphError, explain
+from .graph_errors import needs_sign_in
 from .identity import SESSION_USER
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def profile():
         me = graph_client(["User.Read"]).me()
     except GraphError as err:
         logger.info("profile: Graph said %s %s", err.status, err.code)
-        return render_template("profile.html", me=None, rows=[], error=err), 502
+        return render_template("profile.html", me=None, rows=[], error=err,
+                               advice=explain(err), reauth=needs_sign_in(err)), 502
     rows = []
     for key, label in PROFILE_FIELDS:
         value = me.get(key)

@@ -166,6 +166,15 @@ def test_http_errors_are_friendly_pages(client, method, path, status, words):
     assert "<nav" in page and "Traceback" not in page
 
 
+def test_forbidden_is_a_friendly_page(app_config, emu):
+    from flask import abort
+
+    app = create_app(app_config, environ={})
+    app.add_url_rule("/closed", "closed", lambda: abort(403))
+    response = app.test_client().get("/closed")
+    assert response.status_code == 403 and "Not allowed" in response.get_data(as_text=True)
+
+
 def test_a_body_too_large_is_a_413_page(app_config, emu):
     app = create_app({**app_config, "MAX_CONTENT_LENGTH": 1000}, environ={})
     response = app.test_client().post("/logout", data={"x": "y" * 5000})

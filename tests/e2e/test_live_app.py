@@ -98,3 +98,23 @@ def test_sign_out_ends_at_the_apps_home(live_sign_in, live_app):
     assert 'id="sign-in"' in response.text  # back on the landing page, signed out
     assert "mailer_session" not in http.cookies
     assert http.get(live_app.url + "/profile", allow_redirects=False).status_code == 302
+
+
+def test_no_token_in_any_log_line(live_sign_in, live_app, emu, caplog):
+    """Sign-in, a silent refresh, the token page and sign-out: MSAL, urllib3, werkzeug, the app
+    and the emulator all log at DEBUG, and no token string shows up in any of it."""
+    caplog.set_level("DEBUG")
+    emu.state.tokens.access_token_lifetime = 1
+    http = live_sign_in()
+    emu.state.tokens.access_token_lifetime = 3600
+    page = http.get(live_app.url + "/token").text  # refreshes: the sign-in's token was stale
+    secrets = [access_token_on(page)]
+    for record in emu.state.refresh_tokens:
+        secrets.append(record)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    http.post(live_app.url + "/logout", data={"csrf_token": csrf})
+    logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
+    assert "msal" in logged and "mailer" in logged  # DEBUG records were captured
+    for secret in secrets:
+        assert secret not in logged
+    assert not re.search(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.", logged)  # nor any other JWT
