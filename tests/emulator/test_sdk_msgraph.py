@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -52,6 +53,12 @@ def trust_emulator(emu, tmp_path, monkeypatch):
     return bundle
 
 
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API may own this thread's loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def sdk_client(emu, demo_client) -> tuple[GraphServiceClient, ClientSecretCredential]:
     host = urlsplit(emu.api_url)
     credential = ClientSecretCredential(
@@ -86,7 +93,7 @@ def test_msgraph_sdk_sends_mail_with_client_credentials(emu, demo_client, trust_
         finally:
             await credential.close()
 
-    failure, alex = asyncio.run(run())
+    failure, alex = run_async(run())
     (received,) = mailbox(ALEX).in_folder("inbox")
     assert received.props["subject"] == "Sent by msgraph-sdk"
     assert received.props["from"]["emailAddress"]["address"] == "adele@contoso.example"
