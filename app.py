@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from mailer import auth, sessions, views
+from mailer import auth, mail, sessions, views
 from mailer.errors import AuthError, SessionStoreUnavailable
 from mailer.graph import GraphError, explain
 from mailer.http import build_session
@@ -71,6 +71,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     silence_form_post_warning()
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(mail.bp)
     _register_error_pages(app)
     app.before_request(_request_id)
     app.after_request(_security_headers(app.config))

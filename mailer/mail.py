@@ -1,0 +1,153 @@
+"""Blueprint ``mail``: the compose page, its send button, uploads and the send's progress.
+
+    GET  /compose                          a new draft, then its page (refresh-safe URL)
+    GET  /compose/<id>                     the draft's page: every field and file as left
+    POST /compose/<id>                     send (or save, or remove a file without JavaScript)
+    POST /compose/<id>/autosave            keep what was typed (XHR)
+    POST /compose/<id>/files               one file, streamed to disk (XHR, raw body)
+    POST /compose/<id>/files/<fid>/delete  remove one file (XHR)
+    POST /compose/<id>/copy                a new draft with the same fields and files
+    GET  /compose/<id>/status[.json]       the send's progress and outcome
+
+Sending never loses anything: the fields are saved to the draft before they are checked, and a
+failed check, a consent round trip, an expired session or a refused send all come back to the
+same draft. The send itself is a background job keyed by the draft id (jobs.py), so a double
+click or a refresh can never send twice; the views only check, plan and start it.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import (Blueprint, flash, redirect, render_template, request, session, url_for)
+
+from . import mail_files, mail_status
+from .auth import current_user, get_token
+from .compose import ComposeInvalid, prepare
+from .drafts import DraftError, DraftNotFound
+from .errors import AuthError
+from .forms import ComposeForm
+from .jobs import RUNNING, SENT, UNKNOWN
+from .mail_page import PENDING, render_draft
+from .mail_services import (background_client, init_app, login_url, owner, services,
+                            set_request_limits)
+from .sendplan import PlanRefused, plan
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("mail", __name__)
+
+
+@bp.record_once
+def _setup(state):
+    init_app(state.app)
+
+
+@bp.url_value_preprocessor
+def _limits(endpoint, values):
+    set_request_limits()  # before CSRFProtect parses the form
+
+
+def _signed_out(draft_id: str | None = None):
+    return redirect(login_url(draft_id) if draft_id else url_for("auth.login",
+                                                                  next=url_for("mail.compose")))
+
+
+@bp.get("/compose")
+def compose():
+    """Start a new message: a fresh draft, then its page."""
+    if not current_user():
+        return _signed_out()
+    return redirect(url_for("mail.draft", draft_id=services().drafts.new(owner())))
+
+
+@bp.get("/compose/<draft_id>")
+def draft(draft_id):
+    """The draft's page, filled with what was typed and attached."""
+    if not current_user():
+        return _signed_out(draft_id)
+    mail = services()
+    try:
+        data = mail.drafts.load(draft_id, owner())
+        sent = mail.drafts.is_sent(draft_id, owner())
+    except DraftNotFound as exc:
+        flash(f"{exc} A new message was started.", "warning")
+        return redirect(url_for("mail.compose"))
+    job = mail.jobs.status(draft_id, owner())
+    if sent or (job and job["state"] in (RUNNING, SENT)):
+        return redirect(url_for("mail.status", draft_id=draft_id))
+    form = ComposeForm.from_data(data)
+    notice = None
+    pending = (session.get(PENDING) or {}).get(draft_id)
+    if pending:  # typed before the session expired: shown again, and kept this time
+        form = ComposeForm(formdata=None, data=pending)
+        mail.drafts.save_fields(draft_id, owner(), form.to_data())
+        session[PENDING] = {k: v for k, v in session[PENDING].items() if k != draft_id}
+        notice = "You were signed out; here is your message as you left it."
+    return render_draft(draft_id, form, job=job, notice=notice,
+                        resume=request.args.get("resume") == "send")
+
+
+@bp.post("/compose/<draft_id>")
+def submit(draft_id):
+    """Send the draft (or save it, or remove one of its files when JavaScript is off)."""
+    if not current_user():
+        return _signed_out(draft_id)
+    mail, who = services(), owner()
+    job = mail.jobs.status(draft_id, who)
+    if job and job["state"] in (RUNNING, SENT, UNKNOWN):  # a resubmit or a double click
+        return redirect(url_for("mail.status", draft_id=draft_id), 303)
+    form = ComposeForm()
+    data = form.to_data()
+    try:
+        mail.drafts.save_fields(draft_id, who, data)  # first: nothing typed is ever lost
+    except DraftNotFound as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("mail.compose"), 303)
+    except DraftError:  # already sent
+        return redirect(url_for("mail.status", draft_id=draft_id), 303)
+    errors = mail_files.add_posted_files(draft_id, who, request.files.getlist("attachments"))
+    action = request.form.get("action", "send")
+    if action.startswith("remove:"):
+        mail_files.remove(draft_id, who, action.split(":", 1)[1])
+        return redirect(url_for("mail.draft", draft_id=draft_id), 303)
+    if action == "save" and not errors:
+        flash("Draft saved.", "success")
+        return redirect(url_for("mail.draft", draft_id=draft_id), 303)
+    if not form.validate():
+        return render_draft(draft_id, form, errors=errors, status=400)
+    if errors:
+        return render_draft(draft_id, form, errors=errors, status=400)
+    return _send(draft_id, form)
+
+
+def _send(draft_id: str, form: ComposeForm):
+    mail, user = services(), current_user()
+    data = form.to_data()
+    data.attachments = mail.drafts.load(draft_id, owner()).attachments
+    try:
+        prepared = prepare(data, me_address=user.get("username"),
+                           max_recipients=mail.limits.max_recipients)
+        the_plan = plan(prepared, mail.limits, draft_id=draft_id)
+    except ComposeInvalid as exc:
+        return render_draft(draft_id, form, errors=exc.errors, status=400)
+    except PlanRefused as exc:
+        return render_draft(draft_id, form, errors={"attachments": exc.errors}, status=400)
+    try:
+        get_token(the_plan.scopes)  # incremental consent: only what this send needs
+    except AuthError as err:
+        if err.interaction_required and form.resume.data != "1":
+            logger.info("send needs consent to %s", " ".join(the_plan.scopes))
+            return redirect(login_url(draft_id, the_plan.scopes, resume=True), 303)
+        words = ("Microsoft did not grant the permissions this message needs "
+                 f"({', '.join(the_plan.scopes)})." if err.interaction_required else
+                 "The sign-in service could not be reached.")
+        return render_draft(draft_id, form, status=400,
+                            alert=f"Not sent: {words} Your message is kept; try again.")
+    job, started = mail.jobs.start(draft_id, owner(), prepared, the_plan,
+                                   background_client(the_plan.scopes))
+    logger.info("send %s: %s (%s)", draft_id, "started" if started else "already under way",
+                the_plan.reason)
+    return redirect(url_for("mail.status", draft_id=draft_id), 303)
+
+
+mail_files.register(bp)
+mail_status.register(bp)

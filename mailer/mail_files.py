@@ -1,0 +1,195 @@
+"""The compose page's files and background saves: uploads, removals, autosave, copies.
+
+Uploads come one file per request, as the raw request body (``X-File-Name`` carries the name,
+percent-encoded UTF-8), so the bytes stream from the socket straight into the draft store in
+1 MB pieces: never whole in memory, never through a multipart temp file. Without JavaScript the
+form's file input still works: Werkzeug spools those to temporary files, which are then copied
+into the draft the same way. Every refusal names the file and says why, as JSON for the page.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import unquote
+
+from flask import jsonify, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .auth import current_user
+from .compose import sanitize_filename
+from .drafts import DraftError, DraftNotFound
+from .forms import ComposeForm
+from .mail_page import PENDING, PENDING_MAX, render_draft
+from .mail_services import login_url, owner, services
+from .sendplan import human
+
+logger = logging.getLogger(__name__)
+NAME_HEADER = "X-File-Name"
+
+
+def _fail(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+def _file_json(attachment) -> dict:
+    return {"id": attachment.file_id, "name": attachment.name, "size": attachment.size,
+            "human": human(attachment.size)}
+
+
+def _summary(draft_id: str) -> dict:
+    files = services().drafts.load(draft_id, owner()).attachments
+    total = sum(a.size for a in files)
+    return {"files": [_file_json(a) for a in files], "total": total, "total_human": human(total)}
+
+
+def upload(draft_id):
+    """Store one file (the raw request body) in the draft; JSON with the new list."""
+    if not current_user():
+        return _fail("You are signed out. Sign in again; your draft is kept.", 401)
+    mail = services()
+    name = unquote(request.headers.get(NAME_HEADER, ""))
+    try:
+        shown = sanitize_filename(name)
+    except ValueError as exc:
+        return _fail(str(exc))
+    size = request.content_length
+    if size is not None:  # refuse before a single byte is written, naming the file
+        limits = mail.limits
+        if size > limits.max_file:
+            return _fail(f"{shown!r} is {human(size)}; a single attachment can be at most "
+                         f"{human(limits.max_file)}.", 413)
+        try:
+            used = sum(a.size for a in mail.drafts.load(draft_id, owner()).attachments)
+        except DraftNotFound as exc:
+            return _fail(str(exc), 404)
+        if used + size > limits.max_message:
+            return _fail(f"{shown!r} ({human(size)}) does not fit: the attachments of one message "
+                         f"may total {human(limits.max_message)}, and {human(used)} are attached "
+                         "already.", 413)
+    content_type = (request.headers.get("X-File-Type") or "").strip()[:200]
+    try:
+        attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream, content_type)
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    except (DraftError, ValueError) as exc:
+        return _fail(str(exc))
+    logger.info("draft %s: file of %d bytes attached", draft_id, attachment.size)
+    return jsonify({"file": _file_json(attachment), **_summary(draft_id)}), 201
+
+
+def delete_file(draft_id, file_id):
+    """Remove one file from the draft; JSON with the new list."""
+    if not current_user():
+        return _fail("You are signed out. Sign in again; your draft is kept.", 401)
+    try:
+        remove(draft_id, owner(), file_id)
+        return jsonify(_summary(draft_id))
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    except DraftError as exc:
+        return _fail(str(exc))
+
+
+def remove(draft_id: str, who: str, file_id: str) -> None:
+    services().drafts.remove_file(draft_id, who, file_id)
+
+
+def autosave(draft_id):
+    """Keep the typed fields (the page calls this as you type)."""
+    if not current_user():
+        return _fail("You are signed out. Sign in again; your draft is kept.", 401)
+    form = ComposeForm()
+    try:
+        services().drafts.save_fields(draft_id, owner(), form.to_data())
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    except DraftError as exc:
+        return _fail(str(exc), 409)
+    return jsonify({"saved": True})
+
+
+def copy(draft_id):
+    """A new draft with this one's fields and files (after an unconfirmed send, say)."""
+    if not current_user():
+        return redirect(login_url(draft_id))
+    drafts, who = services().drafts, owner()
+    try:
+        data = drafts.load(draft_id, who)
+    except DraftNotFound:
+        return redirect(url_for("mail.compose"))
+    new_id = drafts.new(who)
+    drafts.save_fields(new_id, who, data)
+    for attachment in data.attachments:
+        if attachment.path.is_file():  # a sent draft's files are gone; its fields remain
+            with attachment.path.open("rb") as stream:
+                drafts.add_file(new_id, who, attachment.name, stream, attachment.content_type)
+    return redirect(url_for("mail.draft", draft_id=new_id), 303)
+
+
+def add_posted_files(draft_id: str, who: str, files) -> dict[str, list[str]]:
+    """Files sent with the form itself (no JavaScript): stored, or one error each."""
+    errors = []
+    for storage in files:
+        if not storage or not storage.filename:
+            continue  # the empty part a file input sends when nothing was picked
+        try:
+            services().drafts.add_file(draft_id, who, storage.filename, storage.stream,
+                                       storage.mimetype or "")
+        except (DraftError, ValueError) as exc:
+            errors.append(str(exc))
+    return {"attachments": errors} if errors else {}
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or \
+        request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def too_large(err):
+    """Werkzeug's 413 in words: what the limit is and what to do, never a crash."""
+    mail = services()
+    text = (f"That was more than this app accepts in one go ({human(mail.max_request)}). A single "
+            f"attachment can be at most {human(mail.limits.max_file)} and a message "
+            f"{human(mail.limits.max_message)}; attach large files one at a time.")
+    if _wants_json():
+        return _fail(text, 413)
+    draft_id = (request.view_args or {}).get("draft_id")
+    if not draft_id or not current_user():
+        return _fail(text, 413) if not draft_id else redirect(login_url(draft_id))
+    data = services().drafts.load(draft_id, owner())
+    return render_draft(draft_id, ComposeForm.from_data(data), status=413,
+                        errors={"attachments": [text]})
+
+
+def csrf_failed(err: CSRFError):
+    """An expired or missing form token: the typed message comes back, never a dead end."""
+    if _wants_json():
+        return _fail("This page has expired. Reload it; your draft is kept.", 400)
+    draft_id = (request.view_args or {}).get("draft_id")
+    if request.endpoint != "mail.submit" or not draft_id:
+        return _fail("This form has expired. Go back, reload the page and try again.", 400)
+    typed = ComposeForm(meta={"csrf": False})  # read, never trusted: shown, not sent or saved
+    values = {name: typed[name].data for name in ("from_address", "to", "cc", "bcc", "reply_to",
+                                                  "subject", "body", "body_type", "importance",
+                                                  "save_to_sent_items")}
+    if not current_user():  # the session itself expired: keep the text across the sign-in
+        if sum(len(str(v)) for v in values.values()) <= PENDING_MAX:
+            session[PENDING] = {**(session.get(PENDING) or {}), draft_id: values}
+        return redirect(login_url(draft_id), 303)
+    try:
+        services().drafts.load(draft_id, owner())
+    except DraftNotFound:
+        return redirect(url_for("mail.compose"), 303)
+    return render_draft(draft_id, ComposeForm(formdata=None, data=values), status=400,
+                        alert="This page was open too long to be sent as it was. Check your "
+                              "message and press Send again.")
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/compose/<draft_id>/files", "upload", upload, methods=["POST"])
+    bp.add_url_rule("/compose/<draft_id>/files/<file_id>/delete", "delete_file", delete_file,
+                    methods=["POST"])
+    bp.add_url_rule("/compose/<draft_id>/autosave", "autosave", autosave, methods=["POST"])
+    bp.add_url_rule("/compose/<draft_id>/copy", "copy", copy, methods=["POST"])
+    bp.register_error_handler(RequestEntityTooLarge, too_large)
+    bp.register_error_handler(CSRFError, csrf_failed)

@@ -1,0 +1,34 @@
+"""Rendering the compose page, shared by the views that show a draft (and its errors)."""
+from __future__ import annotations
+
+from flask import render_template
+
+from .auth import current_user
+from .forms import ComposeForm
+from .jobs import NOT_SENT, UNKNOWN
+from .mail_services import owner, services
+from .sendplan import human
+
+PENDING = "compose_pending"  # session key: fields posted when the session had expired
+PENDING_MAX = 1024 * 1024  # what the session keeps of them at most (characters)
+
+
+def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
+                 status: int = 200, job: dict | None = None, notice: str | None = None,
+                 alert: str | None = None, resume: bool = False):
+    """The compose page for ``draft_id`` with ``form`` (and its errors) and the stored files."""
+    mail = services()
+    if errors:
+        form.add_errors(errors)
+    files = mail.drafts.load(draft_id, owner()).attachments
+    total = sum(a.size for a in files)
+    if job is None:
+        job = mail.jobs.status(draft_id, owner())
+    if job and job["state"] == NOT_SENT and not alert:
+        alert = job["message"]
+    return render_template(
+        "mail/compose.html", form=form, draft_id=draft_id, files=files, total=total,
+        human=human, limits=mail.limits, job=job, notice=notice, alert=alert, resume=resume,
+        me=(current_user() or {}).get("username") or "",
+        needs_sign_in=bool(job and job.get("needs_sign_in")),
+        unknown=bool(job and job["state"] == UNKNOWN)), status

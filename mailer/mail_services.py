@@ -1,0 +1,95 @@
+"""What the compose blueprint holds per app, and the glue between Flask and the mail services.
+
+One ``MailServices`` per app (built when the blueprint is registered): the on-disk draft store,
+the send jobs (state in files or Redis, so any worker can report progress) and the size limits.
+``background_client(scopes)`` builds a GraphClient whose token provider works off the request
+thread: the send job runs in a thread where Flask's ``session`` does not exist, so it gets an
+Identity over a copy of the signed-in user and this session's token vault (the vault itself is
+shared and locked, so a refresh made by the job is kept for the next request).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+
+from . import sessions
+from .auth import current_user
+from .drafts import DraftStore
+from .errors import AuthError
+from .graph import GraphClient, client_from_config
+from .identity import SESSION_USER, Identity
+from .jobs import SendJobs
+from .jobstore import store_from_config
+from .sendplan import Limits
+
+logger = logging.getLogger(__name__)
+
+EXTENSION = "mailer.mail"
+REQUEST_OVERHEAD = 1024 * 1024  # form fields and multipart framing around the files
+FORM_MEMORY = 5 * 1024 * 1024  # text fields held in memory: a long HTML body, 500 addresses
+
+
+@dataclass
+class MailServices:
+    drafts: DraftStore
+    jobs: SendJobs
+    limits: Limits
+
+    @property
+    def max_request(self) -> int:
+        """The largest request the compose views accept: every attachment of one message."""
+        return max(self.limits.max_file, self.limits.max_message) + REQUEST_OVERHEAD
+
+
+def init_app(app) -> MailServices:
+    """Build the app's MailServices (idempotent)."""
+    if EXTENSION not in app.extensions:
+        drafts = DraftStore.from_config(app.config)
+        jobs = SendJobs(store_from_config(app.config), drafts=drafts,
+                        confirm_delay=float(app.config.get("SEND_CONFIRM_DELAY", 1.0)),
+                        auth_errors=(AuthError,))
+        app.extensions[EXTENSION] = MailServices(drafts, jobs, Limits.from_config(app.config))
+    return app.extensions[EXTENSION]
+
+
+def services() -> MailServices:
+    return current_app.extensions[EXTENSION]
+
+
+def owner() -> str | None:
+    """Whose drafts these are: the signed-in user's object id (None when signed out)."""
+    user = current_user()
+    if not user:
+        return None
+    return user.get("oid") or user.get("account_id")
+
+
+def set_request_limits() -> None:
+    """Let this request carry one message's attachments, and a long body, before anything
+    (CSRF checking included) parses the form; Flask's defaults would refuse both."""
+    mail = services()
+    request.max_content_length = mail.max_request
+    request.max_form_memory_size = FORM_MEMORY
+
+
+def background_client(scopes: list[str]) -> GraphClient:
+    """A GraphClient for the signed-in user that keeps working in a background thread."""
+    ext = current_app.extensions["mailer"]
+    identity = Identity(ext["identity"], {SESSION_USER: dict(current_user())}, sessions.vault(),
+                        ext["cipher"])
+    wanted = list(scopes)
+
+    def token() -> str:
+        return identity.get_token(wanted)["access_token"]
+    return client_from_config(current_app.config, token, ext["http"])
+
+
+def login_url(draft_id: str, scopes: list[str] | None = None, resume: bool = False) -> str:
+    """Sign in (with ``scopes`` for incremental consent), then back to this very draft."""
+    target = url_for("mail.draft", draft_id=draft_id, resume="send" if resume else None)
+    args = {"next": target}
+    if scopes:
+        args["scopes"] = " ".join(scopes)
+    return url_for("auth.login", **args)

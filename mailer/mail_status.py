@@ -1,0 +1,89 @@
+"""The send's progress page and the JSON it polls: phases, bytes sent to Graph, the outcome.
+
+The status is the send job's record (jobs.py), readable by any worker; the page adds the
+draft's subject and recipients so the outcome says what was sent. The outcome is in plain
+words (graph_errors.explain) with the way forward: back to the intact draft, sign in again, or
+check Sent Items when a lost answer left it unknown.
+"""
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, url_for
+
+from .auth import current_user
+from .compose import split_addresses
+from .drafts import DraftNotFound
+from .jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
+from .mail_services import login_url, owner, services
+from .sendplan import DRAFT, human
+
+# The steps shown for each kind of plan, as (job phase, words).
+STEPS = {
+    "sendmail": [("sending", "Sending the message")],
+    DRAFT: [("creating draft", "Creating a draft in your mailbox"),
+            ("uploading", "Uploading the attachments to Microsoft Graph"),
+            ("sending", "Sending the message")],
+}
+TITLES = {RUNNING: "Sending…", SENT: "Sent", NOT_SENT: "Not sent", UNKNOWN: "Not confirmed"}
+
+
+def public(job: dict) -> dict:
+    """The job as the page needs it (no owner id), with sizes in words."""
+    files = [{**f, "human": human(f["size"]), "done_human": human(f["done"])}
+             for f in job.get("files", [])]
+    return {
+        "state": job["state"], "title": TITLES.get(job["state"], job["state"]),
+        "phase": job.get("phase"), "plan": job.get("plan"), "message": job.get("message"),
+        "error_code": job.get("error_code"), "needs_sign_in": bool(job.get("needs_sign_in")),
+        "bytes_done": job.get("bytes_done", 0), "bytes_total": job.get("bytes_total", 0),
+        "done_human": human(job.get("bytes_done", 0)),
+        "total_human": human(job.get("bytes_total", 0)), "files": files,
+        "finished": job["state"] != RUNNING,
+    }
+
+
+def _summary(draft_id: str) -> dict | None:
+    try:
+        data = services().drafts.load(draft_id, owner())
+    except DraftNotFound:
+        return None
+    count = sum(len(split_addresses(getattr(data, k))) for k in ("to", "cc", "bcc"))
+    return {"subject": data.subject or "(no subject)", "to": split_addresses(data.to),
+            "count": count, "from_address": data.from_address}
+
+
+def status(draft_id):
+    """The send's progress; the outcome in plain words when it is over."""
+    if not current_user():
+        return redirect(login_url(draft_id))
+    job = services().jobs.status(draft_id, owner())
+    summary = _summary(draft_id)
+    if job is None:
+        if summary is None:
+            return redirect(url_for("mail.compose"))
+        if not services().drafts.is_sent(draft_id, owner()):
+            return redirect(url_for("mail.draft", draft_id=draft_id))
+        # sent long ago: the job record expired, the draft still says so
+        job = {"state": SENT, "phase": "done", "plan": "sendmail", "message": "Sent.",
+               "files": [], "bytes_done": 0, "bytes_total": 0}
+    view = public(job)
+    steps = STEPS.get(view["plan"], STEPS["sendmail"])
+    reached = [phase for phase, _ in steps].index(view["phase"]) \
+        if view["phase"] in [p for p, _ in steps] else (len(steps) if view["finished"] else -1)
+    return render_template("mail/status.html", draft_id=draft_id, job=view, summary=summary,
+                           steps=steps, reached=reached,
+                           viewer=current_app.config.get("DEMO_PAGES_URL"))
+
+
+def status_json(draft_id):
+    """The same, as JSON for the page's polling."""
+    if not current_user():
+        return jsonify({"error": "You are signed out.", "sign_in": login_url(draft_id)}), 401
+    job = services().jobs.status(draft_id, owner())
+    if job is None:
+        return jsonify({"error": "No send was started for this draft."}), 404
+    return jsonify(public(job))
+
+
+def register(bp) -> None:
+    bp.add_url_rule("/compose/<draft_id>/status", "status", status)
+    bp.add_url_rule("/compose/<draft_id>/status.json", "status_json", status_json)
