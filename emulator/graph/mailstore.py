@@ -131,7 +131,8 @@ class Mailbox:
         return next((f for f in self.folders.values() if f.id == ref), None)
 
     def in_folder(self, name: str) -> list[Message]:
-        items = [m for m in self.messages.values() if m.folder == name]
+        snapshot = list(self.messages.values())  # one C-level copy: safe against writers
+        items = [m for m in snapshot if m.folder == name]
         return sorted(items, key=lambda m: (m.received, m.seq), reverse=True)
 
 

@@ -80,7 +80,8 @@ def list_messages(caller: Caller, user: str | None = None, folder: str | None = 
     select = parse_select(request.args.get("$select"), MESSAGE_SELECTABLE, "message")
     body_type, headers = body_preference()
     if folder is None:
-        items = sorted(box.messages.values(), key=lambda m: (m.received, m.seq), reverse=True)
+        items = sorted(list(box.messages.values()), key=lambda m: (m.received, m.seq),
+                       reverse=True)
         context = f"{api_base()}/$metadata#users('{owner.id}')/messages"
     else:
         items = box.in_folder(find_folder(box, folder).name)

@@ -109,7 +109,7 @@ def test_custom_headers_only_at_creation_and_only_with_select(graph_api):
 def test_send_draft_is_202_and_moves_it_to_sent_items(graph_api, draft, mailbox):
     response = graph_api.post(path(draft["id"], "/send"), headers={"Content-Length": "0"})
     assert response.status_code == 202
-    assert response.content == b""
+    assert response.content == b"" and response.headers["Content-Length"] == "0"
     assert mailbox().in_folder("drafts") == []
     (sent,) = mailbox().in_folder("sentitems")
     assert sent.is_draft is False and sent.internet_message_id == draft["internetMessageId"]

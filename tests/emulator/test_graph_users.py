@@ -160,3 +160,16 @@ def test_wrong_method_on_a_known_path_is_405(graph_api):
     response = graph_api.request("PUT", "/me/sendMail", json={})
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
+
+
+def test_personal_accounts_use_opaque_tokens_and_their_own_mailbox(graph_api, graph_token, mailbox):
+    token = graph_token("sam.taylor@outlook.example", scopes=["User.Read", "Mail.Send"])
+    assert token.count(".") != 2  # not a JWT, as Microsoft issues them
+    api = graph_api.as_(token)
+    assert api.get("/me").json()["userPrincipalName"] == "sam.taylor@outlook.example"
+    sent = api.post("/me/sendMail", json={"message": {
+        "subject": "From a personal account",
+        "toRecipients": [{"emailAddress": {"address": "alex@contoso.example"}}]}})
+    assert sent.status_code == 202
+    assert len(mailbox("alex@contoso.example").in_folder("inbox")) == 1
+    assert api.get("/users/alex@contoso.example").status_code == 404  # another tenant
