@@ -172,9 +172,13 @@ def redis_server(tmp_path_factory):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """Debian's /usr/bin/chromium through Playwright (never `playwright install`)."""
+    """Debian's /usr/bin/chromium through Playwright (never `playwright install`).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would break later tests that call asyncio.run() (the msgraph SDK tests).
+    """
     if shutil.which("/usr/bin/chromium") is None:
         pytest.skip("/usr/bin/chromium is not installed")
     from playwright.sync_api import sync_playwright
