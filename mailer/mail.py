@@ -73,6 +73,8 @@ def draft(draft_id):
         return redirect(url_for("mail.compose"))
     job = mail.jobs.status(draft_id, owner())
     if sent or (job and job["state"] in (RUNNING, SENT)):
+        if sent or job["state"] == SENT:
+            flash("This message has already been sent; it will not be sent again.", "info")
         return redirect(url_for("mail.status", draft_id=draft_id))
     form = ComposeForm.from_data(data)
     notice = None
@@ -94,6 +96,8 @@ def submit(draft_id):
     mail, who = services(), owner()
     job = mail.jobs.status(draft_id, who)
     if job and job["state"] in (RUNNING, SENT, UNKNOWN):  # a resubmit or a double click
+        if job["state"] == SENT:
+            flash("This message has already been sent; it was not sent again.", "info")
         return redirect(url_for("mail.status", draft_id=draft_id), 303)
     form = ComposeForm()
     data = form.to_data()

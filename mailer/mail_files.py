@@ -36,6 +36,13 @@ def _file_json(attachment) -> dict:
             "human": human(attachment.size)}
 
 
+def _sizes(size: int, limit: int) -> tuple[str, str]:
+    """Both sizes in words, exact when rounding would make them look the same."""
+    if human(size) == human(limit):
+        return f"{size:,} bytes", f"{limit:,} bytes"
+    return human(size), human(limit)
+
+
 def _summary(draft_id: str) -> dict:
     files = services().drafts.load(draft_id, owner()).attachments
     total = sum(a.size for a in files)
@@ -56,8 +63,9 @@ def upload(draft_id):
     if size is not None:  # refuse before a single byte is written, naming the file
         limits = mail.limits
         if size > limits.max_file:
-            return _fail(f"{shown!r} is {human(size)}; a single attachment can be at most "
-                         f"{human(limits.max_file)}.", 413)
+            size_words, limit_words = _sizes(size, limits.max_file)
+            return _fail(f"{shown!r} is {size_words}; a single attachment can be at most "
+                         f"{limit_words}.", 413)
         try:
             used = sum(a.size for a in mail.drafts.load(draft_id, owner()).attachments)
         except DraftNotFound as exc:

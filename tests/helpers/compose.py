@@ -81,3 +81,10 @@ def finished_job(client, draft_id: str, timeout: float = 20.0) -> dict:
             return job
         assert time.monotonic() < deadline, job
         time.sleep(0.05)
+
+
+def add_fault(https, emu, **rule) -> dict:
+    """Inject a failure through the emulator's fault API (POST /_emulator/faults)."""
+    response = https.post(f"{emu.api_url}/_emulator/faults", json=rule, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
