@@ -79,7 +79,8 @@ def test_upload_in_chunks_then_send(open_session, https, graph_api, graph_token,
     assert graph_api.post(f"/me/messages/{quote(draft_id, safe='')}/send").status_code == 202
     alex = graph_api.as_(graph_token("alex@contoso.example"))
     (item,) = alex.get("/me/messages").json()["value"]
-    (attachment,) = alex.get(f"/me/messages/{quote(item['id'], safe='')}/attachments?$select=size,name").json()["value"]
+    listed = alex.get(f"/me/messages/{quote(item['id'], safe='')}/attachments?$select=size,name")
+    (attachment,) = listed.json()["value"]
     got = alex.get(f"/me/messages/{quote(item['id'], safe='')}/attachments/"
                    f"{quote(attachment['id'], safe='')}/$value")
     assert got.content == data
