@@ -15,7 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import redis
-from flask import Flask, g, redirect, render_template, request, url_for
+from flask import Flask, g, render_template, request
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -135,7 +135,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(AuthError)
     def auth_error(err: AuthError):
         if err.interaction_required and request.method == "GET":
-            return redirect(url_for("auth.login", next=auth.safe_next(request.full_path)))
+            return auth.sign_in_again(err.scopes)
         return auth.auth_error_page(err)
 
     @app.errorhandler(GraphError)

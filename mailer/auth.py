@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
@@ -30,6 +31,7 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # declare with login_required(scopes=...).
 INCREMENTAL_SCOPES = {"User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"}
 _declared_scopes: set[str] = set()
+SESSION_REAUTH = "reauth"  # the last "sign in again for these scopes" redirect: loop guard
 
 
 def current_identity() -> Identity:
@@ -76,9 +78,22 @@ def login_required(view=None, *, scopes=None):
             except AuthError as err:
                 if not err.interaction_required:
                     raise
-                return redirect(url_for("auth.login", next=_here(), scopes=" ".join(scopes)))
+                return sign_in_again(scopes)
         return view(*args, **kwargs)
     return wrapped
+
+
+def sign_in_again(scopes=None):
+    """To /login for ``scopes`` and back here; but if the user signed in for exactly these
+    scopes a moment ago and still gets no token, a page that says so, never a redirect loop."""
+    wanted, now = " ".join(scopes or []), int(time.time())
+    last, user = session.get(SESSION_REAUTH) or {}, current_identity().user or {}
+    if (last.get("scopes") == wanted and now - last.get("at", 0) < 120
+            and user.get("signed_in_at", 0) >= last.get("at", 0)):
+        session.pop(SESSION_REAUTH, None)
+        return auth_error_page(AuthError("consent_loop", f"No token for {wanted or 'SCOPES'}."))
+    session[SESSION_REAUTH] = {"scopes": wanted, "at": now}
+    return redirect(url_for("auth.login", next=_here(), scopes=wanted or None))
 
 
 def _here() -> str:

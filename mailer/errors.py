@@ -24,6 +24,7 @@ class AuthError(Exception):
         super().__init__(f"{error}: {description}" if description else error)
         self.error, self.description, self.code = error, description, code
         self.suberror, self.correlation_id = suberror, correlation_id
+        self.scopes: list[str] = []  # set by get_token: the scopes it could not get
 
     @property
     def interaction_required(self) -> bool:
@@ -107,6 +108,10 @@ _BY_ERROR = {
     "interaction_required": ("Please sign in again",
                              "Microsoft needs you to sign in again (or to approve something).",
                              401),
+    "consent_loop": ("Microsoft still gives no token for this",
+                     "You signed in again, yet Microsoft gives the app no token for these "
+                     "permissions. An administrator may have to grant consent, or this account "
+                     "may not be allowed to use them.", 403),
     "network_error": ("Microsoft's sign-in service could not be reached",
                       "The network or the service is down. Try again in a moment.", 503),
     "authority_unreachable": ("Microsoft's sign-in service could not be reached",

@@ -152,10 +152,26 @@ class Identity:
         Returns access_token, expires_in, expires_on, scopes; raises AuthError (with
         ``interaction_required`` when the user must sign in or consent again).
         """
+        scopes = list(scopes or self.settings.scopes)
+        try:
+            result, cache = self._silent(scopes, force_refresh)
+        except AuthError as err:
+            err.scopes = scopes  # what to ask for when the user signs in again
+            raise
+        token = result["access_token"]
+        entry = next(iter(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                                       query={"secret": token})), {})
+        expires_in = int(result.get("expires_in") or 0)
+        return {"access_token": token, "expires_in": expires_in,
+                "expires_on": int(time.time()) + expires_in,
+                "scopes": (entry.get("target") or " ".join(scopes)).split(),
+                "source": result.get("token_source")}
+
+    def _silent(self, scopes: list[str], force_refresh: bool):
+        """acquire_token_silent under the vault's lock, on the freshest copy of the cache."""
         user = self.user
         if not user:
             raise AuthError("login_required", "Nobody is signed in.")
-        scopes = list(scopes or self.settings.scopes)
         with self._vault.lock():
             cache = self._load()
             app = self._app(cache)
@@ -172,15 +188,7 @@ class Identity:
                 self._save(cache)
         if result is None:
             raise AuthError("interaction_required", f"No token for {' '.join(scopes)} yet.")
-        _checked(result)
-        token = result["access_token"]
-        entry = next(iter(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
-                                       query={"secret": token})), {})
-        expires_in = int(result.get("expires_in") or 0)
-        return {"access_token": token, "expires_in": expires_in,
-                "expires_on": int(time.time()) + expires_in,
-                "scopes": (entry.get("target") or " ".join(scopes)).split(),
-                "source": result.get("token_source")}
+        return _checked(result), cache
 
     def token_details(self, scopes=None, force_refresh: bool = False) -> dict:
         """For the token page: the access token, the id token, and whether a refresh token is

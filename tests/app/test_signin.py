@@ -252,3 +252,40 @@ def test_session_file_is_private(client, sign_in, app):
 def test_signed_in_pages_are_never_cached(client, sign_in, path):
     sign_in(client)
     assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_no_redirect_loop_when_a_new_sign_in_still_brings_no_token(app_config, emu, sign_in):
+    from app import create_app
+    from mailer.auth import login_required
+
+    app = create_app(app_config, environ={})
+    app.add_url_rule("/needs-mail", "needs_mail",
+                     login_required(scopes=["Mail.Send"])(lambda: "ok"))
+    client = app.test_client()
+    sign_in(client)
+    assert client.get("/needs-mail").status_code == 302  # off to consent, once
+    sign_in(client)  # back signed in, but without Mail.Send (as if it had been dropped)
+    response = client.get("/needs-mail")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403 and "still gives no token" in page
+    assert 'id="try-again"' in page
+
+
+def test_a_graph_call_that_needs_consent_asks_for_exactly_those_scopes(app_config, emu, sign_in):
+    from app import create_app
+    from mailer.auth import graph_client, login_required
+
+    app = create_app(app_config, environ={})
+
+    @app.get("/send-check")
+    @login_required
+    def send_check():  # not declared on the decorator: found out during the call
+        graph_client(["Mail.Send"]).me()
+        return "ok"
+
+    client = app.test_client()
+    sign_in(client)
+    response = client.get("/send-check")
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.location).query) == {
+        "next": ["/send-check"], "scopes": ["Mail.Send"]}

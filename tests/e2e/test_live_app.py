@@ -56,7 +56,8 @@ def test_an_expired_access_token_is_refreshed_silently_on_the_next_page(live_sig
     emu.state.tokens.access_token_lifetime = 3600
     profile = http.get(live_app.url + "/profile", allow_redirects=False)
     assert profile.status_code == 200 and "Adele Vance" in profile.text  # no trip to sign-in
-    assert len(emu.state.refresh_tokens) == refresh_tokens + 1  # one refresh happened
+    refreshes = len(emu.state.refresh_tokens) - refresh_tokens
+    assert refreshes == 1
     second = access_token_on(http.get(live_app.url + "/token").text)
     assert second != first and decode_jwt(second)["claims"]["exp"] > decode_jwt(first)["claims"]["exp"]
 
@@ -70,7 +71,8 @@ def test_concurrent_requests_of_one_session_refresh_once(live_sign_in, live_app,
     with ThreadPoolExecutor(max_workers=6) as pool:
         responses = list(pool.map(lambda _: http.get(live_app.url + "/profile"), range(6)))
     assert [r.status_code for r in responses] == [200] * 6
-    assert len(emu.state.refresh_tokens) == before + 1
+    refreshes = len(emu.state.refresh_tokens) - before
+    assert refreshes == 1
 
 
 def test_server_side_store_holds_the_session_and_an_encrypted_cache(live_sign_in, live_app, app):
