@@ -125,6 +125,10 @@ class ChunkUploader:
                 resumed = hint
                 if resumed is None and failure.status in (0, 400, 416, 500, 502, 503, 504):
                     resumed = self._where()
+                if resumed is None and failure.status == 0:
+                    # Outlook does not document GET on an upload URL: after a lost answer, send
+                    # the same range again; a session that already has it says where it stands.
+                    resumed = start
                 if resumed is None or setbacks > self.policy.max_attempts:
                     raise failure
                 logger.warning("upload of %s: %s; resuming at byte %d", self.path.name,

@@ -75,6 +75,24 @@ def test_a_failed_chunk_is_resumed(jobs, graph, graph_for, faults, make_file, ru
     assert len(stored) == 1
 
 
+@pytest.mark.parametrize("after", [False, True], ids=["drop-before", "drop-after"])
+def test_a_lost_chunk_answer_resumes_without_asking_the_session(jobs, graph, graph_for, faults,
+                                                                make_file, after):
+    """Outlook does not document GET on an upload URL: resuming must not depend on it."""
+    big = make_file("big.bin", 4 * MB)
+    faults.add(path="/AttachmentSessions", method="GET", status=503, count=20)
+    # More drops than the retry policy repeats a PUT (5 tries): the uploader itself must resume.
+    faults.add(path="/AttachmentSessions", method="PUT", drop=True, after=after, count=6)
+    job, the_plan = _send(jobs, graph, f"No GET {after}", [big])
+    assert the_plan.kind == DRAFT and job["state"] == SENT, job
+    [got] = _arrived(graph_for, f"No GET {after}")
+    [attachment] = graph_for(MEGAN).session.get(
+        f"{graph_for(MEGAN).base_url}/me/messages/{got['id']}/attachments",
+        headers={"Authorization": f"Bearer {graph_for(MEGAN).token_provider()}"},
+        timeout=10).json()["value"]
+    assert attachment["size"] == 4 * MB
+
+
 @pytest.mark.parametrize("path, files", [
     ("/sendMail$", ()),
     ("/send$", ("big",)),
