@@ -7,6 +7,8 @@ check Sent Items when a lost answer left it unknown.
 """
 from __future__ import annotations
 
+import re
+
 from flask import current_app, jsonify, redirect, render_template, url_for
 
 from .auth import current_user
@@ -24,6 +26,13 @@ STEPS = {
             ("sending", "Sending the message")],
 }
 TITLES = {RUNNING: "Sending…", SENT: "Sent", NOT_SENT: "Not sent", UNKNOWN: "Not confirmed"}
+SENT_WORDS = "Microsoft 365 accepted your message for delivery."
+
+
+def without_verdict(message: str) -> str:
+    """The job's message minus its leading "Not sent." (the page's title already says so)."""
+    text = re.sub(r"^Not sent[.:]\s*", "", message or "")
+    return text[:1].upper() + text[1:]
 
 
 def public(job: dict) -> dict:
@@ -33,6 +42,7 @@ def public(job: dict) -> dict:
     return {
         "state": job["state"], "title": TITLES.get(job["state"], job["state"]),
         "phase": job.get("phase"), "plan": job.get("plan"), "message": job.get("message"),
+        "advice": SENT_WORDS if job["state"] == SENT else without_verdict(job.get("message")),
         "error_code": job.get("error_code"), "needs_sign_in": bool(job.get("needs_sign_in")),
         "bytes_done": job.get("bytes_done", 0), "bytes_total": job.get("bytes_total", 0),
         "done_human": human(job.get("bytes_done", 0)),
@@ -85,5 +95,6 @@ def status_json(draft_id):
 
 
 def register(bp) -> None:
+    bp.add_app_template_filter(without_verdict)
     bp.add_url_rule("/compose/<draft_id>/status", "status", status)
     bp.add_url_rule("/compose/<draft_id>/status.json", "status_json", status_json)

@@ -189,12 +189,25 @@
       }, function () { button.disabled = false; });
   };
 
+  Compose.prototype.fields = function () {
+    var body = new FormData(this.form);
+    body.delete("attachments");
+    return body;
+  };
+
+  Compose.prototype.flush = function () {  // leaving with unsaved typing: save it on the way out
+    if (this.saveTimer === null) return;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    if (navigator.sendBeacon) navigator.sendBeacon(this.form.dataset.autosaveUrl, this.fields());
+  };
+
   Compose.prototype.autosave = function () {
     var self = this;
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(function () {
-      var body = new FormData(self.form);
-      body.delete("attachments");
+      self.saveTimer = null;
+      var body = self.fields();
       self.saveState.textContent = "Saving…";
       fetch(self.form.dataset.autosaveUrl, {
         method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"
@@ -258,6 +271,7 @@
         return;
       }
       clearTimeout(self.saveTimer);
+      self.saveTimer = null;  // the form itself carries every field
       if (submitter.value === "send" || !submitter.value) {
         setTimeout(function () {  // after the form data (with the button's value) is built
           self.sendButton.disabled = true;
@@ -265,6 +279,15 @@
         }, 0);
       }
     });
+    form.querySelectorAll(".recipients textarea").forEach(function (area) {
+      var grow = function () {  // one line until there are more, then up to about six
+        area.style.height = "auto";
+        area.style.height = Math.min(area.scrollHeight + 2, 160) + "px";
+      };
+      area.addEventListener("input", grow);
+      grow();
+    });
+    window.addEventListener("pagehide", function () { self.flush(); });
     if (form.dataset.resume === "send") {  // back from a consent round trip: finish the send
       form.querySelector("input[name=resume]").value = "1";
       this.send();
@@ -331,7 +354,8 @@
         row.querySelector(".file-done").textContent = f.done_human + " of " + f.human;
       });
     }
-    this.message(job.message, job.state);
+    this.message(job.advice, job.state);
+    document.getElementById("steps").hidden = job.state === "not_sent" || job.state === "unknown";
     var show = function (id, on) { document.getElementById(id).classList.toggle("d-none", !on); };
     show("back-to-draft", job.state === "not_sent");
     show("status-sign-in", job.needs_sign_in);

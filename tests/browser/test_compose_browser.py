@@ -1,0 +1,202 @@
+"""The compose page in real Chromium against the live app and the emulator: compose, attach,
+send, watch the progress, then read the recipients' mailboxes in the emulator."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+import pytest
+from helpers.compose import add_fault, mailbox
+from playwright.sync_api import expect
+
+from app_fixtures import ADELE
+
+pytestmark = pytest.mark.browser
+
+MEGAN, ALEX, PATTI = "megan@contoso.example", "alex@contoso.example", "patti@contoso.example"
+MB = 1024 * 1024
+SHOTS = os.environ.get("COMPOSE_SCREENSHOTS")  # a folder: keep screenshots for a human look
+
+
+def shot(page, name):
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def console_errors(page, live_app):
+    """Console errors and CSP violations on the app's own pages (there should be none)."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
+            and m.location.get("url", "").startswith(live_app.url) else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def make_file(folder, name, size, seed=7):
+    """A file of varied bytes, written in pieces."""
+    path = folder / name
+    piece = bytes((i * seed + 13) % 256 for i in range(65_521))
+    with path.open("wb") as out:
+        left = size
+        while left:
+            out.write(piece[: min(left, len(piece))])
+            left -= min(left, len(piece))
+    return path
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def answer_microsoft(page, live_app, username):
+    """Click through the emulator's pages (account picker, consent) until back in the app."""
+    for _ in range(8):
+        page.wait_for_load_state()
+        if page.url.startswith(live_app.url):
+            return
+        kind = page.get_attribute("main[data-page]", "data-page")
+        if kind == "picker":
+            page.click(f"[data-test-id='{username}']")
+        elif kind == "consent":
+            page.click("#idSIButton9")
+        else:
+            raise AssertionError(f"unexpected page {kind}: {page.inner_text('body')[:300]}")
+    raise AssertionError("never came back to the app")
+
+
+def compose(page, to="", cc="", bcc="", subject="", body="", from_address=""):
+    page.wait_for_selector("#compose")
+    for selector, value in (("#from_address", from_address), ("#to", to), ("#cc", cc),
+                            ("#bcc", bcc), ("#subject", subject), ("#body", body)):
+        if value:
+            page.fill(selector, value)
+
+
+def send_and_wait(page, live_app, username=None):
+    with page.expect_navigation():
+        page.click("#send")
+    if username:  # incremental consent on the way
+        answer_microsoft(page, live_app, username)
+    page.wait_for_url(re.compile(r".*/compose/[0-9a-f-]{36}/status$"))
+    page.wait_for_selector("#send-status:not([data-state=running])", timeout=20_000)
+
+
+def test_three_attachments_reach_every_recipient_bcc_hidden(page, live_app, browser_sign_in, emu,
+                                                            https, tmp_path, console_errors):
+    browser_sign_in(page, ADELE, start="/compose")
+    assert re.search(r"/compose/[0-9a-f-]{36}$", page.url)
+    draft_url = page.url
+    files = [make_file(tmp_path, "big video.mp4", 10 * MB + 12345),
+             make_file(tmp_path, "notes.txt", 2000, seed=3),
+             make_file(tmp_path, "résumé Q1.pdf", 300_000, seed=5)]
+    compose(page, to=f"Megan Bowen <{MEGAN}>", cc=ALEX, bcc=PATTI, subject="Quarterly pack",
+            body="<p>Hello <b>team</b></p>")
+    page.set_input_files("#attachments", [str(p) for p in files])
+    expect(page.locator("#file-list li[data-size]")).to_have_count(3, timeout=15_000)
+    assert page.inner_text("#total-text") == "10.3 MB of 35 MB"
+    assert page.locator("#file-list").inner_text().count("Remove") == 0  # icons, labelled:
+    assert page.get_attribute("#file-list li:nth-child(3) .file-remove",
+                              "aria-label") == "Remove résumé Q1.pdf"
+    expect(page.locator("#save-state")).to_have_text("Draft saved")  # typing is autosaved
+    page.reload()  # a refresh comes back to the same draft with its fields and files
+    assert page.url == draft_url and page.locator("#file-list li").count() == 3
+    assert page.input_value("#bcc") == PATTI
+    shot(page, "compose-filled")
+
+    # The first chunk of the upload session fails with 503, then every chunk is slow enough to
+    # watch the progress move; the page polls the job's JSON.
+    add_fault(https, emu, path="/AttachmentSessions", method="PUT", status=503)
+    add_fault(https, emu, path="/AttachmentSessions", method="PUT", latency_ms=250, count=4)
+    seen = []
+    page.on("response", lambda r: seen.append(r) if r.url.endswith("/status.json") else None)
+    send_and_wait(page, live_app, ADELE)  # consent to Mail.Send + Mail.ReadWrite, then sends
+    shot(page, "status-sent")
+    assert page.inner_text("#status-title") == "Sent"
+    assert page.inner_text("#bytes-text") == "10.3 MB of 10.3 MB"
+    partial = [j for j in (r.json() for r in seen if r.ok) if 0 < j["bytes_done"] < j["bytes_total"]]
+    assert partial, "the upload to Graph was never seen moving"
+
+    [got] = mailbox(emu, MEGAN)
+    assert got.props["subject"] == "Quarterly pack" and got.props["bccRecipients"] == []
+    assert [r["emailAddress"]["address"] for r in got.props["ccRecipients"]] == [ALEX]
+    assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
+        {p.name: sha(p.read_bytes()) for p in files}
+    [alex_copy] = mailbox(emu, ALEX)
+    assert alex_copy.props["bccRecipients"] == []
+    [patti_copy] = mailbox(emu, PATTI)  # the Bcc recipient got it
+    assert len(patti_copy.attachments) == 3
+    [sent] = mailbox(emu, ADELE, "sentitems")
+    assert [r["emailAddress"]["address"] for r in sent.props["bccRecipients"]] == [PATTI]
+    page.goto(draft_url)  # the sent draft says so; it cannot be sent again
+    assert page.url.endswith("/status") and "already been sent" in page.inner_text("main")
+    assert console_errors == []
+
+
+def test_on_behalf_and_as_another_mailbox_with_throttling(page, live_app, browser_sign_in, emu,
+                                                          https):
+    browser_sign_in(page, ADELE, start="/login?scopes=Mail.Send%20Mail.Send.Shared&next=/compose")
+    add_fault(https, emu, path="/sendMail$", method="POST", status=429, retry_after=1)
+    compose(page, from_address=ALEX, to=MEGAN, subject="On behalf")
+    send_and_wait(page, live_app)
+    assert page.inner_text("#status-title") == "Sent"
+    page.click("#new-message")
+    compose(page, from_address="sales@contoso.example", to=MEGAN, subject="As sales")
+    send_and_wait(page, live_app)
+    assert page.inner_text("#status-title") == "Sent"
+    got = {m.props["subject"]: m.props for m in mailbox(emu, MEGAN)}
+    assert sorted(got) == ["As sales", "On behalf"]  # the throttled one retried, sent once
+    behalf, as_sales = got["On behalf"], got["As sales"]
+    assert behalf["from"]["emailAddress"]["address"] == ALEX
+    assert behalf["sender"]["emailAddress"]["address"] == ADELE
+    assert as_sales["from"]["emailAddress"]["address"] == "sales@contoso.example"
+    assert as_sales["sender"]["emailAddress"]["address"] == "sales@contoso.example"
+
+
+def test_send_as_denied_is_explained_and_the_draft_is_intact(page, live_app, browser_sign_in, emu,
+                                                             tmp_path):
+    browser_sign_in(page, PATTI, start="/login?scopes=Mail.Send%20Mail.Send.Shared&next=/compose")
+    compose(page, from_address=ALEX, to=MEGAN, cc="adele@contoso.example", subject="Not allowed",
+            body="Please keep this text")
+    page.set_input_files("#attachments", [str(make_file(tmp_path, "plan.xlsx", 50_000))])
+    page.wait_for_selector("#file-list li[data-size]")
+    send_and_wait(page, live_app)
+    shot(page, "status-denied")
+    assert page.inner_text("#status-title") == "Not sent"
+    message = page.inner_text("#status-message")
+    assert "You are not allowed to send from that mailbox" in message and "Send As" in message
+    page.click("#back-to-draft")
+    page.wait_for_selector("#compose-alert")
+    shot(page, "compose-after-denied")
+    assert page.input_value("#from_address") == ALEX and page.input_value("#to") == MEGAN
+    assert page.input_value("#cc") == "adele@contoso.example"
+    assert page.input_value("#subject") == "Not allowed"
+    assert page.input_value("#body") == "Please keep this text"
+    assert page.inner_text("#file-list") .startswith("plan.xlsx")
+    assert mailbox(emu, MEGAN) == []
+
+
+def test_a_connection_dropped_after_sendmail_sends_once_and_says_so(page, live_app,
+                                                                     browser_sign_in, emu, https):
+    browser_sign_in(page, ADELE, start="/login?scopes=Mail.Send%20Mail.ReadWrite&next=/compose")
+    add_fault(https, emu, path="/sendMail$", method="POST", drop=True, after=True)
+    compose(page, to=MEGAN, subject="Dropped answer")
+    send_and_wait(page, live_app)
+    # The answer was lost after Graph took the message: the app looked in Sent Items (found
+    # by the draft id header it carries) instead of sending again.
+    assert page.inner_text("#status-title") == "Sent"
+    assert len(mailbox(emu, MEGAN)) == 1
+    page.reload()
+    assert page.inner_text("#status-title") == "Sent" and len(mailbox(emu, MEGAN)) == 1
+
+
+def test_the_compose_page_fits_a_phone(page, live_app, browser_sign_in):
+    page.set_viewport_size({"width": 375, "height": 740})
+    browser_sign_in(page, ADELE, start="/compose")
+    page.wait_for_selector("#compose")
+    shot(page, "compose-phone")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    box = page.locator("#send").bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 36  # a thumb can hit it
