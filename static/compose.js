@@ -75,8 +75,7 @@
     delete li.dataset.size;
     var bar = li.querySelector("progress");
     if (bar) bar.remove();
-    var old = li.querySelector(".file-message");
-    if (old) old.remove();
+    li.querySelectorAll(".file-message, .file-state").forEach(function (node) { node.remove(); });
     var dismiss = el("button", "btn btn-sm btn-outline-secondary file-dismiss");
     dismiss.type = "button";
     dismiss.setAttribute("aria-label", "Dismiss");
@@ -289,6 +288,8 @@
     });
     window.addEventListener("pagehide", function () { self.flush(); });
     if (form.dataset.resume === "send") {  // back from a consent round trip: finish the send
+      // Once only: going Back to this page later must not send again.
+      if (window.history.replaceState) window.history.replaceState(null, "", form.action);
       form.querySelector("input[name=resume]").value = "1";
       this.send();
     }

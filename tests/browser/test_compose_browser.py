@@ -191,12 +191,33 @@ def test_a_connection_dropped_after_sendmail_sends_once_and_says_so(page, live_a
     assert page.inner_text("#status-title") == "Sent" and len(mailbox(emu, MEGAN)) == 1
 
 
-def test_the_compose_page_fits_a_phone(page, live_app, browser_sign_in):
+def test_on_a_phone_a_dropped_file_is_listed_and_removed(page, live_app, browser_sign_in, app, emu,
+                                                          console_errors):
     page.set_viewport_size({"width": 375, "height": 740})
     browser_sign_in(page, ADELE, start="/compose")
     page.wait_for_selector("#compose")
-    shot(page, "compose-phone")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     box = page.locator("#send").bounding_box()
     assert box["width"] >= 44 and box["height"] >= 36  # a thumb can hit it
+    dropped = page.evaluate_handle("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["x".repeat(5000)], "dropped note.txt", {type: "text/plain"}));
+        data.items.add(new File([], "empty.txt"));
+        return data; }""")
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": dropped})
+    row = page.locator("#file-list li[data-size]")
+    expect(row).to_have_count(1)
+    assert "dropped note.txt" in row.inner_text() and "5 KB" in row.inner_text()
+    assert "'empty.txt' is empty (0 bytes)" in page.inner_text("#file-list .is-error")
+    assert page.inner_text("#total-text") == "5 KB of 35 MB"
+    shot(page, "compose-phone")
+    draft_id = page.get_attribute("#compose", "data-draft-id")
+    assert [f.name for f in app.extensions["mailer.mail"].drafts.load(
+        draft_id, emu.state.directory.user(ADELE).id).attachments] == ["dropped note.txt"]
+    page.click("#file-list li[data-size] .file-remove")
+    expect(row).to_have_count(0)
+    assert page.inner_text("#total-text") == "0 bytes of 35 MB"
+    page.reload()
+    assert page.locator("#file-list li").count() == 0
+    assert console_errors == []
