@@ -48,7 +48,8 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
         settings = _merged(config, environ)
     app = Flask(__name__)
     app.config.update(
-        PERMANENT_SESSION_LIFETIME=timedelta(days=7), BOOTSTRAP_SERVE_LOCAL=True,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=sessions.SESSION_LIFETIME),
+        BOOTSTRAP_SERVE_LOCAL=True,
         SESSION_COOKIE_SECURE=bool((settings.get("REDIRECT_URI") or "").startswith("https:")),
         MAX_CONTENT_LENGTH=settings["MAX_FILE_SIZE"] + 1024 * 1024, WTF_CSRF_TIME_LIMIT=None,
     )

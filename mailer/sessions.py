@@ -139,7 +139,6 @@ class StoreVault:
 def init_app(app) -> None:
     """Install the session interface; keep the vault store and locks in app.extensions."""
     cfg = app.config
-    cfg.setdefault("PERMANENT_SESSION_LIFETIME", SESSION_LIFETIME)
     cfg.update(SESSION_COOKIE_NAME="mailer_session", SESSION_COOKIE_HTTPONLY=True,
                SESSION_COOKIE_SAMESITE="Lax")
     if cfg.get("REDIS_URL"):

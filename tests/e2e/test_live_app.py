@@ -14,7 +14,7 @@ from app_fixtures import ADELE, SAM
 from mailer.tokens import CacheCipher, decode_jwt
 
 
-@pytest.fixture(params=["files", "redis"])
+@pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
 def app_config(request, app_config):
     """Every test here runs twice: sessions on files, and in Redis."""
     if request.param == "redis":

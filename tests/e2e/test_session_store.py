@@ -41,6 +41,7 @@ def test_redis_unreachable_with_a_session_cookie(live_without_redis):
         assert_store_down(http.get(live.url + path, allow_redirects=False))
 
 
+@pytest.mark.redis
 def test_redis_going_away_mid_session(app_config, emu, redis_server):
     """Signed in with Redis, then Redis refuses every connection: the next page is a 503."""
     app = create_app({**app_config, "REDIS_URL": redis_server}, environ={})
