@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import sys
 from datetime import timedelta
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
         MAX_CONTENT_LENGTH=settings["MAX_FILE_SIZE"] + 1024 * 1024, WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(settings)
+    app.before_request(_request_id)  # first, so that every error page can show it
     if app.config["TRUST_PROXY"]:
         hops = app.config["TRUST_PROXY"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
@@ -74,7 +76,6 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(mail.bp)
     _register_error_pages(app)
-    app.before_request(_request_id)
     app.after_request(_security_headers(app.config))
     if app.config["DEMO_MODE"]:
         logger.info("demo mode: identity and Graph are the local emulator at %s",
@@ -97,7 +98,8 @@ def _merged(overrides: dict, environ) -> dict:
 
 
 def _request_id():
-    g.request_id = request.headers.get("X-Request-ID", "")[:64] or secrets.token_hex(6)
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if re.fullmatch(r"[\w.-]{1,64}", given) else secrets.token_hex(6)
 
 
 def _page(title: str, text: str, status: int):

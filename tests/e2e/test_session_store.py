@@ -22,6 +22,7 @@ def assert_store_down(response):
     assert response.status_code == 503
     assert "cannot reach its session store" in response.text
     assert "Traceback" not in response.text and "ConnectionError" not in response.text
+    assert f"Reference: <code>{response.headers['X-Request-ID']}</code>" in response.text
 
 
 def test_redis_unreachable_is_a_clear_503(live_without_redis):
