@@ -116,9 +116,8 @@ def submit(draft_id):
     if action == "save" and not errors:
         flash("Draft saved.", "success")
         return redirect(url_for("mail.draft", draft_id=draft_id), 303)
-    if not form.validate():
-        return render_draft(draft_id, form, errors=errors, status=400)
-    if errors:
+    valid = form.validate()  # lengths (and the CSRF token, checked once more)
+    if not valid or errors:
         return render_draft(draft_id, form, errors=errors, status=400)
     return _send(draft_id, form)
 

@@ -164,7 +164,10 @@ def too_large(err):
     draft_id = (request.view_args or {}).get("draft_id")
     if not draft_id or not current_user():
         return _fail(text, 413) if not draft_id else redirect(login_url(draft_id))
-    data = services().drafts.load(draft_id, owner())
+    try:
+        data = services().drafts.load(draft_id, owner())
+    except DraftNotFound:
+        return _fail(text, 413)
     return render_draft(draft_id, ComposeForm.from_data(data), status=413,
                         errors={"attachments": [text]})
 

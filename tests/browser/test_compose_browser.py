@@ -108,7 +108,7 @@ def test_three_attachments_reach_every_recipient_bcc_hidden(page, live_app, brow
     # The first chunk of the upload session fails with 503, then every chunk is slow enough to
     # watch the progress move; the page polls the job's JSON.
     add_fault(https, emu, path="/AttachmentSessions", method="PUT", status=503)
-    add_fault(https, emu, path="/AttachmentSessions", method="PUT", latency_ms=250, count=4)
+    add_fault(https, emu, path="/AttachmentSessions", method="PUT", latency_ms=300, count=4)
     seen = []
     page.on("response", lambda r: seen.append(r) if r.url.endswith("/status.json") else None)
     send_and_wait(page, live_app, ADELE)  # consent to Mail.Send + Mail.ReadWrite, then sends
