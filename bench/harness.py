@@ -60,7 +60,8 @@ class Stack:
         self.emulator = subprocess.Popen(
             [PY, "-m", "emulator", "--state-dir", str(self.dir / "emulator"), "serve",
              "--api-port", str(api), "--pages-port", str(pages),
-             "--redirect-uri", f"{self.app_url}/auth/callback", *(emulator_args or [])],
+             "--redirect-uri", f"{self.app_url}/auth/callback", "--redirect-uri", f"{self.app_url}/",
+             *(emulator_args or [])],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait(f"https://127.0.0.1:{api}/_emulator/health", self.ca, self.emulator, "the emulator")
         self.config = json.loads((self.dir / "emulator" / "demo-app.json").read_text())

@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s emulator %(message)s")
     port = int(os.environ.get("PORT", "5000"))
+    # The demo app's callback and its home page (where sign-out returns), on both host names.
     redirect_uris = args.redirect_uri or [
-        f"http://127.0.0.1:{port}/auth/callback", f"http://localhost:{port}/auth/callback"]
+        f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost")
+        for path in ("/auth/callback", "/")]
     emulator = Emulator(args.state_dir, host=args.host, api_port=args.api_port,
                         pages_port=args.pages_port, redirect_uris=redirect_uris,
                         access_token_lifetime=args.access_token_lifetime,

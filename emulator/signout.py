@@ -1,9 +1,8 @@
 """``/{tenant}/oauth2/v2.0/logout``: end the emulator's sign-in session, then go back or say so.
 
-``post_logout_redirect_uri`` is followed when it is registered as a logout URI of some app, or
-(a documented leniency: the logout request names no app) when its origin is the origin of a
-redirect URI registered on some app. Anything else gets the "You signed out" page, never an
-open redirect. ``logout_hint`` signs out one account and keeps the others.
+``post_logout_redirect_uri`` is followed only when it is registered, exactly, as a redirect URI
+(or a logout URI) of some app, as Entra requires; anything else gets the "You signed out" page,
+never an open redirect. ``logout_hint`` signs out one account and keeps the others.
 """
 from __future__ import annotations
 
@@ -41,20 +40,9 @@ def logout(tenant: str):
 
 
 def _logout_target_allowed(state, uri: str) -> bool:
-    """A registered logout URI, or (leniency) any URI on the origin of a registered redirect URI.
-
-    Microsoft checks post_logout_redirect_uri against the app's registered URIs; the logout
-    request names no app, so this emulator accepts an origin any app redirects to. Only http(s).
-    """
+    """True when ``uri`` is registered exactly on some app (the request names no app). http(s) only."""
     parts = safe_split(uri)
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return False
-    origin = (parts.scheme, parts.netloc.lower())
-    for app in state.directory.apps.values():
-        if uri in app.post_logout_redirect_uris:
-            return True
-        for registered in app.redirect_uris:
-            reg = safe_split(registered)
-            if reg is not None and (reg.scheme, reg.netloc.lower()) == origin:
-                return True
-    return False
+    return any(uri in app.post_logout_redirect_uris or uri in app.redirect_uris
+               for app in state.directory.apps.values())

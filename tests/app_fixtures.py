@@ -52,6 +52,7 @@ def app_config(emu, tmp_path):
 def app(app_config, emu):
     app = create_app(app_config, environ={})
     emu.state.add_redirect_uri("http://localhost/auth/callback")  # the test client's host
+    emu.state.add_redirect_uri("http://localhost/")
     yield app
     app.extensions["mailer"]["http"].close()
 
@@ -114,6 +115,7 @@ class LiveApp:
 def live_app(app, emu):
     live = LiveApp(app)
     emu.state.add_redirect_uri(f"{live.url}/auth/callback")
+    emu.state.add_redirect_uri(f"{live.url}/")  # where sign-out comes back to
     live.thread.start()
     yield live
     live.stop()

@@ -233,15 +233,28 @@ def test_session_cookie_is_httponly_and_its_own(browser, url):
     assert cookie.startswith("ESTSAUTH=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_logout_redirects_to_a_registered_origin_and_ends_the_session(emu, browser, url, redirect_uri):
+def test_logout_redirects_to_a_registered_uri_and_ends_the_session(emu, browser, url):
     sign_in_with_requests(url(), ADELE, session=browser)
     target = "http://localhost:8400/signed-out"
+    emu.state.add_redirect_uri(target)
     response = browser.get(f"{emu.pages_url}/common/oauth2/v2.0/logout",
                            params={"post_logout_redirect_uri": target, "state": "s1"},
                            allow_redirects=False, timeout=10)
     assert response.status_code == 302 and response.headers["Location"] == target + "?state=s1"
     assert "ESTSAUTH=;" in response.headers["Set-Cookie"]
     assert sign_in_with_requests(url(), ADELE, session=browser).pages[0] == "username"
+
+
+def test_logout_to_an_unregistered_uri_on_a_registered_origin_is_not_followed(emu, browser,
+                                                                            redirect_uri):
+    """Entra matches the whole URI, not the origin: an app that forgot to register its home
+    page learns it here, not in production."""
+    origin = redirect_uri.split("/", 3)
+    target = "/".join(origin[:3]) + "/not-registered"
+    response = browser.get(f"{emu.pages_url}/common/oauth2/v2.0/logout",
+                           params={"post_logout_redirect_uri": target},
+                           allow_redirects=False, timeout=10)
+    assert response.status_code == 200 and parse_page(response.text).kind == "signed_out"
 
 
 def test_logout_to_an_unknown_origin_shows_the_signed_out_page(emu, browser):
