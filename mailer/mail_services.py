@@ -18,7 +18,7 @@ from . import sessions
 from .auth import current_user
 from .drafts import DraftStore
 from .errors import AuthError
-from .graph import GraphClient, client_from_config
+from .graph import GraphClient, GraphError, client_from_config
 from .identity import SESSION_USER, Identity
 from .jobs import SendJobs
 from .jobstore import store_from_config
@@ -82,7 +82,14 @@ def background_client(scopes: list[str]) -> GraphClient:
     wanted = list(scopes)
 
     def token() -> str:
-        return identity.get_token(wanted)["access_token"]
+        try:
+            return identity.get_token(wanted)["access_token"]
+        except AuthError as err:
+            # Raised as Graph's own 401, so the job treats it like one in every phase: "sign in
+            # again" while preparing or sending, and "unknown" (never "not sent", which would
+            # free the draft for a second send) while confirming a send whose answer was lost.
+            raise GraphError(401, "InvalidAuthenticationToken",
+                             err.description or err.error) from err
     return client_from_config(current_app.config, token, ext["http"])
 
 

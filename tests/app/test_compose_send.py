@@ -156,3 +156,17 @@ def test_an_unconfirmed_send_is_never_repeated_and_can_be_copied(client, sign_in
     page = text(client.get(copied.location))
     assert 'value="Unknown fate"' in page and "keep.txt" in page
     assert mailbox(emu, MEGAN) == []
+
+
+def test_a_sign_in_lost_while_confirming_a_dropped_send_never_frees_it_for_a_second_send(
+        client, sign_in, emu, https, app):
+    sign_in(client, scopes=["Mail.Send", "Mail.ReadWrite"])
+    draft_id, token = new_draft(client)
+    add_fault(https, emu, path="/sendMail$", method="POST", latency_ms=800, drop=True, after=True)
+    post_form(client, draft_id, token, to=MEGAN, subject="Lost twice")
+    sid = client.get_cookie("mailer_session").value  # the sign-in goes while Graph works
+    app.extensions["mailer.sessions"]["cache"].delete(f"tokens:{sid}")
+    job = finished_job(client, draft_id)
+    assert job["state"] == "unknown" and job["needs_sign_in"], job
+    assert post_form(client, draft_id, token, to=MEGAN).location.endswith("/status")
+    assert len(mailbox(emu, MEGAN)) == 1
