@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 
 import pytest
 from helpers.compose import (add_fault, finished_job, mailbox, new_draft, post_form, text,
@@ -162,9 +163,12 @@ def test_a_sign_in_lost_while_confirming_a_dropped_send_never_frees_it_for_a_sec
         client, sign_in, emu, https, app):
     sign_in(client, scopes=["Mail.Send", "Mail.ReadWrite"])
     draft_id, token = new_draft(client)
-    add_fault(https, emu, path="/sendMail$", method="POST", latency_ms=800, drop=True, after=True)
+    add_fault(https, emu, path="/sendMail$", method="POST", latency_ms=1000, drop=True, after=True)
     post_form(client, draft_id, token, to=MEGAN, subject="Lost twice")
-    sid = client.get_cookie("mailer_session").value  # the sign-in goes while Graph works
+    while client.get(f"/compose/{draft_id}/status.json").get_json()["phase"] != "sending":
+        time.sleep(0.01)
+    time.sleep(0.3)  # the request is out (its token fetched); Graph takes a second to answer
+    sid = client.get_cookie("mailer_session").value  # ...and meanwhile the sign-in goes
     app.extensions["mailer.sessions"]["cache"].delete(f"tokens:{sid}")
     job = finished_job(client, draft_id)
     assert job["state"] == "unknown" and job["needs_sign_in"], job
