@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 STORE_ERRORS = (redis.exceptions.RedisError, OSError)
 LOCK_TIMEOUT = 30.0  # seconds: longer than any token refresh, shorter than a gunicorn timeout
 SESSION_LIFETIME = 7 * 24 * 3600
+# An unchanged session is written back (its expiry slid forward) at most this often, not on every
+# request: a file write per request was most of a small request's time.
+TOUCH_EVERY = 300
+TOUCHED = "_touched"
 
 
 class _Guarded:
@@ -45,6 +49,13 @@ class _Guarded:
             broken = self.session_class(sid=self._generate_sid(self.sid_length))
             broken.unavailable = True  # the before_request hook answers 503
             return broken
+
+    def should_set_storage(self, app, session) -> bool:
+        now = int(time.time())
+        if session.modified or now - session.get(TOUCHED, 0) >= TOUCH_EVERY:
+            session[TOUCHED] = now  # dict write: no-op for `modified` once we're saving
+            return True
+        return False
 
     def save_session(self, app, session, response):
         if getattr(session, "unavailable", False):
