@@ -17,19 +17,13 @@ import warnings
 import msal
 import requests
 
-from harness import print_table, stack, summary, timed
+from harness import browser, print_table, stack, summary, timed
 
 from helpers.signin import sign_in_with_requests
 
 USER = "adele@contoso.example"
 # The app keeps MSAL's default query response mode (see mailer/identity.py); so does this side.
 warnings.filterwarnings("ignore", message="response_mode='form_post'")
-
-
-def browser() -> requests.Session:
-    http = requests.Session()
-    http.trust_env = False
-    return http
 
 
 def app_round_trip(app_url: str) -> None:

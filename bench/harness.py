@@ -109,6 +109,44 @@ def stack(**kwargs):
         s.close()
 
 
+def browser() -> requests.Session:
+    """A person's browser: cookies, no proxies, nothing trusted but what it needs (plain http)."""
+    http = requests.Session()
+    http.trust_env = False
+    return http
+
+
+def sign_in_app(app_url: str, username: str, scopes: list[str] | None = None) -> requests.Session:
+    """A browser session signed in to the app through the emulator's real pages."""
+    from helpers.signin import sign_in_with_requests
+
+    http = browser()
+    params = {"scopes": " ".join(scopes)} if scopes else {}
+    response = http.get(f"{app_url}/login", params=params, allow_redirects=False, timeout=10)
+    result = sign_in_with_requests(response.headers["Location"], username, session=http).params
+    response = http.get(f"{app_url}/auth/callback", params=result, allow_redirects=False,
+                        timeout=10)
+    assert response.status_code == 302, response.text[:300]
+    return http
+
+
+def msal_token(s: "Stack", username: str, scopes: list[str]) -> str:
+    """A delegated access token from the emulator, by MSAL's auth-code flow (no app involved)."""
+    import msal
+
+    from helpers.signin import sign_in_with_requests
+
+    cfg = s.config
+    cca = msal.ConfidentialClientApplication(
+        cfg["client_id"], client_credential=cfg["client_secret"], authority=cfg["authority"],
+        instance_discovery=False, http_client=s.https())
+    flow = cca.initiate_auth_code_flow(scopes, redirect_uri=f"{s.app_url}/auth/callback")
+    with browser() as http:
+        params = sign_in_with_requests(flow["auth_uri"], username, session=http).params
+    result = cca.acquire_token_by_auth_code_flow(flow, params)
+    return result["access_token"]
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()

@@ -1,0 +1,219 @@
+"""Sending: latency of a small mail, memory and throughput of large attachments.
+
+One run, side by side, against the same emulator and the app under gunicorn (one worker):
+  1. small-mail send latency: the app (POST /compose/<id> until its job says "sent") vs the app's
+     GraphClient alone vs one raw POST /me/sendMail. Target: app / GraphClient <= 2.0 (median).
+  2. peak memory (RSS) growth of the app's worker while a person uploads and sends 25 MB and
+     100 MB attachments. Target: growth <= 32 MB for 100 MB.
+  3. throughput of a 100 MB attachment through the app (draft -> upload session -> send, the
+     job's own time) vs raw PUTs of the same chunks to the emulator. Target: >= 60 % of raw.
+
+    python bench/bench_send.py [--rounds 20] [--sizes 25,100]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import tempfile
+import threading
+import time
+import warnings
+
+import psutil
+import requests
+
+from harness import msal_token, print_table, sign_in_app, stack, summary, timed
+
+from mailer.graph import GraphClient
+from mailer.http import build_session
+from mailer.uploads import CHUNK_SIZE, chunk_ranges
+
+MB = 1024 * 1024
+USER, TO = "adele@contoso.example", "megan@contoso.example"
+SCOPES = ["Mail.Send", "Mail.ReadWrite"]
+warnings.filterwarnings("ignore", message="response_mode='form_post'")
+
+
+def small_message(subject: str) -> dict:
+    return {"subject": subject, "body": {"contentType": "text", "content": "Hello from the bench."},
+            "toRecipients": [{"emailAddress": {"address": TO}}]}
+
+
+class App:
+    """A signed-in person driving the compose page as the browser's JavaScript does."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = sign_in_app(url, USER, SCOPES)
+
+    def new_draft(self) -> tuple[str, str]:
+        page = self.http.get(f"{self.url}/compose", timeout=10)
+        draft_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text) or \
+            re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        return draft_id, csrf.group(1)
+
+    def attach(self, draft_id: str, csrf: str, path: str) -> None:
+        with open(path, "rb") as handle:
+            response = self.http.post(
+                f"{self.url}/compose/{draft_id}/files", data=handle, timeout=600,
+                headers={"X-CSRFToken": csrf, "X-File-Name": os.path.basename(path),
+                         "Content-Type": "application/octet-stream"})
+        assert response.status_code == 201, response.text[:300]
+
+    def send(self, draft_id: str, csrf: str, subject: str) -> None:
+        response = self.http.post(
+            f"{self.url}/compose/{draft_id}",
+            data={"csrf_token": csrf, "to": TO, "subject": subject, "body": "Hello from the bench.",
+                  "body_type": "text", "importance": "normal", "save_to_sent_items": "y",
+                  "action": "send"}, allow_redirects=False, timeout=60)
+        assert response.status_code == 303 and "/status" in response.headers["Location"], \
+            (response.status_code, response.text[:500])
+
+    def wait_sent(self, draft_id: str, poll: float = 0.002) -> dict:
+        while True:
+            job = self.http.get(f"{self.url}/compose/{draft_id}/status.json", timeout=10).json()
+            if job["finished"]:
+                assert job["state"] == "sent", job
+                return job
+            time.sleep(poll)
+
+
+class RssSampler:
+    """Peak resident memory of some processes, sampled every few milliseconds in a thread."""
+
+    def __init__(self, pids: list[int]):
+        self.procs = [psutil.Process(p) for p in pids]
+        self.peak = self.baseline = self._rss()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _rss(self) -> int:
+        return max(p.memory_info().rss for p in self.procs)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.005)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def make_file(folder: str, size: int) -> str:
+    path = os.path.join(folder, f"attachment-{size // MB}MB.bin")
+    with open(path, "wb") as handle:
+        left = size
+        while left:
+            block = os.urandom(min(left, 4 * MB))
+            handle.write(block)
+            left -= len(block)
+    return path
+
+
+def raw_upload(graph: str, http: requests.Session, token: str, path: str, size: int) -> None:
+    """Draft, upload session, the same 3,276,800-byte chunks PUT back to back, send: by hand."""
+    auth = {"Authorization": f"Bearer {token}"}
+    draft = http.post(f"{graph}/me/messages", json=small_message("raw"), headers=auth,
+                      timeout=30).json()
+    session = http.post(f"{graph}/me/messages/{draft['id']}/attachments/createUploadSession",
+                        json={"AttachmentItem": {"attachmentType": "file", "name": "big.bin",
+                                                 "size": size}}, headers=auth, timeout=30).json()
+    with open(path, "rb") as handle:
+        for start, end in chunk_ranges(size, CHUNK_SIZE):
+            chunk = handle.read(end - start + 1)
+            response = http.put(session["uploadUrl"], data=chunk, timeout=60, headers={
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"bytes {start}-{end}/{size}"})
+            assert response.status_code in (200, 201), response.text
+    response = http.post(f"{graph}/me/messages/{draft['id']}/send", headers=auth, timeout=30)
+    assert response.status_code == 202, response.text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--sizes", default="25,100", help="attachment sizes in MB for memory")
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    limit = str((max(sizes) + 10) * MB)
+    env = {"MAX_FILE_SIZE": limit, "MAX_MESSAGE_SIZE": limit}
+    with tempfile.TemporaryDirectory() as tmp, \
+            stack(workers=1, env=env, emulator_args=["--max-message-size", limit]) as s:
+        app = App(s.app_url)
+        graph_url = s.config["graph_endpoint"]
+        token = msal_token(s, USER, SCOPES)
+        client = GraphClient(graph_url, lambda: token, build_session(s.ca))
+        raw = s.https()
+        auth = {"Authorization": f"Bearer {token}"}
+
+        # 1. small mail latency
+        def via_app():
+            draft_id, csrf = app.new_draft()
+            elapsed = timed(lambda: (app.send(draft_id, csrf, "bench small"),
+                                     app.wait_sent(draft_id)))
+            return elapsed
+
+        def raw_send():
+            r = raw.post(f"{graph_url}/me/sendMail", json={"message": small_message("raw small")},
+                         headers=auth, timeout=30)
+            assert r.status_code == 202, r.text
+
+        for _ in range(3):
+            via_app(), client.send_mail(small_message("warm")), raw_send()
+        app_t, client_t, raw_t = [], [], []
+        for _ in range(args.rounds):
+            app_t.append(via_app())
+            client_t.append(timed(lambda: client.send_mail(small_message("client small"))))
+            raw_t.append(timed(raw_send))
+        a, c, r = summary(app_t), summary(client_t), summary(raw_t)
+        ms = lambda v: f"{v * 1000:.1f}"  # noqa: E731
+        print_table(f"1. Small mail, send latency, {args.rounds} rounds each (ms)",
+                    ["path", "median", "p90", "min"],
+                    [["app: POST /compose/<id> until sent", ms(a["median"]), ms(a["p90"]),
+                      ms(a["min"])],
+                     ["app's GraphClient.send_mail", ms(c["median"]), ms(c["p90"]), ms(c["min"])],
+                     ["raw POST /me/sendMail", ms(r["median"]), ms(r["p90"]), ms(r["min"])]])
+        print(f"\n  ratio app / GraphClient (median): {a['median'] / c['median']:.2f}  "
+              f"(target <= 2.0)")
+        print(f"  ratio GraphClient / raw (median): {c['median'] / r['median']:.2f}")
+
+        # 2 and 3. large attachments through the app: memory and the job's throughput
+        worker = [p for p in s.app_pids() if p != s.app.pid]
+        rows, job_time = [], {}
+        for size_mb in sizes:
+            path = make_file(tmp, size_mb * MB)
+            draft_id, csrf = app.new_draft()
+            with RssSampler(worker) as rss:
+                upload_s = timed(lambda: app.attach(draft_id, csrf, path))
+                job_s = timed(lambda: (app.send(draft_id, csrf, f"bench {size_mb} MB"),
+                                       app.wait_sent(draft_id, poll=0.02)))
+            job_time[size_mb] = (job_s, path)
+            growth = (rss.peak - rss.baseline) / MB
+            rows.append([f"{size_mb} MB", f"{rss.baseline / MB:.1f}", f"{rss.peak / MB:.1f}",
+                         f"{growth:.1f}", f"{size_mb / upload_s:.0f}", f"{size_mb / job_s:.0f}"])
+        print_table("2. App worker memory while uploading and sending one attachment",
+                    ["attachment", "RSS before (MB)", "peak (MB)", "growth (MB)",
+                     "browser->app MB/s", "app->Graph MB/s"], rows)
+        print("\n  target: growth <= 32 MB for 100 MB")
+
+        big = max(sizes)
+        app_s, path = job_time[big]
+        raw_s = min(timed(lambda: raw_upload(graph_url, raw, token, path, big * MB))
+                    for _ in range(2))
+        print_table(f"3. {big} MB attachment to Graph: draft -> upload session -> send",
+                    ["path", "seconds", "MB/s"],
+                    [["through the app (send job, incl. status polling)", f"{app_s:.2f}",
+                      f"{big / app_s:.0f}"],
+                     ["raw PUTs of the same chunks", f"{raw_s:.2f}", f"{big / raw_s:.0f}"]])
+        print(f"\n  app throughput / raw: {raw_s / app_s * 100:.0f} %  (target >= 60 %)")
+
+
+if __name__ == "__main__":
+    main()
