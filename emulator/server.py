@@ -10,13 +10,16 @@ ports). It writes ``demo-app.json`` to its state folder: what a client needs to 
 from __future__ import annotations
 
 import json
+import io
 import logging
+import socket
 import ssl
 import threading
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wsgi import LimitedStream
 
 from . import admin, faults, graph, identity, signin, viewer
 from .state import DEMO_APP_FILE, State, Urls, load_or_create_secret
@@ -24,6 +27,70 @@ from .tls import ensure_certificates
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
+
+
+# What werkzeug's own after-response drain looks at instead of the client (KeepAliveHandler):
+# always readable (one byte, never consumed), so its select() returns at once, and the read
+# that follows goes to an empty buffer.
+_IDLE, _IDLE_PEER = socket.socketpair()
+_IDLE_PEER.send(b"\0")
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """Werkzeug's handler, but connections stay open between requests, as Microsoft's do.
+
+    Werkzeug's development server closes every connection, and after each response it reads
+    whatever the socket still holds, which with keep-alive would swallow the client's next
+    request. This handler instead bounds each body to its Content-Length, skips what the app
+    left unread itself, and points werkzeug's drain at an empty buffer. Clients
+    then pay one TLS handshake per connection, not per request, as against the real service.
+    ``werkzeug.socket`` in the environ stays the real connection (fault injection drops it).
+    """
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle's algorithm holds
+        # the body back for the client's delayed ACK (about 40 ms) on every kept-alive request.
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "connection" and value.lower() == "close" \
+                and not self._must_close():
+            return
+        super().send_header(keyword, value)
+
+    def _must_close(self) -> bool:
+        return self.headers.get("Connection", "").lower() == "close" \
+            or self.request_version != "HTTP/1.1"
+
+    def make_environ(self):
+        environ = super().make_environ()
+        if not environ.get("wsgi.input_terminated"):  # chunked bodies are already bounded
+            length = environ.get("CONTENT_LENGTH") or ""
+            environ["wsgi.input"] = LimitedStream(self.rfile, int(length) if length.isdigit()
+                                                  else 0)
+            environ["wsgi.input_terminated"] = True
+        self._input = environ["wsgi.input"]  # holds the real rfile
+        self._real = (self.connection, self.rfile)
+        self.connection, self.rfile = _IDLE, io.BytesIO()
+        return environ
+
+    def run_wsgi(self) -> None:
+        self._input, self._real = None, None
+        try:
+            super().run_wsgi()
+        finally:
+            if self._real is not None:
+                self.connection, self.rfile = self._real
+        try:
+            while self._input is not None and not self.close_connection \
+                    and self._input.read(64 * 1024):
+                pass
+        except (OSError, ValueError):
+            self.close_connection = True
 
 
 def _flask(name: str, state: State) -> Flask:
@@ -65,8 +132,9 @@ class Emulator:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(cert, key)
         # Bind first (port 0 = any free port), then build the apps with the real URLs.
-        self._api_server: BaseWSGIServer = make_server(host, api_port, _placeholder, threaded=True,
-                                                       ssl_context=context)
+        self._api_server: BaseWSGIServer = make_server(
+            host, api_port, _placeholder, threaded=True, ssl_context=context,
+            request_handler=KeepAliveHandler)
         self._pages_server: BaseWSGIServer = make_server(host, pages_port, _placeholder,
                                                          threaded=True)
         self.urls = Urls.for_ports(host, self._api_server.port, self._pages_server.port)

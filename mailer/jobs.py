@@ -117,6 +117,12 @@ class SendJobs:
         logger.info("send job %s: %s", job["draft_id"], state)
 
     def _run(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
+        try:
+            self._send(job, prepared, plan, client)
+        finally:
+            self._threads.pop(job["draft_id"], None)  # finished: wait() has nothing to join
+
+    def _send(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
         draft_id, graph_id, current = job["draft_id"], None, ""
         message = message_with_header(prepared, draft_id)
         try:
@@ -207,6 +213,8 @@ class SendJobs:
             if exc.status == 404:  # a sent draft leaves Drafts
                 return self._finish(job, SENT, "Sent.")
             return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS, exc)
+        except self.auth_errors:  # it may have gone out: never free the draft for a resend
+            return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS)
         if draft.get("isDraft") is False:
             return self._finish(job, SENT, "Sent.")
         self._finish(job, NOT_SENT, "Not sent: the connection dropped before Graph took the "
@@ -227,6 +235,8 @@ class SendJobs:
                                               top=25)
             except GraphError as exc:
                 return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS, exc)
+            except self.auth_errors:  # it may have gone out: never free the draft for a resend
+                return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS)
             for item in recent:
                 for header in item.get("internetMessageHeaders") or []:
                     if header.get("name", "").lower() == DRAFT_ID_HEADER \

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import (Blueprint, flash, redirect, render_template, request, session, url_for)
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 
 from . import mail_files, mail_status
 from .auth import current_user, get_token
@@ -30,10 +31,11 @@ from .jobs import RUNNING, SENT, UNKNOWN
 from .mail_page import PENDING, render_draft
 from .mail_services import (background_client, init_app, login_url, owner, services,
                             set_request_limits)
-from .sendplan import PlanRefused, plan
+from .sendplan import SENDMAIL, PlanRefused, plan
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("mail", __name__)
+QUICK_SEND_WAIT = 3.0  # seconds a small send may hold the Send request before the progress page
 
 
 @bp.record_once
@@ -135,7 +137,7 @@ def _send(draft_id: str, form: ComposeForm):
     except PlanRefused as exc:
         return render_draft(draft_id, form, errors={"attachments": exc.errors}, status=400)
     try:
-        get_token(the_plan.scopes)  # incremental consent: only what this send needs
+        token = get_token(the_plan.scopes)  # incremental consent: only what this send needs
     except AuthError as err:
         if err.interaction_required and form.resume.data != "1":
             logger.info("send needs consent to %s", " ".join(the_plan.scopes))
@@ -146,9 +148,14 @@ def _send(draft_id: str, form: ComposeForm):
         return render_draft(draft_id, form, status=400,
                             alert=f"Not sent: {words} Your message is kept; try again.")
     job, started = mail.jobs.start(draft_id, owner(), prepared, the_plan,
-                                   background_client(the_plan.scopes))
+                                   background_client(the_plan.scopes, token))
     logger.info("send %s: %s (%s)", draft_id, "started" if started else "already under way",
                 the_plan.reason)
+    if started and the_plan.kind == SENDMAIL:
+        # One quick request: answer with its outcome rather than a progress page that flashes.
+        # A slow one (throttled, say) goes on in the background and the page follows it.
+        mail.jobs.wait(draft_id, timeout=current_app.config.get("QUICK_SEND_WAIT",
+                                                                QUICK_SEND_WAIT))
     return redirect(url_for("mail.status", draft_id=draft_id), 303)
 
 

@@ -161,11 +161,16 @@ def test_an_unconfirmed_send_is_never_repeated_and_can_be_copied(client, sign_in
 
 def test_a_sign_in_lost_while_confirming_a_dropped_send_never_frees_it_for_a_second_send(
         client, sign_in, emu, https, app):
+    # Tokens this short-lived are never reused from the request: the job asks MSAL each time.
+    emu.state.tokens.access_token_lifetime = 200
     sign_in(client, scopes=["Mail.Send", "Mail.ReadWrite"])
+    app.config["QUICK_SEND_WAIT"] = 0  # answer at once, so the test can act while it sends
     draft_id, token = new_draft(client)
     add_fault(https, emu, path="/sendMail$", method="POST", latency_ms=1000, drop=True, after=True)
     post_form(client, draft_id, token, to=MEGAN, subject="Lost twice")
+    deadline = time.monotonic() + 10
     while client.get(f"/compose/{draft_id}/status.json").get_json()["phase"] != "sending":
+        assert time.monotonic() < deadline, "the send never started"
         time.sleep(0.01)
     time.sleep(0.3)  # the request is out (its token fetched); Graph takes a second to answer
     sid = client.get_cookie("mailer_session").value  # ...and meanwhile the sign-in goes

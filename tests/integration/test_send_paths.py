@@ -217,3 +217,38 @@ def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_pat
     fresh = GraphClient(emu.client_config()["graph_endpoint"], lambda: token, https)
     job, _, _ = _send(jobs, fresh, kept, draft_id=draft_id)
     assert job["state"] == SENT and drafts.is_sent(draft_id, "oid-adele")
+
+
+@pytest.mark.parametrize("files", [(), ("big",)], ids=["sendmail", "draft"])
+def test_losing_the_sign_in_while_confirming_a_lost_send_never_frees_the_draft(
+        emu, https, tmp_path, token_for, graph_for, faults, make_file, files):
+    """The answer to the send was lost, then the token ran out: it may have gone out."""
+    from mailer.graph import GraphClient
+    from mailer.jobs import UNKNOWN
+    jobs = SendJobs(FileStore(tmp_path / "jobs"), auth_errors=(SignInNeeded,), confirm_delay=0)
+    token, sent = token_for(), []
+
+    def provider():
+        if sent:
+            raise SignInNeeded()
+        return token
+    graph = GraphClient(emu.client_config()["graph_endpoint"], provider, https)
+    path = "/sendMail$" if not files else "/send$"
+    faults.add(path=path, method="POST", drop=True, after=True)
+    original = graph.send_mail if not files else graph.send_draft
+    def sending(*args, **kwargs):  # the session runs out the moment the send has gone out
+        try:
+            return original(*args, **kwargs)
+        finally:
+            sent.append(1)
+    setattr(graph, "send_mail" if not files else "send_draft", sending)
+    attachments = [Attachment("big.bin", p, p.stat().st_size)
+                   for p in ([make_file("big.bin", 4 * MB)] if files else [])]
+    data = ComposeData(to=MEGAN, subject="Lost and signed out", attachments=attachments)
+    job, _, draft_id = _send(jobs, graph, data)
+    assert job["state"] == UNKNOWN, job
+    again, started = jobs.start(draft_id, "oid-adele", prepare(data), plan(prepare(data)),
+                                GraphClient(emu.client_config()["graph_endpoint"], lambda: token,
+                                            https), background=False)
+    assert started is False  # the claim was kept: no second send
+    assert len(_inbox(graph_for, subject="Lost and signed out")) == 1
