@@ -155,9 +155,11 @@ def main() -> None:
 
         # 1. small mail latency
         def via_app():
+            """The POST alone: for a small mail its 303 comes once Graph has accepted it."""
             draft_id, csrf = app.new_draft()
-            elapsed = timed(lambda: (app.send(draft_id, csrf, "bench small"),
-                                     app.wait_sent(draft_id)))
+            elapsed = timed(lambda: app.send(draft_id, csrf, "bench small"))
+            job = app.http.get(f"{app.url}/compose/{draft_id}/status.json", timeout=10).json()
+            assert job["state"] == "sent", job  # already sent when the POST answered
             return elapsed
 
         def raw_send():
@@ -176,13 +178,15 @@ def main() -> None:
         ms = lambda v: f"{v * 1000:.1f}"  # noqa: E731
         print_table(f"1. Small mail, send latency, {args.rounds} rounds each (ms)",
                     ["path", "median", "p90", "min"],
-                    [["app: POST /compose/<id> until sent", ms(a["median"]), ms(a["p90"]),
+                    [["app: POST /compose/<id> (answers once sent)", ms(a["median"]), ms(a["p90"]),
                       ms(a["min"])],
                      ["app's GraphClient.send_mail", ms(c["median"]), ms(c["p90"]), ms(c["min"])],
                      ["raw POST /me/sendMail", ms(r["median"]), ms(r["p90"]), ms(r["min"])]])
         print(f"\n  ratio app / GraphClient (median): {a['median'] / c['median']:.2f}  "
               f"(target <= 2.0)")
         print(f"  ratio GraphClient / raw (median): {c['median'] / r['median']:.2f}")
+        print(f"  the app's own time per send (median difference): "
+              f"{(a['median'] - c['median']) * 1000:.1f} ms")
 
         # 2 and 3. large attachments through the app: memory and the job's throughput
         worker = [p for p in s.app_pids() if p != s.app.pid]
