@@ -13,6 +13,7 @@ Loaded for every test by ``pytest_plugins = ["app_fixtures"]`` in tests/conftest
 """
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import socket
@@ -142,6 +143,13 @@ def live_sign_in(live_app):
         http.close()
 
 
+def _missing(what: str) -> None:
+    """Skip on a developer's machine; fail in CI, where .ci/run installs everything."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} (CI must install it: see .ci/run)")
+    pytest.skip(what)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -153,7 +161,7 @@ def redis_server(tmp_path_factory):
     """redis://127.0.0.1:<port>/0 of a redis-server this session starts (skip if none)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not on PATH: the Redis session backend is not tested")
+        _missing("redis-server is not on PATH: the Redis session backend is not tested")
     port = _free_port()
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -182,7 +190,7 @@ def chromium():
     open, which would break later tests that call asyncio.run() (the msgraph SDK tests).
     """
     if shutil.which("/usr/bin/chromium") is None:
-        pytest.skip("/usr/bin/chromium is not installed")
+        _missing("/usr/bin/chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -5,10 +5,6 @@ identity's tests' job); every Graph call goes over real loopback HTTPS through G
 """
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 
 import pytest
 
@@ -72,31 +68,8 @@ def make_file(tmp_path):
     return make
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """A real redis-server on a free port for this test session."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(folder)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(timeout=10)
+def redis_url(redis_server):
+    """The session's real redis-server (started once, in app_fixtures)."""
+    return redis_server
 
