@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import io
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -36,7 +37,25 @@ _IDLE, _IDLE_PEER = socket.socketpair()
 _IDLE_PEER.send(b"\0")
 
 
-class KeepAliveHandler(WSGIRequestHandler):
+_SECRET_PARAMS = re.compile(r"(?i)([?&](?:authtoken|code|access_token|id_token|client_secret)=)"
+                            r"[^&\s]*")
+
+
+class RedactingHandler(WSGIRequestHandler):
+    """Request logs without secrets: upload URLs carry an ``authtoken``, redirects a ``code``."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = getattr(self, "path", None)
+        if path:
+            self.path = _SECRET_PARAMS.sub(r"\1***", path)
+        try:
+            super().log_request(code, size)
+        finally:
+            if path:
+                self.path = path
+
+
+class KeepAliveHandler(RedactingHandler):
     """Werkzeug's handler, but connections stay open between requests, as Microsoft's do.
 
     Werkzeug's development server closes every connection, and after each response it reads
@@ -136,7 +155,8 @@ class Emulator:
             host, api_port, _placeholder, threaded=True, ssl_context=context,
             request_handler=KeepAliveHandler)
         self._pages_server: BaseWSGIServer = make_server(host, pages_port, _placeholder,
-                                                         threaded=True)
+                                                         threaded=True,
+                                                         request_handler=RedactingHandler)
         self.urls = Urls.for_ports(host, self._api_server.port, self._pages_server.port)
         self.state = State(
             state_dir=self.state_dir, urls=self.urls,

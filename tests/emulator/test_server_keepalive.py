@@ -46,3 +46,13 @@ def test_a_client_asking_to_close_gets_its_connection_closed(emu):
     response.read()
     assert response.status == 200 and response.getheader("Connection") == "close"
     conn.close()
+
+
+def test_request_logs_never_show_an_upload_authtoken_or_a_code(emu, https, caplog):
+    with caplog.at_level("INFO", logger="werkzeug"):
+        https.put(f"{emu.urls.upload}/api/v2.0/Users('x')/Messages('y')/AttachmentSessions('z')"
+                  "?authtoken=SECRET-UPLOAD-TOKEN", data=b"", timeout=10)
+        https.get(f"{emu.pages_url}/mailbox?code=SECRET-CODE&state=1", timeout=10)
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "AttachmentSessions" in logged and "mailbox" in logged
+    assert "SECRET" not in logged and "authtoken=***" in logged
