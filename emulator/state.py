@@ -51,6 +51,10 @@ class State:
     def reset(self) -> None:
         """Back to the demo directory with no codes, tokens, consents, mail or faults."""
         with self.lock:
+            for extension in getattr(self, "extensions", {}).values():
+                close = getattr(extension, "close", None)
+                if callable(close):  # e.g. the mail store's spool folder
+                    close()
             self.directory: Directory = demo_directory(self.client_secret, self.redirect_uris)
             if self.max_message_size is not None:
                 for user in self.directory.users.values():
@@ -63,7 +67,8 @@ class State:
             self.extensions: dict[str, object] = {}  # per-feature state (mailboxes, faults, ...)
 
     def extension(self, name: str, factory):
-        """Per-feature state created on first use and dropped by reset()."""
+        """Per-feature state created on first use and dropped by reset() (which first calls its
+        ``close()``, if it has one)."""
         with self.lock:
             if name not in self.extensions:
                 self.extensions[name] = factory()

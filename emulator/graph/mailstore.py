@@ -152,7 +152,8 @@ class UploadSession:
 
 class MailStore:
     def __init__(self) -> None:
-        self._spool = tempfile.TemporaryDirectory(prefix="emulator-mail-")
+        self._spool = tempfile.TemporaryDirectory(prefix="emulator-mail-",
+                                                  ignore_cleanup_errors=True)
         self.mailboxes: dict[str, Mailbox] = {}
         self.sessions: dict[str, UploadSession] = {}
         self.lock = threading.RLock()
@@ -164,6 +165,15 @@ class MailStore:
                            for name, display in WELL_KNOWN.items()}
                 self.mailboxes[user_id] = Mailbox(user_id, folders)
             return self.mailboxes[user_id]
+
+    def close(self) -> None:
+        """Forget every mailbox and session and delete the spool folder (state.reset() calls
+        this): dropping the store without it leaves the folder to a finalizer, which warns
+        (ResourceWarning) and may run only at exit, keeping large attachments on disk."""
+        with self.lock:
+            self.mailboxes.clear()
+            self.sessions.clear()
+            self._spool.cleanup()
 
     def spool_path(self) -> str:
         return os.path.join(self._spool.name, secrets.token_hex(16))
