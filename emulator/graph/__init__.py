@@ -1,8 +1,8 @@
-"""Graph v1.0 over HTTPS: users, mail, drafts, attachments, upload sessions.
+"""Graph v1.0 over HTTPS: users, profile photos, mail, drafts, attachments, upload sessions.
 
 ``graph_bp`` (registered on the API app) sends every ``/v1.0/...`` request through one view:
 authenticate the bearer token, match the path with Graph's case-insensitive grammar
-(``routing``), call the view registered for it (``users``, ``mail``, ``drafts``,
+(``routing``), call the view registered for it (``users``, ``photos``, ``mail``, ``drafts``,
 ``attachments``, ``uploads``, ``reading``). ``/api/v2.0/...`` is the Outlook-shaped upload URL,
 served by ``upload_put`` without bearer authentication. Every response carries ``request-id``
 and ``client-request-id``; every failure is Graph's JSON error, never an HTML page.
@@ -14,6 +14,7 @@ import logging
 from flask import Blueprint, request
 
 from . import attachments, drafts, mail, reading, uploads, users  # noqa: F401 (register routes)
+from . import photos  # noqa: F401 (registers the photo routes)
 from . import upload_put
 from .auth import authenticate
 from .common import GraphFailure, drain, request_id
