@@ -81,6 +81,17 @@ class GraphClient:
         """GET /me: the signed-in user's profile (default property set)."""
         return self._request("GET", "/me").json()
 
+    def photo(self) -> tuple[bytes, str] | None:
+        """GET /me/photo/$value: (image bytes, Content-Type), or None when the user has no photo
+        (Graph answers 404 ImageNotFound); any other failure raises GraphError."""
+        try:
+            response = self._request("GET", "/me/photo/$value")
+        except GraphError as err:
+            if err.status == 404:
+                return None
+            raise
+        return response.content, response.headers.get("Content-Type", "application/octet-stream")
+
     def send_mail(self, message: dict, save_to_sent_items: bool = True,
                   mailbox: str | None = None) -> None:
         """POST /me/sendMail (or /users/{mailbox}/sendMail); Graph answers 202, no id."""
