@@ -21,7 +21,7 @@ from .drafts import DraftError, DraftNotFound
 from .forms import ComposeForm
 from .mail_page import PENDING, PENDING_MAX, render_draft
 from .mail_services import login_url, owner, services
-from .sendplan import human
+from .sendplan import human, human_pair
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
@@ -34,13 +34,6 @@ def _fail(message: str, status: int = 400):
 def _file_json(attachment) -> dict:
     return {"id": attachment.file_id, "name": attachment.name, "size": attachment.size,
             "human": human(attachment.size)}
-
-
-def _sizes(size: int, limit: int) -> tuple[str, str]:
-    """Both sizes in words, exact when rounding would make them look the same."""
-    if human(size) == human(limit):
-        return f"{size:,} bytes", f"{limit:,} bytes"
-    return human(size), human(limit)
 
 
 def _summary(draft_id: str) -> dict:
@@ -63,7 +56,7 @@ def upload(draft_id):
     if size is not None:  # refuse before a single byte is written, naming the file
         limits = mail.limits
         if size > limits.max_file:
-            size_words, limit_words = _sizes(size, limits.max_file)
+            size_words, limit_words = human_pair(size, limits.max_file)
             return _fail(f"{shown!r} is {size_words}; a single attachment can be at most "
                          f"{limit_words}.", 413)
         try:

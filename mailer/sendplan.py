@@ -73,6 +73,14 @@ def human(size: int) -> str:
     return f"{size} bytes"
 
 
+def human_pair(size: int, limit: int) -> tuple[str, str]:
+    """``size`` and ``limit`` in words for "X is Y; at most Z": exact byte counts when rounding
+    would make them read the same (a file one byte over 150 MB is not "150 MB, at most 150 MB")."""
+    if human(size) == human(limit):
+        return f"{size:,} bytes", f"{limit:,} bytes"
+    return human(size), human(limit)
+
+
 def base64_length(size: int) -> int:
     return 4 * ((size + 2) // 3)
 
@@ -124,15 +132,16 @@ def check_sizes(prepared: PreparedMessage, limits: Limits) -> list[str]:
     errors = []
     for a in prepared.attachments:
         if a.size > limits.max_file:
-            errors.append(f"{a.name!r} is {human(a.size)}; a single attachment can be at most "
-                          f"{human(limits.max_file)}.")
+            size, limit = human_pair(a.size, limits.max_file)
+            errors.append(f"{a.name!r} is {size}; a single attachment can be at most {limit}.")
     total = sum(a.size for a in prepared.attachments)
     body = len(prepared.message.get("body", {}).get("content", "").encode("utf-8"))
     if total + body > limits.max_message:
         biggest = max(prepared.attachments, key=lambda a: a.size, default=None)
         hint = f" The largest file is {biggest.name!r} ({human(biggest.size)})." if biggest else ""
-        errors.append(f"The message is {human(total + body)} with its attachments; the mailbox "
-                      f"accepts at most {human(limits.max_message)} per message.{hint}")
+        size, limit = human_pair(total + body, limits.max_message)
+        errors.append(f"The message is {size} with its attachments; the mailbox accepts at most "
+                      f"{limit} per message.{hint}")
     return errors
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from mailer.compose import Attachment, ComposeData, prepare
 from mailer.sendplan import (DRAFT, MB, SENDMAIL, Limits, PlanRefused, encode_json,
-                             file_attachment_json, human, message_with_header, plan,
+                             file_attachment_json, human, human_pair, message_with_header, plan,
                              sendmail_size)
 
 DRAFT_ID = "0b9f5e0e-8a6f-4d4c-9d56-1b1f0f3f3c11"
@@ -83,9 +83,14 @@ def test_plan_names_the_scopes_it_needs(tmp_path, from_address, sizes, scopes):
      "'ﬁle-0.pdf' is 1001 bytes; a single attachment can be at most 1000 bytes."),
     (Limits(max_file=150 * MB), (151 * MB,),
      "'ﬁle-0.pdf' is 151 MB; a single attachment can be at most 150 MB."),
+    (Limits(max_file=150 * MB), (150 * MB + 1,),  # just over: rounding would hide it
+     "'ﬁle-0.pdf' is 157,286,401 bytes; a single attachment can be at most 157,286,400 bytes."),
     (Limits(max_file=10_000, max_message=5000), (3000, 2500),
-     "The message is 5 KB with its attachments; the mailbox accepts at most 5 KB per message. "
-     "The largest file is 'ﬁle-0.pdf' (3 KB)."),
+     "The message is 5,500 bytes with its attachments; the mailbox accepts at most 5,000 bytes "
+     "per message. The largest file is 'ﬁle-0.pdf' (3 KB)."),
+    (Limits(max_file=10 * MB, max_message=3 * MB), (2 * MB, 2 * MB),
+     "The message is 4 MB with its attachments; the mailbox accepts at most 3 MB per message. "
+     "The largest file is 'ﬁle-0.pdf' (2 MB)."),
 ])
 def test_limits_are_checked_before_anything_is_sent(tmp_path, limits, sizes, message, monkeypatch):
     # Sparse files: the check reads sizes, never contents, so 151 MB costs nothing here.
@@ -112,6 +117,16 @@ def test_limits_come_from_config():
                                         (int(3.5 * MB), "3.5 MB")])
 def test_human_sizes(size, text):
     assert human(size) == text
+
+
+@pytest.mark.parametrize("size, limit, words", [
+    (MB + 1, MB, ("1,048,577 bytes", "1,048,576 bytes")),  # both would read "1 MB"
+    (10 * 1024 + 100, 10 * 1024, ("10,340 bytes", "10,240 bytes")),  # both "10 KB"
+    (1001, 1000, ("1001 bytes", "1000 bytes")),  # already different
+    (int(1.2 * MB), MB, ("1.2 MB", "1 MB")),
+])
+def test_human_pair_is_exact_only_when_rounding_hides_the_difference(size, limit, words):
+    assert human_pair(size, limit) == words
 
 
 def test_inline_attachment_json_carries_its_content_id(tmp_path):
