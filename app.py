@@ -176,7 +176,9 @@ def _security_headers(cfg):
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if request.endpoint not in STATIC_ENDPOINTS:  # pages may show tokens or a profile
+        # Pages may show tokens or a profile: never stored, unless the view chose its own
+        # caching (the profile photo: private, for a while).
+        if request.endpoint not in STATIC_ENDPOINTS and "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         if g.get("request_id"):

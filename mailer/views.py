@@ -1,15 +1,19 @@
-"""Blueprint ``main``: the home page (landing or dashboard), the profile and the token page."""
+"""Blueprint ``main``: home page (landing or dashboard), profile and its photo, token page."""
 from __future__ import annotations
 
+import hashlib
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
 
-from . import tokens
+from . import avatar, tokens
 from .auth import current_identity, current_user, graph_client, login_required
+from .errors import AuthError
 from .graph import GraphError, explain
 from .graph_errors import needs_sign_in
 from .identity import SESSION_USER
+from .retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
@@ -30,6 +34,14 @@ PROFILE_FIELDS = [
     ("officeLocation", "Office"), ("preferredLanguage", "Preferred language"),
     ("id", "User id (object id)"),
 ]
+# The photo route is cached by the browser, never fetched while a page renders: the nav shows
+# it on every page, and a page must not wait for Graph (or hold megabytes in the session) for a
+# decoration. Its URL carries a key per user, so another account signing in on the same browser
+# never sees the cached picture of the last one. Ages in seconds:
+PHOTO_MAX_AGE = 3600  # a photo: a new one shows within the hour
+NO_PHOTO_MAX_AGE = 600  # initials, as the user has no photo
+FAILED_MAX_AGE = 30  # initials, as Graph failed: ask again soon, but not on every page
+PHOTO_TIMEOUT = 5.0  # a picture is not worth a long wait, nor a retry
 
 
 @bp.app_context_processor
@@ -40,7 +52,17 @@ def _template_globals():
         "nav_items": [{"endpoint": e, "label": label, "icon": icon, "blurb": blurb}
                       for e, label, icon, blurb in NAV_ITEMS if e in functions],
         "demo_mode": current_app.config.get("DEMO_MODE", False),
+        "photo_url": _photo_url,
     }
+
+
+def _photo_key(user: dict) -> str:
+    return hashlib.sha256(f"{user.get('tid')}.{user.get('oid')}".encode()).hexdigest()[:16]
+
+
+def _photo_url(user: dict | None) -> str | None:
+    """The photo route's URL for ``user`` (the session's user dict), keyed to that user."""
+    return url_for("main.profile_photo", u=_photo_key(user)) if user else None
 
 
 @bp.get("/")
@@ -68,6 +90,44 @@ def profile():
         rows.append({"key": key, "label": label,
                      "value": ", ".join(value) if isinstance(value, list) else value})
     return render_template("profile.html", me=me, rows=rows, error=None)
+
+
+@bp.get("/profile/photo")
+def profile_photo():
+    """The signed-in user's photo from Graph, or their initials in a coloured circle (SVG)."""
+    user = current_user()
+    if not user:
+        abort(404)
+    picture, max_age = _graph_photo()
+    if picture is None:
+        picture = (avatar.initials_svg(user.get("name") or user.get("username"),
+                                       user.get("oid") or ""), "image/svg+xml")
+    response = current_app.response_class(picture[0], content_type=picture[1])
+    if request.args.get("u") == _photo_key(user):
+        response.headers["Cache-Control"] = f"private, max-age={max_age}"
+    else:  # not this user's URL: caching it would show this picture to whoever uses it next
+        response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Cookie")
+    return response
+
+
+def _graph_photo() -> tuple[tuple[bytes, str] | None, int]:
+    """((bytes, image type) or None, how long the answer may be cached); never raises for Graph."""
+    client = graph_client(["User.Read"])
+    client.retry = RetryPolicy(max_attempts=1)
+    client.timeout = min(client.timeout, PHOTO_TIMEOUT)
+    try:
+        found = client.photo()
+    except (GraphError, AuthError) as err:
+        logger.info("photo: none from Graph (%s)", getattr(err, "code", None) or type(err).__name__)
+        return None, FAILED_MAX_AGE
+    if found is None:
+        return None, NO_PHOTO_MAX_AGE
+    media = avatar.image_type(found[1])
+    if media is None:
+        logger.warning("photo: Graph sent %r, not an image type: not served", found[1][:60])
+        return None, FAILED_MAX_AGE
+    return (found[0], media), PHOTO_MAX_AGE
 
 
 @bp.get("/token")
