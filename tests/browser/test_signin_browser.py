@@ -24,6 +24,12 @@ def console_errors(page, live_app):
     return errors
 
 
+def decoded_width(page, selector: str) -> int:
+    """The natural width of an <img> once the browser has loaded it (0: not decodable)."""
+    page.wait_for_function(f"document.querySelector('{selector}').complete")
+    return page.eval_on_selector(selector, "img => img.naturalWidth")
+
+
 def sign_out(page, live_app):
     page.click("#sign-out")
     page.wait_for_url(f"{live_app.url}/")
@@ -40,6 +46,8 @@ def test_work_account_profile_tokens_and_sign_out(page, live_app, browser_sign_i
     page.wait_for_selector("#profile-fields")
     assert page.inner_text("[data-field=jobTitle]") == "Retail Manager"
     assert page.inner_text("[data-field=mail]") == ADELE
+    assert decoded_width(page, "#profile-photo") == 240  # Graph's JPEG, decoded by Chromium
+    assert decoded_width(page, "#nav-photo") == 240
 
     page.click("a.nav-link:has-text('Tokens')")
     page.wait_for_selector("#access-token")
@@ -74,11 +82,20 @@ def test_personal_account_with_an_opaque_token(page, live_app, browser_sign_in, 
     browser_sign_in(page, SAM)
     assert page.inner_text("#nav-user") == "Sam Taylor"
     assert "Personal Microsoft account" in page.inner_text("main")
+    assert decoded_width(page, "#nav-photo") == 96  # a personal account's photo, same API
     page.goto(live_app.url + "/token")
     assert "opaque" in page.inner_text("#opaque-note")
     assert page.locator("#id-claims [data-claim=tid]").inner_text() == (
         "9188040d-6c67-4c5b-b112-36a304b66dad")
     sign_out(page, live_app)
+    assert console_errors == []
+
+
+def test_a_user_without_a_photo_sees_initials(page, live_app, browser_sign_in, console_errors):
+    browser_sign_in(page, "alex@contoso.example")
+    assert decoded_width(page, "#dashboard-photo") == 96  # the initials SVG, drawn
+    box = page.locator("#nav-photo").bounding_box()
+    assert round(box["width"]) == round(box["height"]) == 32
     assert console_errors == []
 
 
