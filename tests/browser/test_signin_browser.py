@@ -138,8 +138,13 @@ def test_usable_at_phone_width(chromium, live_app, browser_sign_in):
             assert width <= 375, f"{path} scrolls sideways ({width}px)"
         assert page.locator("#sign-out").is_hidden()  # folded into the menu
         page.click(".navbar-toggler")
-        page.wait_for_selector("#sign-out", state="visible")
+        # Wait until the menu has finished opening: during Bootstrap's height transition
+        # (.collapsing) Sign out is already "visible" and the layout still moves, so under load
+        # the press and the release landed on different elements, no click reached the button
+        # and nothing was submitted (the page stayed on /token).
+        page.wait_for_selector("#main-nav.show:not(.collapsing)")
         page.click("#sign-out")
+        page.wait_for_url(f"{live_app.url}/")  # the whole sign-out redirect chain is over
         page.wait_for_selector("#sign-in")
     finally:
         context.close()
