@@ -11,7 +11,7 @@ looks in Sent Items for the ``x-mailer-draft-id`` header the message carries. Th
 then one of "sent", "not_sent" or "unknown" (could not confirm: check Sent Items).
 
 Status fields (a plain dict, JSON-ready): draft_id, owner, state (running | sent | not_sent |
-unknown), phase, plan, bytes_done, bytes_total, files [{name, size, done}], message (plain
+unknown), phase, plan, from_address (None: the user's own mailbox), bytes_done, bytes_total, files [{name, size, done}], message (plain
 words for the page), error_code, needs_sign_in, started, updated.
 """
 from __future__ import annotations
@@ -38,8 +38,9 @@ CHECK_SENT_ITEMS = "Could not confirm whether the message was sent — check you
 class SendJobs:
     def __init__(self, store: KeyValueStore, drafts=None, confirm_tries: int = 3,
                  confirm_delay: float = 1.0, stale_after: float = 900.0, sleep=time.sleep,
-                 auth_errors: tuple[type[BaseException], ...] = ()):
+                 auth_errors: tuple[type[BaseException], ...] = (), on_finish=None):
         self.store, self.drafts = store, drafts
+        self.on_finish = on_finish  # called with each finished job (e.g. to learn From rights)
         # Exceptions the token provider raises when only a fresh sign-in helps.
         self.auth_errors = auth_errors
         self.confirm_tries, self.confirm_delay, self.sleep = confirm_tries, confirm_delay, sleep
@@ -67,7 +68,8 @@ class SendJobs:
         files = [{"name": a.name, "size": a.size, "done": 0} for a in prepared.attachments]
         now = time.time()
         job = {"draft_id": draft_id, "owner": owner, "state": RUNNING, "phase": "queued",
-               "plan": plan.kind, "bytes_done": 0, "bytes_total": plan.total_bytes,
+               "plan": plan.kind, "from_address": prepared.from_address,
+               "bytes_done": 0, "bytes_total": plan.total_bytes,
                "files": files, "message": "Sending…", "error_code": None,
                "needs_sign_in": False, "started": now, "updated": now}
         if not self.store.claim(f"claim:{draft_id}", {"owner": owner, "at": now}):
@@ -114,6 +116,11 @@ class SendJobs:
                 self.drafts.mark_sent(job["draft_id"])
             except Exception:  # the mail is sent; a tidy-up failure must not say otherwise
                 logger.exception("could not mark draft %s as sent", job["draft_id"])
+        if self.on_finish is not None:
+            try:
+                self.on_finish(job)
+            except Exception:  # a hint store failing must not change the send's outcome
+                logger.exception("on_finish failed for send job %s", job["draft_id"])
         logger.info("send job %s: %s", job["draft_id"], state)
 
     def _run(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):

@@ -1,7 +1,8 @@
 """What the compose blueprint holds per app, and the glue between Flask and the mail services.
 
 One ``MailServices`` per app (built when the blueprint is registered): the on-disk draft store,
-the send jobs (state in files or Redis, so any worker can report progress) and the size limits.
+the send jobs (state in files or Redis, so any worker can report progress), the size limits and
+each user's From history (in the jobs' store; see mail_from.py).
 ``background_client(scopes)`` builds a GraphClient whose token provider works off the request
 thread: the send job runs in a thread where Flask's ``session`` does not exist, so it gets an
 Identity over a copy of the signed-in user and this session's token vault (the vault itself is
@@ -23,6 +24,7 @@ from .graph import GraphClient, GraphError, client_from_config
 from .identity import SESSION_USER, Identity
 from .jobs import SendJobs
 from .jobstore import store_from_config
+from .mail_from import FromHistory
 from .sendplan import Limits
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class MailServices:
     drafts: DraftStore
     jobs: SendJobs
     limits: Limits
+    from_history: FromHistory
 
     @property
     def max_request(self) -> int:
@@ -48,10 +51,13 @@ def init_app(app) -> MailServices:
     """Build the app's MailServices (idempotent)."""
     if EXTENSION not in app.extensions:
         drafts = DraftStore.from_config(app.config)
-        jobs = SendJobs(store_from_config(app.config), drafts=drafts,
+        store = store_from_config(app.config)
+        history = FromHistory(store)  # beside the jobs: a background send records its outcome
+        jobs = SendJobs(store, drafts=drafts,
                         confirm_delay=float(app.config.get("SEND_CONFIRM_DELAY", 1.0)),
-                        auth_errors=(AuthError,))
-        app.extensions[EXTENSION] = MailServices(drafts, jobs, Limits.from_config(app.config))
+                        auth_errors=(AuthError,), on_finish=history.record_job)
+        app.extensions[EXTENSION] = MailServices(drafts, jobs, Limits.from_config(app.config),
+                                                 history)
     return app.extensions[EXTENSION]
 
 
