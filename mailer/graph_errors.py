@@ -51,8 +51,10 @@ SEND_AS_ADVICE = (
     "Exchange rights on it: Send As (the mail looks as if that mailbox sent it; only an Exchange "
     "administrator can grant it) or Send on Behalf (recipients see \"you on behalf of them\"; the "
     "mailbox owner can grant it in Outlook, or an administrator in the Microsoft 365 admin center). "
-    "This app also needs the Mail.Send.Shared permission, which you are asked to consent to. "
-    "Ask the mailbox owner or your administrator for the right, or send from your own address.")
+    "This app also needs the Mail.Send.Shared permission, which you are asked to consent to (your "
+    "organisation may require an administrator to consent). Microsoft Graph cannot list the "
+    "mailboxes you may send from, so this shows only when sending. Ask the mailbox owner or your "
+    "administrator for the right, check the address, or send from your own address.")
 
 _ADVICE = {
     "ErrorSendAsDenied": SEND_AS_ADVICE,
