@@ -28,6 +28,7 @@ from .drafts import DraftError, DraftNotFound
 from .errors import AuthError
 from .forms import ComposeForm
 from .jobs import RUNNING, SENT, UNKNOWN
+from .mail_from import CONFIRMED, address_key, personal_error
 from .mail_page import PENDING, render_draft
 from .mail_services import (background_client, init_app, login_url, owner, services,
                             set_request_limits)
@@ -36,6 +37,7 @@ from .sendplan import SENDMAIL, PlanRefused, plan
 logger = logging.getLogger(__name__)
 bp = Blueprint("mail", __name__)
 QUICK_SEND_WAIT = 3.0  # seconds a small send may hold the Send request before the progress page
+FROM_NOTICE = "Not sent yet: check the From address below."
 
 
 @bp.record_once
@@ -128,14 +130,22 @@ def _send(draft_id: str, form: ComposeForm):
     mail, user = services(), current_user()
     data = form.to_data()
     data.attachments = mail.drafts.load(draft_id, owner()).attachments
+    # Everything that can be known about From is checked here, before consent and uploads:
+    # Graph itself only refuses a mailbox at the final send (see mail_from.py).
+    personal = personal_error(user, data.from_address)
+    errors = {"from_address": [personal]} if personal else {}
     try:
         prepared = prepare(data, me_address=user.get("username"),
                            max_recipients=mail.limits.max_recipients)
         the_plan = plan(prepared, mail.limits, draft_id=draft_id)
     except ComposeInvalid as exc:
-        return render_draft(draft_id, form, errors=exc.errors, status=400)
+        errors = {**errors, **exc.errors}
     except PlanRefused as exc:
-        return render_draft(draft_id, form, errors={"attachments": exc.errors}, status=400)
+        errors["attachments"] = exc.errors
+    if errors:
+        return render_draft(draft_id, form, errors=errors, status=400)
+    if prepared.from_address and not _from_confirmed(draft_id, prepared.from_address):
+        return render_draft(draft_id, form, status=409, notice=FROM_NOTICE)
     try:
         token = get_token(the_plan.scopes)  # incremental consent: only what this send needs
     except AuthError as err:
@@ -149,6 +159,8 @@ def _send(draft_id: str, form: ComposeForm):
                             alert=f"Not sent: {words} Your message is kept; try again.")
     job, started = mail.jobs.start(draft_id, owner(), prepared, the_plan,
                                    background_client(the_plan.scopes, token))
+    if session.get(CONFIRMED, {}).get(draft_id):  # used: a new refusal asks again
+        session[CONFIRMED] = {k: v for k, v in session[CONFIRMED].items() if k != draft_id}
     logger.info("send %s: %s (%s)", draft_id, "started" if started else "already under way",
                 the_plan.reason)
     if started and the_plan.kind == SENDMAIL:
@@ -157,6 +169,19 @@ def _send(draft_id: str, form: ComposeForm):
         mail.jobs.wait(draft_id, timeout=current_app.config.get("QUICK_SEND_WAIT",
                                                                 QUICK_SEND_WAIT))
     return redirect(url_for("mail.status", draft_id=draft_id), 303)
+
+
+def _from_confirmed(draft_id: str, address: str) -> bool:
+    """False when Graph refused ``address`` for this user before and the person has not ticked
+    "send anyway" for it; a tick is kept for this draft across a consent round trip."""
+    if not services().from_history.refused_at(owner(), address):
+        return True
+    if address_key(request.form.get(CONFIRMED, "")) != address_key(address):
+        return False
+    kept = dict(session.get(CONFIRMED) or {})
+    kept[draft_id] = address_key(address)
+    session[CONFIRMED] = dict(list(kept.items())[-10:])
+    return True
 
 
 mail_files.register(bp)

@@ -1,12 +1,15 @@
 """Rendering the compose page, shared by the views that show a draft (and its errors)."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request, session
+from werkzeug.exceptions import HTTPException
 
 from .auth import current_user
 from .forms import ComposeForm
 from .jobs import NOT_SENT, UNKNOWN
+from .mail_from import CONFIRMED, page_state, refusal_note
 from .mail_services import owner, services
+from .mail_status import without_verdict
 from .sendplan import human
 
 PENDING = "compose_pending"  # session key: fields posted when the session had expired
@@ -25,10 +28,24 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
     if job is None:
         job = mail.jobs.status(draft_id, owner())
     if job and job["state"] == NOT_SENT and not alert:
-        alert = job["message"]
+        alert = " ".join(filter(None, (refusal_note(job), without_verdict(job["message"]))))
+    sender = page_state(mail.from_history, current_user() or {}, owner(),
+                        form.from_address.data or "", _confirmed(draft_id))
     return render_template(
         "mail/compose.html", form=form, draft_id=draft_id, files=files, total=total,
         human=human, limits=mail.limits, job=job, notice=notice, alert=alert, resume=resume,
-        me=(current_user() or {}).get("username") or "",
+        sender=sender, me=(current_user() or {}).get("username") or "",
         needs_sign_in=bool(job and job.get("needs_sign_in")),
         unknown=bool(job and job["state"] == UNKNOWN)), status
+
+
+def _confirmed(draft_id: str) -> str:
+    """The From a "send anyway" tick was given for: kept when a POST is shown again, and for
+    this draft across a consent round trip."""
+    posted = ""
+    if request.method == "POST":
+        try:
+            posted = request.form.get(CONFIRMED, "")
+        except HTTPException:  # the page for a body too large to parse (413)
+            posted = ""
+    return posted or (session.get(CONFIRMED) or {}).get(draft_id, "")

@@ -15,6 +15,7 @@ from .auth import current_user
 from .compose import split_addresses
 from .drafts import DraftNotFound
 from .jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
+from .mail_from import refusal_note
 from .mail_services import login_url, owner, services
 from .sendplan import DRAFT, human
 
@@ -42,9 +43,12 @@ def public(job: dict) -> dict:
     return {
         "state": job["state"], "title": TITLES.get(job["state"], job["state"]),
         "phase": job.get("phase"), "plan": job.get("plan"), "message": job.get("message"),
-        "advice": SENT_WORDS if job["state"] == SENT else without_verdict(job.get("message")),
+        "advice": SENT_WORDS if job["state"] == SENT else " ".join(filter(None, (
+            refusal_note(job), without_verdict(job.get("message"))))),
         "error_code": job.get("error_code"), "needs_sign_in": bool(job.get("needs_sign_in")),
         "bytes_done": job.get("bytes_done", 0), "bytes_total": job.get("bytes_total", 0),
+        "bytes_label": ("Uploaded to a temporary draft in your mailbox, never sent"
+                        if job["state"] == NOT_SENT else "Attachments sent to Microsoft Graph"),
         "done_human": human(job.get("bytes_done", 0)),
         "total_human": human(job.get("bytes_total", 0)), "files": files,
         "finished": job["state"] != RUNNING,

@@ -13,6 +13,21 @@
     return size + " bytes";
   }
 
+  // "X is A; at most B": exact byte counts when rounding would make A and B read the same
+  // (mailer/sendplan.py human_pair says it the same way).
+  function humanPair(size, limit) {
+    if (human(size) !== human(limit)) return [human(size), human(limit)];
+    return [size.toLocaleString("en-US") + " bytes", limit.toLocaleString("en-US") + " bytes"];
+  }
+
+  // The address of a From as typed ("Name <address>" too), lower-cased, as mail_from.py reads it.
+  function bareAddress(text) {
+    text = (text || "").trim();
+    var open = text.lastIndexOf("<");
+    if (open >= 0 && text.charAt(text.length - 1) === ">") text = text.slice(open + 1, -1);
+    return text.trim().toLowerCase();
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -36,6 +51,31 @@
     this.sendButton = document.getElementById("send");
     this.bind();
   }
+
+  // From: say at once what the server would say on Send. A personal account sends only from
+  // its own address; a From that Graph refused before needs the "send anyway" tick.
+  Compose.prototype.checkFrom = function () {
+    var input = this.form.querySelector("input[name=from_address]");
+    var box = document.getElementById("from-warning");
+    if (!input || !box) return;
+    var address = bareAddress(input.value), other = address && address !== bareAddress(input.dataset.me);
+    var personal = Boolean(other && input.dataset.personal);
+    var refused = JSON.parse(input.dataset.refused || "{}");
+    var when = other && !personal && Object.prototype.hasOwnProperty.call(refused, address) ? refused[address] : "";
+    var tick = document.getElementById("from-confirmed");
+    box.hidden = !(personal || when);
+    document.getElementById("from-personal").hidden = !personal;
+    document.getElementById("from-refused").hidden = !when;
+    tick.disabled = !when;
+    if (when) {
+      document.getElementById("from-refused-words").textContent =
+        input.dataset.refusedWords.replace("{address}", address).replace("{when}", when);
+      if (tick.value !== address) {  // a tick is for one address only
+        tick.value = address;
+        tick.checked = false;
+      }
+    }
+  };
 
   Compose.prototype.committed = function () {
     var total = 0;
@@ -106,7 +146,8 @@
       if (file.size === 0) {
         self.errorRow(li, "'" + file.name + "' is empty (0 bytes); attach a file with content.");
       } else if (file.size > self.maxFile) {
-        self.errorRow(li, "'" + file.name + "' is " + human(file.size) + "; a single attachment can be at most " + human(self.maxFile) + ".");
+        var words = humanPair(file.size, self.maxFile);
+        self.errorRow(li, "'" + file.name + "' is " + words[0] + "; a single attachment can be at most " + words[1] + ".");
       } else if (planned + file.size > self.maxMessage) {
         self.errorRow(li, "'" + file.name + "' (" + human(file.size) + ") does not fit: the attachments of one message may total " + human(self.maxMessage) + ".");
       } else {
@@ -252,6 +293,7 @@
       }
     });
     form.addEventListener("input", function (e) {
+      if (e.target.name === "from_address") self.checkFrom();
       if (e.target.type !== "file") self.autosave();
     });
     form.addEventListener("change", function (e) {
@@ -347,6 +389,7 @@
     if (bar) {
       bar.max = job.bytes_total || 1;
       bar.value = job.bytes_done;
+      document.getElementById("bytes-label").textContent = job.bytes_label;
       document.getElementById("bytes-text").textContent = job.done_human + " of " + job.total_human;
       job.files.forEach(function (f, i) {
         var row = document.querySelector("#file-progress [data-index='" + i + "']");
