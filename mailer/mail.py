@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 
 from . import mail_files, mail_status
 from .auth import current_user, get_token

@@ -1,6 +1,4 @@
 """compose.py: addresses, one-line fields, file names, sanitizing, and the message JSON."""
-from pathlib import Path
-
 import pytest
 
 from mailer.compose import (Attachment, ComposeData, ComposeInvalid, parse_address, prepare,
