@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from .auth import Caller, resolve_mailbox
+from .auth import Caller
 from .common import GraphFailure, api_base, empty_response, json_response, now, read_json
 from .compose import file_attachment
-from .lookup import find_attachment, find_message
-from .mailstore import mail_store
+from .lookup import find_attachment, locate
 from .render import ATTACHMENT_PROPS, attachment_json, parse_select
 from .routes import message_route
 from .schema import parse_attachment
@@ -25,9 +24,7 @@ def _context(owner_id: str, message_id: str) -> str:
 def list_attachments(caller: Caller, message_id: str, user: str | None = None,
                      folder: str | None = None):
     """The message's attachments, contentBytes included."""
-    owner, _ = resolve_mailbox(caller, user, "read")
-    box = mail_store().mailbox(owner.id)
-    message = find_message(box, message_id, folder)
+    owner, _, box, message = locate(caller, message_id, user, folder, "read")
     select = parse_select(request.args.get("$select"), ATTACHMENT_PROPS, "attachment")
     return json_response({"@odata.context": _context(owner.id, message.id),
                           "value": [attachment_json(a, select) for a in message.attachments]})
@@ -37,10 +34,7 @@ def list_attachments(caller: Caller, message_id: str, user: str | None = None,
 def add_attachment(caller: Caller, message_id: str, user: str | None = None,
                    folder: str | None = None):
     """Attach a fileAttachment given inline as base64: 201 with the attachment."""
-    owner, _ = resolve_mailbox(caller, user, "write")
-    store = mail_store()
-    box = store.mailbox(owner.id)
-    message = find_message(box, message_id, folder)
+    owner, store, box, message = locate(caller, message_id, user, folder, "write")
     attachment = file_attachment(store, parse_attachment(read_json()))
     with store.lock:
         if message.total_size() + attachment.size > owner.max_message_size:
@@ -57,8 +51,7 @@ def add_attachment(caller: Caller, message_id: str, user: str | None = None,
 def get_attachment(caller: Caller, message_id: str, attachment_id: str,
                    user: str | None = None, folder: str | None = None):
     """One attachment with its contentBytes."""
-    owner, _ = resolve_mailbox(caller, user, "read")
-    message = find_message(mail_store().mailbox(owner.id), message_id, folder)
+    owner, _, _, message = locate(caller, message_id, user, folder, "read")
     attachment = find_attachment(message, attachment_id)
     select = parse_select(request.args.get("$select"), ATTACHMENT_PROPS, "attachment")
     return json_response({"@odata.context": _context(owner.id, message.id) + "/$entity",
@@ -69,8 +62,7 @@ def get_attachment(caller: Caller, message_id: str, attachment_id: str,
 def get_attachment_value(caller: Caller, message_id: str, attachment_id: str,
                          user: str | None = None, folder: str | None = None):
     """The raw bytes of a file attachment, streamed."""
-    owner, _ = resolve_mailbox(caller, user, "read")
-    message = find_message(mail_store().mailbox(owner.id), message_id, folder)
+    owner, _, _, message = locate(caller, message_id, user, folder, "read")
     attachment = find_attachment(message, attachment_id)
     response = Response(attachment.blob.chunks(),
                         content_type=attachment.content_type or "application/octet-stream")
@@ -82,9 +74,7 @@ def get_attachment_value(caller: Caller, message_id: str, attachment_id: str,
 def delete_attachment(caller: Caller, message_id: str, attachment_id: str,
                       user: str | None = None, folder: str | None = None):
     """Remove an attachment: 204."""
-    owner, _ = resolve_mailbox(caller, user, "write")
-    store = mail_store()
-    message = find_message(store.mailbox(owner.id), message_id, folder)
+    _, store, _, message = locate(caller, message_id, user, folder, "write")
     attachment = find_attachment(message, attachment_id)
     with store.lock:
         message.attachments.remove(attachment)

@@ -12,7 +12,7 @@ from .auth import Caller, resolve_mailbox
 from .common import GraphFailure, api_base, empty_response, json_response, now, read_body, read_json
 from .compose import (UPDATABLE_AFTER_SEND, new_conversation, new_internet_message_id,
                       parse_message, take_attachments, take_headers, writable)
-from .lookup import body_preference, find_folder, find_message
+from .lookup import body_preference, find_folder, locate
 from .mailstore import Message, change_key, mail_store, new_id
 from .render import MESSAGE_SELECTABLE, attachment_json, message_json, parse_select
 from .routes import message_route
@@ -67,19 +67,15 @@ def create_draft(caller: Caller, user: str | None = None, folder: str | None = N
 def get_message(caller: Caller, message_id: str, user: str | None = None,
                 folder: str | None = None):
     """One message of the mailbox."""
-    owner, _ = resolve_mailbox(caller, user, "read")
-    box = mail_store().mailbox(owner.id)
-    return message_response(owner.id, box, find_message(box, message_id, folder))
+    owner, _, box, message = locate(caller, message_id, user, folder, "read")
+    return message_response(owner.id, box, message)
 
 
 @message_route("PATCH", "{message_id}")
 def update_message(caller: Caller, message_id: str, user: str | None = None,
                    folder: str | None = None):
     """Update a draft (any writable property) or a sent/received message (flags, read state)."""
-    owner, _ = resolve_mailbox(caller, user, "write")
-    store = mail_store()
-    box = store.mailbox(owner.id)
-    message = find_message(box, message_id, folder)
+    owner, store, box, message = locate(caller, message_id, user, folder, "write")
     parsed = parse_message(read_json())
     for name in ("internetMessageHeaders", "attachments"):
         if name in parsed:
@@ -111,10 +107,7 @@ def update_message(caller: Caller, message_id: str, user: str | None = None,
 def delete_message(caller: Caller, message_id: str, user: str | None = None,
                    folder: str | None = None):
     """Move the message to Deleted Items (from there: delete it for good). 204."""
-    owner, _ = resolve_mailbox(caller, user, "write")
-    store = mail_store()
-    box = store.mailbox(owner.id)
-    message = find_message(box, message_id, folder)
+    owner, store, box, message = locate(caller, message_id, user, folder, "write")
     with store.lock:
         box.messages.pop(message.id, None)
         if message.folder != "deleteditems":
@@ -128,10 +121,7 @@ def delete_message(caller: Caller, message_id: str, user: str | None = None,
 def send_draft(caller: Caller, message_id: str, user: str | None = None,
                folder: str | None = None):
     """Send a draft: 202, empty body; it moves to Sent Items."""
-    owner, _ = resolve_mailbox(caller, user, "send")
-    store = mail_store()
-    box = store.mailbox(owner.id)
-    message = find_message(box, message_id, folder)
+    owner, store, box, message = locate(caller, message_id, user, folder, "send")
     read_body()
     if not message.is_draft:
         raise GraphFailure(400, "ErrorInvalidOperation",  # UNCONFIRMED

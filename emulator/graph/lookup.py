@@ -5,8 +5,10 @@ import re
 
 from flask import request
 
+from ..directory import User
+from .auth import Caller, resolve_mailbox
 from .common import GraphFailure
-from .mailstore import Folder, Mailbox, Message, well_formed
+from .mailstore import Folder, Mailbox, MailStore, Message, mail_store, well_formed
 
 NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
 MALFORMED = ("ErrorInvalidIdMalformed", "Id is malformed.")
@@ -30,6 +32,15 @@ def find_message(box: Mailbox, message_id: str, folder: str | None = None) -> Me
     if message is None or (folder is not None and find_folder(box, folder).name != message.folder):
         raise GraphFailure(404, *NOT_FOUND)
     return message
+
+
+def locate(caller: Caller, message_id: str, user: str | None, folder: str | None,
+           access: str) -> tuple[User, MailStore, Mailbox, Message]:
+    """The mailbox a message route names (checked for ``access``), and the message in it."""
+    owner, _ = resolve_mailbox(caller, user, access)
+    store = mail_store()
+    box = store.mailbox(owner.id)
+    return owner, store, box, find_message(box, message_id, folder)
 
 
 def find_attachment(message: Message, attachment_id: str):
