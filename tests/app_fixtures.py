@@ -184,7 +184,7 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def chromium():
-    """Debian's /usr/bin/chromium through Playwright (Playwright's own browser download would fail offline).
+    """Debian's /usr/bin/chromium through Playwright (its own browser download fails offline).
 
     Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is
     open, which would break later tests that call asyncio.run() (the msgraph SDK tests).
