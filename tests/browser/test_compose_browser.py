@@ -11,6 +11,7 @@ from helpers.compose import add_fault, mailbox
 from playwright.sync_api import expect
 
 from app_fixtures import ADELE
+from helpers.files import write_file
 
 pytestmark = pytest.mark.browser
 
@@ -35,15 +36,7 @@ def console_errors(page, live_app):
 
 
 def make_file(folder, name, size, seed=7):
-    """A file of varied bytes, written in pieces."""
-    path = folder / name
-    piece = bytes((i * seed + 13) % 256 for i in range(65_521))
-    with path.open("wb") as out:
-        left = size
-        while left:
-            out.write(piece[: min(left, len(piece))])
-            left -= min(left, len(piece))
-    return path
+    return write_file(folder / name, size, seed)
 
 
 def sha(data: bytes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.directory import DEMO_CLIENT_ID
+from helpers.files import write_file
 from mailer.graph import GraphClient
 from mailer.retry import RetryPolicy
 
@@ -57,14 +58,7 @@ def faults(emu, https):
 def make_file(tmp_path):
     """make_file(name, size) -> a file of varied bytes, written in pieces (no big buffer)."""
     def make(name: str, size: int, seed: int = 7):
-        path = tmp_path / f"{seed}-{name}"
-        piece = bytes((i * seed + 13) % 256 for i in range(65_521))  # prime: no 3-byte alignment
-        with path.open("wb") as out:
-            left = size
-            while left:
-                out.write(piece[: min(left, len(piece))])
-                left -= min(left, len(piece))
-        return path
+        return write_file(tmp_path / f"{seed}-{name}", size, seed)
     return make
 
 
