@@ -9,6 +9,7 @@ Loaded for every test by ``pytest_plugins = ["app_fixtures"]`` in tests/conftest
     live_sign_in      live_sign_in(username=ADELE, scopes=None) -> a signed-in requests.Session
     redis_server      the URL of a real redis-server started for this test session
     chromium, page    Debian's Chromium via Playwright; a fresh context and page per test
+    console_errors    console errors and CSP violations on the app's pages, collected per test
     browser_sign_in   browser_sign_in(page, username=ADELE) signs in through the real pages
 """
 from __future__ import annotations
@@ -209,6 +210,44 @@ def page(chromium):
     context.close()
 
 
+def answer_sign_in_pages(page, app_url: str, username: str = ADELE,
+                         password: str = DEMO_PASSWORD, consent: bool = True) -> None:
+    """Answer the emulator's pages (picker, username, password, consent) until back at the app."""
+    for _ in range(8):
+        page.wait_for_load_state()
+        if page.url.startswith(app_url):
+            return
+        kind = page.get_attribute("main[data-page]", "data-page")
+        if kind == "picker":
+            tile = page.locator(f"[data-test-id='{username}']")
+            (tile if tile.count() else page.locator("#otherTile")).click()
+        elif kind == "username":
+            page.fill("[name=loginfmt]", username)
+            page.click("#idSIButton9")
+        elif kind == "password":
+            page.fill("[name=passwd]", password)
+            page.click("#idSIButton9")
+        elif kind == "consent":
+            page.click("#idSIButton9" if consent else "#idBtn_Back")
+        else:
+            raise AssertionError(f"unexpected sign-in page {kind}: {page.inner_text('body')[:300]}")
+    raise AssertionError("the sign-in never came back to the app")
+
+
+@pytest.fixture
+def console_errors(page, live_app):
+    """Console errors and CSP violations on the app's own pages (there should be none)."""
+    errors = []
+
+    def record(message):
+        if message.type == "error" and message.location.get("url", "").startswith(live_app.url):
+            errors.append(f"{message.text} ({message.location['url']})")
+
+    page.on("console", record)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
 @pytest.fixture
 def browser_sign_in(live_app):
     """browser_sign_in(page, username, consent=True): from the landing page to the dashboard,
@@ -219,25 +258,6 @@ def browser_sign_in(live_app):
         page.goto(live_app.url + start)
         if start == "/":
             page.click("#sign-in")
-        for _ in range(8):
-            page.wait_for_load_state()
-            if page.url.startswith(live_app.url):
-                break
-            kind = page.get_attribute("main[data-page]", "data-page")
-            if kind == "picker":
-                tile = page.locator(f"[data-test-id='{username}']")
-                (tile if tile.count() else page.locator("#otherTile")).click()
-            elif kind == "username":
-                page.fill("[name=loginfmt]", username)
-                page.click("#idSIButton9")
-            elif kind == "password":
-                page.fill("[name=passwd]", password)
-                page.click("#idSIButton9")
-            elif kind == "consent":
-                page.click("#idSIButton9" if consent else "#idBtn_Back")
-            else:
-                raise AssertionError(f"unexpected sign-in page {kind}: {page.inner_text('body')[:300]}")
-        else:
-            raise AssertionError("the sign-in never came back to the app")
+        answer_sign_in_pages(page, live_app.url, username, password, consent)
 
     return run

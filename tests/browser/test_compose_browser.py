@@ -10,7 +10,7 @@ import pytest
 from helpers.compose import add_fault, mailbox
 from playwright.sync_api import expect
 
-from app_fixtures import ADELE
+from app_fixtures import ADELE, answer_sign_in_pages
 from helpers.files import write_file
 
 pytestmark = pytest.mark.browser
@@ -25,38 +25,12 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
-@pytest.fixture
-def console_errors(page, live_app):
-    """Console errors and CSP violations on the app's own pages (there should be none)."""
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-            and m.location.get("url", "").startswith(live_app.url) else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def make_file(folder, name, size, seed=7):
     return write_file(folder / name, size, seed)
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def answer_microsoft(page, live_app, username):
-    """Click through the emulator's pages (account picker, consent) until back in the app."""
-    for _ in range(8):
-        page.wait_for_load_state()
-        if page.url.startswith(live_app.url):
-            return
-        kind = page.get_attribute("main[data-page]", "data-page")
-        if kind == "picker":
-            page.click(f"[data-test-id='{username}']")
-        elif kind == "consent":
-            page.click("#idSIButton9")
-        else:
-            raise AssertionError(f"unexpected page {kind}: {page.inner_text('body')[:300]}")
-    raise AssertionError("never came back to the app")
 
 
 def compose(page, to="", cc="", bcc="", subject="", body="", from_address=""):
@@ -71,7 +45,7 @@ def send_and_wait(page, live_app, username=None):
     with page.expect_navigation():
         page.click("#send")
     if username:  # incremental consent on the way
-        answer_microsoft(page, live_app, username)
+        answer_sign_in_pages(page, live_app.url, username)
     page.wait_for_url(re.compile(r".*/compose/[0-9a-f-]{36}/status$"))
     page.wait_for_selector("#send-status:not([data-state=running])", timeout=20_000)
 

@@ -18,15 +18,6 @@ def app_config(app_config):
     return {**app_config, "MAX_FILE_SIZE": MB}  # a file one byte over is cheap to pick
 
 
-@pytest.fixture
-def console_errors(page, live_app):
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error"
-            and m.location.get("url", "").startswith(live_app.url) else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def test_a_personal_account_is_told_as_it_types_and_sizes_read_exactly(
         page, live_app, browser_sign_in, console_errors):
     browser_sign_in(page, SAM)

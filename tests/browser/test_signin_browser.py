@@ -10,20 +10,6 @@ from app_fixtures import ADELE, SAM
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def console_errors(page, live_app):
-    """Console errors and CSP violations on the app's own pages (there should be none)."""
-    errors = []
-
-    def record(message):
-        if message.type == "error" and message.location.get("url", "").startswith(live_app.url):
-            errors.append(f"{message.text} ({message.location['url']})")
-
-    page.on("console", record)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return errors
-
-
 def decoded_width(page, selector: str) -> int:
     """The natural width of an <img> once the browser has loaded it (0: not decodable)."""
     page.wait_for_function(f"document.querySelector('{selector}').complete")
