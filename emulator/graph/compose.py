@@ -16,7 +16,8 @@ from .schema import parse_object
 # What a client may write on a message; everything else in the schema is read-only (ignored).
 WRITABLE = ("subject", "body", "toRecipients", "ccRecipients", "bccRecipients", "replyTo",
             "from", "sender", "importance", "categories", "flag", "isReadReceiptRequested",
-            "isDeliveryReceiptRequested", "inferenceClassification", "isRead", "internetMessageId")
+            "isDeliveryReceiptRequested", "inferenceClassification", "isRead", "internetMessageId",
+            "singleValueExtendedProperties")
 # message-update.md: the rest is "updatable only if isDraft = true".
 UPDATABLE_AFTER_SEND = ("categories", "flag", "inferenceClassification", "isRead")
 ATTACHMENT_POST_LIMIT = 3 * 1024 * 1024  # POST .../attachments takes files under 3 MB

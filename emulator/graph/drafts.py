@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from flask import request
 
-from . import mime
+from . import extended_props, mime
 from .auth import Caller, resolve_mailbox
 from .common import GraphFailure, api_base, empty_response, json_response, now, read_body, read_json
 from .compose import (UPDATABLE_AFTER_SEND, new_conversation, new_internet_message_id,
                       parse_message, take_attachments, take_headers, writable)
+from .extended_props import PROPERTY
 from .lookup import body_preference, find_folder, locate
 from .mailstore import Message, change_key, mail_store, new_id
 from .render import MESSAGE_SELECTABLE, attachment_json, message_json, parse_select
@@ -25,13 +26,29 @@ def message_response(owner_id: str, box, message: Message, status: int = 200):
     body_type, headers = body_preference()
     payload = {"@odata.context": f"{api_base()}/$metadata#users('{owner_id}')/messages/$entity",
                **message_json(box, message, select, body_type)}
-    expand = (request.args.get("$expand") or "").strip().lower()
-    if expand == "attachments":
-        payload["attachments"] = [attachment_json(a) for a in message.attachments]
-    elif expand:
-        raise GraphFailure(400, "BadRequest", f"Parsing OData Select and Expand failed: Could not "
-                           f"find a property named '{expand}' on type 'microsoft.graph.message'.")
+    for expand in split_expand(request.args.get("$expand") or ""):
+        name = expand.partition("(")[0].strip().lower()
+        if name == "attachments":
+            payload["attachments"] = [attachment_json(a) for a in message.attachments]
+        elif name == PROPERTY.lower():
+            payload[PROPERTY] = extended_props.expand(message.props, PROPERTY + expand[len(name):])
+        else:
+            raise GraphFailure(400, "BadRequest", "Parsing OData Select and Expand failed: Could "
+                               f"not find a property named '{name}' on type "
+                               "'microsoft.graph.message'.")
     return json_response(payload, status, headers)
+
+
+def split_expand(raw: str) -> list[str]:
+    """``$expand`` items, split on the commas outside parentheses."""
+    items, depth, start = [], 0, 0
+    for index, char in enumerate(raw):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append(raw[start:index])
+            start = index + 1
+    items.append(raw[start:])
+    return [item.strip() for item in items if item.strip()]
 
 
 @message_route("POST", "")
@@ -47,6 +64,8 @@ def create_draft(caller: Caller, user: str | None = None, folder: str | None = N
         parsed = parse_message(read_json())
         headers, attachments = take_headers(parsed), take_attachments(store, parsed)
         props = writable(parsed)
+    if PROPERTY in props:
+        props[PROPERTY] = extended_props.normalize(props[PROPERTY])
     body = ((props.get("body") or {}).get("content") or "").encode()
     check_size(owner, len(body) + sum(a.size for a in attachments))
     moment = now()
@@ -83,6 +102,8 @@ def update_message(caller: Caller, message_id: str, user: str | None = None,
             raise GraphFailure(400, "ErrorInvalidPropertyRequest",
                                f"The property '{name}' can't be updated on an existing item.")
     changes = writable(parsed)
+    # Extended properties may be set on any item, sent or not (UNCONFIRMED for sent items).
+    extended = extended_props.normalize(changes.pop(PROPERTY, None))
     if not message.is_draft:
         refused = sorted(set(changes) - set(UPDATABLE_AFTER_SEND))
         if refused:
@@ -96,6 +117,8 @@ def update_message(caller: Caller, message_id: str, user: str | None = None,
             message.internet_message_id = changes.pop("internetMessageId") or \
                 message.internet_message_id
         merged = dict(message.props, **changes)
+        if extended:
+            merged[PROPERTY] = extended_props.merge(merged.get(PROPERTY), extended)
         body = ((merged.get("body") or {}).get("content") or "").encode()
         check_size(owner, len(body) + sum(a.size for a in message.attachments))
         message.props = merged

@@ -15,8 +15,10 @@ import os
 import re
 import secrets
 import tempfile
+import heapq
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..state import get_state
 
@@ -157,6 +159,29 @@ class MailStore:
         self.mailboxes: dict[str, Mailbox] = {}
         self.sessions: dict[str, UploadSession] = {}
         self.lock = threading.RLock()
+        # Deferred deliveries (send later): (due, order, action), released by release_due().
+        self.pending: list[tuple[dt.datetime, int, Callable[[dt.datetime], None]]] = []
+        self.clock_offset = dt.timedelta()  # tests move the mail clock forward instead of sleeping
+
+    def now(self) -> dt.datetime:
+        """The mail clock: UTC now, plus the offset tests may set."""
+        moment = dt.datetime.now(dt.timezone.utc) + self.clock_offset
+        return moment.replace(microsecond=0)
+
+    def defer(self, due: dt.datetime, action: Callable[[dt.datetime], None]) -> None:
+        with self.lock:
+            heapq.heappush(self.pending, (due, next(_SEQUENCE), action))
+
+    def release_due(self) -> None:
+        """Run the deferred deliveries whose time has come, oldest first. Called on every access
+        to the store, so a message is in the Inbox by the first read after its time."""
+        if not self.pending:
+            return
+        with self.lock:
+            moment = self.now()
+            while self.pending and self.pending[0][0] <= moment:
+                due, _, action = heapq.heappop(self.pending)
+                action(due)  # as Exchange would have: sent at its time, not at our read
 
     def mailbox(self, user_id: str) -> Mailbox:
         with self.lock:
@@ -173,6 +198,7 @@ class MailStore:
         with self.lock:
             self.mailboxes.clear()
             self.sessions.clear()
+            self.pending.clear()
             self._spool.cleanup()
 
     def spool_path(self) -> str:
@@ -188,4 +214,6 @@ class MailStore:
 
 
 def mail_store() -> MailStore:
-    return get_state().extension("mail", MailStore)
+    store = get_state().extension("mail", MailStore)
+    store.release_due()
+    return store

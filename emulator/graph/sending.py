@@ -14,6 +14,7 @@ Rules (Microsoft's "Send Outlook messages from another user" and facts §4/§8):
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import re
 
@@ -22,6 +23,7 @@ from ..state import get_state
 from .auth import Caller
 from .common import GraphFailure, now
 from .compose import new_conversation, new_internet_message_id
+from .extended_props import PROPERTY, deferred_send_time, normalize
 from .mailstore import Attachment, MailStore, Message, change_key, new_id
 
 logger = logging.getLogger(__name__)
@@ -112,8 +114,14 @@ def delivery_targets(addresses: list[str]) -> list[User]:
 
 def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: list[dict],
            attachments: list[Attachment], save_to_sent: bool, draft: Message | None = None) -> None:
-    """Check and deliver one message; the draft (if any) leaves the Drafts folder."""
+    """Check and deliver one message; the draft (if any) leaves the Drafts folder.
+
+    With PidTagDeferredSendTime in the future the message waits in the owner's Outbox and is
+    delivered at its time (``MailStore.release_due``) unless it left the Outbox meanwhile (deleted
+    or moved: Outlook's way to cancel a scheduled send); a past time sends at once.
+    """
     addresses = validate_recipients(props)
+    props = dict(props, **{PROPERTY: normalize(props.get(PROPERTY))})
     sender_from, sender = resolve_sender(caller, owner, props)
     moment = now()
     base = dict(props, **{"from": sender_from, "sender": sender})
@@ -124,31 +132,48 @@ def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: 
     message_id = props.get("internetMessageId") or (draft.internet_message_id if draft
                                                     else new_internet_message_id())
 
-    def copy_for(folder: str, keep_bcc: bool, is_read: bool) -> Message:
+    def copy_for(folder: str, keep_bcc: bool, is_read: bool, when: dt.datetime) -> Message:
         copied = copy.deepcopy(base)
         if not keep_bcc:
             copied["bccRecipients"] = []
         return Message(
-            id=new_id(), folder=folder, props=copied, created=moment, modified=moment,
-            received=moment, sent=moment, change_key=change_key(),
+            id=new_id(), folder=folder, props=copied, created=when, modified=when,
+            received=when, sent=when, change_key=change_key(),
             internet_message_id=message_id, conversation_id=conversation[0],
             conversation_index=conversation[1], is_draft=False, is_read=is_read,
             headers=[dict(h) for h in headers],
             attachments=[Attachment(id=new_id("AAMkAD", 45), name=a.name,
                                     content_type=a.content_type, blob=a.blob,
                                     is_inline=a.is_inline, content_id=a.content_id,
-                                    content_location=a.content_location, modified=moment)
+                                    content_location=a.content_location, modified=when)
                          for a in attachments])
 
+    def deliver(when: dt.datetime) -> None:
+        with store.lock:
+            if save_to_sent:
+                sent = copy_for("sentitems", keep_bcc=True, is_read=True, when=when)
+                store.mailbox(owner.id).messages[sent.id] = sent
+            for user in delivery_targets(addresses):
+                delivered = copy_for("inbox", keep_bcc=False, is_read=False, when=when)
+                store.mailbox(user.id).messages[delivered.id] = delivered
+        logger.info("delivered %s from %s to %d recipient(s)", message_id,
+                    sender_from["emailAddress"]["address"], len(addresses))
+
+    due = deferred_send_time(props)
     with store.lock:
-        if draft is not None and store.mailbox(owner.id).messages.pop(draft.id, None) is None:
+        box = store.mailbox(owner.id)
+        if draft is not None and box.messages.pop(draft.id, None) is None:
             raise GraphFailure(404, "ErrorItemNotFound",  # sent meanwhile by another request
                                "The specified object was not found in the store.")
-        if save_to_sent:
-            sent = copy_for("sentitems", keep_bcc=True, is_read=True)
-            store.mailbox(owner.id).messages[sent.id] = sent
-        for user in delivery_targets(addresses):
-            delivered = copy_for("inbox", keep_bcc=False, is_read=False)
-            store.mailbox(user.id).messages[delivered.id] = delivered
-    logger.info("delivered %s from %s to %d recipient(s)", message_id,
-                sender_from["emailAddress"]["address"], len(addresses))
+        if due is None or due <= store.now():
+            deliver(moment)
+            return
+        # isDraft of a waiting Outbox item: UNCONFIRMED (facts §7 leave its listing open).
+        waiting = copy_for("outbox", keep_bcc=True, is_read=True, when=moment)
+        box.messages[waiting.id] = waiting
+
+        def release(when: dt.datetime) -> None:
+            if box.messages.pop(waiting.id, None) is not None:
+                deliver(when)
+        store.defer(due, release)
+    logger.info("deferred %s until %s", message_id, due.isoformat())
