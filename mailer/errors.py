@@ -16,6 +16,8 @@ class AuthError(Exception):
     ``description`` (its first line, without trace ids) and ``suberror``."""
 
     # The user can fix these by signing in (or consenting) again.
+    TRANSIENT = {"network_error", "service_unavailable", "temporarily_unavailable",
+                 "server_error", "authority_unreachable"}  # the same step works again later
     INTERACTIVE = {"login_required", "interaction_required", "consent_required", "invalid_grant",
                    "no_account"}
 
@@ -30,6 +32,10 @@ class AuthError(Exception):
     def interaction_required(self) -> bool:
         return self.error in self.INTERACTIVE or self.suberror in ("consent_required",
                                                                    "basic_action")
+
+    @property
+    def transient(self) -> bool:
+        return self.error in self.TRANSIENT
 
     @classmethod
     def from_result(cls, result: dict) -> "AuthError":
@@ -114,6 +120,16 @@ _BY_ERROR = {
                      "may not be allowed to use them.", 403),
     "network_error": ("Microsoft's sign-in service could not be reached",
                       "The network or the service is down. Try again in a moment.", 503),
+    # A 5xx (MSAL then holds the same request back for Retry-After, or 5 s without one), or
+    # OAuth's own codes for an outage; nothing was changed, so the same step can be retried.
+    "service_unavailable": ("Microsoft's sign-in service is not answering",
+                            "It is temporarily unavailable. Nothing was lost; try again in a "
+                            "few seconds.", 503),
+    "temporarily_unavailable": ("Microsoft's sign-in service is busy",
+                                "It asked the app to wait. Nothing was lost; try again in a few "
+                                "seconds.", 503),
+    "server_error": ("Microsoft's sign-in service had a problem",
+                     "Nothing was lost; try again in a few seconds.", 503),
     "authority_unreachable": ("Microsoft's sign-in service could not be reached",
                               "Try again in a moment; if it keeps failing, check AUTHORITY.", 503),
 }

@@ -13,6 +13,7 @@ from .retry import parse_retry_after
 
 NETWORK_ERROR = "NetworkError"  # nothing reached Graph, or an idempotent call failed
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # a send went out but its answer never came back
+SIGN_IN_UNAVAILABLE = "SignInUnavailable"  # no token: the sign-in service failed (not Graph)
 
 
 class GraphError(Exception):
@@ -85,6 +86,9 @@ _ADVICE = {
                            "sent; try again shortly.",
     NETWORK_ERROR: "Microsoft Graph could not be reached. {detail} Check the connection and try "
                    "again.",
+    SIGN_IN_UNAVAILABLE: "Microsoft's sign-in service did not answer, so the app could not get "
+                         "a token for Microsoft Graph. {detail} Your message is kept; try again "
+                         "in a few seconds.",
     OUTCOME_UNKNOWN: "The connection dropped after the message was handed to Graph, so whether it "
                      "was sent is not known. Check your Sent Items before sending again.",
 }
@@ -108,7 +112,7 @@ def explain(error: GraphError, detail: str = "") -> str:
     """
     code = error.code if error.code in _ADVICE else _BY_STATUS.get(error.status, "")
     if code in ("ErrorInvalidRecipients", "ErrorMessageSizeExceeded", "ErrorAccessDenied",
-                "RequestEntityTooLarge", NETWORK_ERROR) and not detail:
+                "RequestEntityTooLarge", NETWORK_ERROR, SIGN_IN_UNAVAILABLE) and not detail:
         detail = error.message
     wait = ""
     if error.retry_after:

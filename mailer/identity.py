@@ -9,22 +9,24 @@ The MSAL cache lives in a ``Vault``: a record beside the session, keyed by the s
 Fernet-encrypted, written only when MSAL changed it. It is read, refreshed and written back under
 the vault's lock, so two requests of one session never redeem the same refresh token at once
 (and a stale copy of the session can never overwrite a newer cache). Every MSAL result is checked
-in ``_checked`` and every failure is raised as ``AuthError``.
+in ``_checked``; every failure, MSAL's exceptions included (``_guarded``), becomes ``AuthError``.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import warnings
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import msal
 import requests
+from msal.exceptions import MsalError
 
 from .errors import AuthError, first_line
 from .tokens import CacheCipher
@@ -115,17 +117,16 @@ class Identity:
             raise AuthError("state_mismatch", "The sign-in answer matches no sign-in started "
                             "in this browser session.")
         next_url = flow.pop("next_url", "/")
+        if not ({"code", "error"} & set(auth_response)):
+            raise AuthError("invalid_response", "The sign-in answer had neither a code nor an "
+                            "error.")
         cache = msal.SerializableTokenCache()  # a new sign-in never sees an older account's tokens
         app = self._app(cache)
         try:
-            result = app.acquire_token_by_auth_code_flow(flow, dict(auth_response))
-        except ValueError:
-            raise AuthError("invalid_response", "The sign-in answer had neither a code nor an "
-                            "error.") from None
+            with _guarded():
+                result = app.acquire_token_by_auth_code_flow(flow, dict(auth_response))
         except RuntimeError:  # MSAL's nonce (or auth_time) check of the id token
             raise AuthError("nonce_mismatch", "The id token was not issued for this sign-in.") from None
-        except requests.RequestException as exc:
-            raise AuthError.network(exc) from None
         _checked(result)
         _check_granted(flow.get("scope", []), result)
         accounts = app.get_accounts()
@@ -180,10 +181,9 @@ class Identity:
             if account is None:
                 raise AuthError("login_required", "The tokens of this sign-in are gone.")
             try:
-                result = app.acquire_token_silent_with_error(scopes, account,
-                                                             force_refresh=force_refresh)
-            except requests.RequestException as exc:
-                raise AuthError.network(exc) from None
+                with _guarded():
+                    result = app.acquire_token_silent_with_error(scopes, account,
+                                                                 force_refresh=force_refresh)
             finally:
                 self._save(cache)
         if result is None:
@@ -226,8 +226,8 @@ class Identity:
                 token_cache=cache, http_client=s.http_client, http_cache=s.http_cache,
                 timeout=s.timeout,
                 instance_discovery=None if host in MICROSOFT_HOSTS else False)
-        except requests.RequestException as exc:
-            raise AuthError.network(exc) from None
+        except (requests.RequestException, MsalError) as exc:
+            raise _unavailable(exc) from None
         except ValueError as exc:  # discovery failed or answered nonsense
             raise AuthError("authority_unreachable", f"The sign-in service at {s.authority} did "
                             f"not describe itself ({first_line(str(exc))}).") from None
@@ -259,6 +259,27 @@ def silence_form_post_warning() -> None:
     """
     warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended",
                             category=UserWarning)
+
+
+def _unavailable(exc: Exception) -> AuthError:
+    """The AuthError for a token endpoint (or discovery) that failed without an OAuth answer."""
+    if isinstance(exc, requests.RequestException):
+        return AuthError.network(exc)
+    # MsalServiceError("HTTP Error: 503") for any 5xx, also replayed from MSAL's throttle cache
+    # (Retry-After, or 5 s without one); ValueError for a reply that is not JSON.
+    match = re.search(r"HTTP Error: (\d{3})", str(exc))
+    status = f"HTTP {match.group(1)}" if match else "an answer that was not a token response"
+    logger.warning("token endpoint failed: %s", status)
+    return AuthError("service_unavailable", f"Microsoft's sign-in service answered with {status}.")
+
+
+@contextmanager
+def _guarded():
+    """Turn whatever MSAL raises on a token call into AuthError."""
+    try:
+        yield
+    except (requests.RequestException, MsalError, ValueError) as exc:
+        raise _unavailable(exc) from None
 
 
 def _checked(result: dict | None) -> dict:

@@ -21,6 +21,7 @@ from .auth import current_user
 from .drafts import DraftStore
 from .errors import AuthError
 from .graph import GraphClient, GraphError, client_from_config
+from .graph_errors import SIGN_IN_UNAVAILABLE
 from .identity import SESSION_USER, Identity
 from .jobs import SendJobs
 from .jobstore import store_from_config
@@ -100,6 +101,8 @@ def background_client(scopes: list[str], token: dict | None = None) -> GraphClie
         try:
             return identity.get_token(wanted)["access_token"]
         except AuthError as err:
+            if err.transient:  # the sign-in service is down: nothing was sent with this token
+                raise GraphError(0, SIGN_IN_UNAVAILABLE, err.description or err.error) from err
             # Raised as Graph's own 401, so the job treats it like one in every phase: "sign in
             # again" while preparing or sending, and "unknown" (never "not sent", which would
             # free the draft for a second send) while confirming a send whose answer was lost.
