@@ -15,6 +15,7 @@ from flask import Blueprint, request
 
 from . import attachments, drafts, mail, reading, uploads, users  # noqa: F401 (register routes)
 from . import photos  # noqa: F401 (registers the photo routes)
+from . import mime_out, moves, people, replies  # noqa: F401 (mailbox pages: issue 10)
 from . import upload_put
 from .auth import authenticate
 from .common import GraphFailure, drain, request_id
