@@ -119,6 +119,9 @@ def submit(draft_id):
     if action == "save" and not errors:
         flash("Draft saved.", "success")
         return redirect(url_for("mail.draft", draft_id=draft_id), 303)
+    waiting = _not_attached()  # files the page still lists: the message never goes without them
+    if waiting:
+        errors.setdefault("attachments", []).extend(waiting)
     valid = form.validate()  # lengths (and the CSRF token, checked once more)
     if not valid or errors:
         return render_draft(draft_id, form, errors=errors, status=400)
@@ -168,6 +171,15 @@ def _send(draft_id: str, form: ComposeForm):
         mail.jobs.wait(draft_id, timeout=current_app.config.get("QUICK_SEND_WAIT",
                                                                 QUICK_SEND_WAIT))
     return redirect(url_for("mail.status", draft_id=draft_id), 303)
+
+
+def _not_attached() -> list[str]:
+    """One message per file the page listed but the draft lacks (compose-files.js posts their
+    names in ``unattached`` while they upload or after they failed)."""
+    names = [n.strip()[:200] for n in request.form.get("unattached", "").splitlines() if n.strip()]
+    return [f"{name!r} is not attached: it was still uploading, or its upload failed. Nothing was "
+            "sent. Attach it again or remove it from the list, then press Send."
+            for name in names[:20]]
 
 
 def _from_confirmed(draft_id: str, address: str) -> bool:

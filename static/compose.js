@@ -1,24 +1,10 @@
-// The compose page and the send's progress page. No inline script (the CSP allows none).
-// Compose: files upload one by one as soon as they are picked or dropped (raw body, CSRF
-// header, progress per file), removals and autosaves go by XHR, Send waits for the uploads.
+// The compose page. No inline script (the CSP allows none).
+// What is typed is autosaved by XHR; the files are compose-files.js's. Send (or Save
+// draft) pressed while files are still on their way waits for them and then goes, once; if one
+// of them fails, nothing goes and the page says which file and why.
 // Without JavaScript the same form still works: files go with the form, Remove is a submit.
-// Progress: polls the job's JSON and moves the steps, the byte counts and the outcome.
 (function () {
   "use strict";
-  var MB = 1024 * 1024;
-
-  function human(size) {
-    if (size >= MB) return (size / MB).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (size >= 1024) return Math.round(size / 1024) + " KB";
-    return size + " bytes";
-  }
-
-  // "X is A; at most B": exact byte counts when rounding would make A and B read the same
-  // (mailer/sendplan.py human_pair says it the same way).
-  function humanPair(size, limit) {
-    if (human(size) !== human(limit)) return [human(size), human(limit)];
-    return [size.toLocaleString("en-US") + " bytes", limit.toLocaleString("en-US") + " bytes"];
-  }
 
   // The address of a From as typed ("Name <address>" too), lower-cased, as mail_from.py reads it.
   function bareAddress(text) {
@@ -28,27 +14,30 @@
     return text.trim().toLowerCase();
   }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
+  // Whether a submit button posts to the form's own URL. Read the attribute: the form has
+  // controls named "action", so form.action is those controls, not the URL.
+  function postsHere(form, submitter) {
+    if (!submitter || !submitter.hasAttribute || !submitter.hasAttribute("formaction")) return true;
+    var base = document.baseURI;
+    return new URL(submitter.getAttribute("formaction"), base).href ===
+      new URL(form.getAttribute("action") || "", base).href;
   }
 
   // ---- compose --------------------------------------------------------------------------
   function Compose(form) {
+    var self = this;
     this.form = form;
-    this.csrf = form.querySelector("input[name=csrf_token]").value;
-    this.list = document.getElementById("file-list");
     this.input = form.querySelector("input[type=file]");
-    this.maxFile = Number(form.dataset.maxFile);
-    this.maxMessage = Number(form.dataset.maxMessage);
-    this.queue = [];
-    this.busy = false;
-    this.sendWhenDone = false;
+    this.pending = null;  // "send" or "save", pressed while files were still on their way
+    this.submitting = false;  // the form is on its way: further presses do nothing
     this.saveTimer = null;
     this.saveState = document.getElementById("save-state");
     this.sendButton = document.getElementById("send");
+    this.sendLabel = this.sendButton.querySelector("span").textContent;
+    this.files = new window.ComposeFiles(form, {
+      changed: function () { self.filesChanged(); },
+      failed: function (name, message) { self.fileFailed(name, message); }
+    });
     this.bind();
   }
 
@@ -77,158 +66,6 @@
     }
   };
 
-  Compose.prototype.committed = function () {
-    var total = 0;
-    this.list.querySelectorAll("[data-size]").forEach(function (li) { total += Number(li.dataset.size); });
-    return total;
-  };
-
-  Compose.prototype.showTotal = function (total) {
-    if (total === undefined) total = this.committed();
-    var bar = document.getElementById("total-bar"), text = document.getElementById("total-text");
-    bar.value = Math.min(total, this.maxMessage);
-    text.textContent = human(total) + " of " + human(this.maxMessage);
-    text.classList.toggle("text-danger", total > this.maxMessage);
-    bar.parentNode.classList.toggle("is-over", total > this.maxMessage);
-  };
-
-  Compose.prototype.fileRow = function (file) {
-    var li = el("li", "list-group-item file-item");
-    li.dataset.fileId = file.id;
-    li.dataset.size = file.size;
-    li.appendChild(el("i", "bi bi-file-earmark file-icon")).setAttribute("aria-hidden", "true");
-    li.appendChild(el("span", "file-name text-break", file.name));
-    li.appendChild(el("span", "file-size text-body-secondary", file.human || human(file.size)));
-    var remove = el("button", "btn btn-sm btn-outline-secondary file-remove");
-    remove.type = "submit";
-    remove.name = "action";
-    remove.value = "remove:" + file.id;
-    remove.setAttribute("formnovalidate", "");
-    remove.setAttribute("aria-label", "Remove " + file.name);
-    remove.appendChild(el("i", "bi bi-x-lg")).setAttribute("aria-hidden", "true");
-    li.appendChild(remove);
-    return li;
-  };
-
-  Compose.prototype.errorRow = function (li, message) {
-    li.className = "list-group-item file-item is-error";
-    delete li.dataset.size;
-    var bar = li.querySelector("progress");
-    if (bar) bar.remove();
-    li.querySelectorAll(".file-message, .file-state").forEach(function (node) { node.remove(); });
-    var dismiss = el("button", "btn btn-sm btn-outline-secondary file-dismiss");
-    dismiss.type = "button";
-    dismiss.setAttribute("aria-label", "Dismiss");
-    dismiss.appendChild(el("i", "bi bi-x-lg")).setAttribute("aria-hidden", "true");
-    dismiss.addEventListener("click", function () { li.remove(); });
-    var icon = li.querySelector(".file-icon");
-    icon.className = "bi bi-exclamation-triangle file-icon text-danger";
-    li.appendChild(dismiss);
-    li.appendChild(el("div", "file-message small", message)).setAttribute("role", "alert");
-  };
-
-  Compose.prototype.pick = function (files) {
-    var self = this, planned = this.committed();
-    this.queue.forEach(function (item) { planned += item.file.size; });
-    Array.prototype.forEach.call(files, function (file) {
-      var li = el("li", "list-group-item file-item is-uploading");
-      li.appendChild(el("i", "bi bi-arrow-up-circle file-icon")).setAttribute("aria-hidden", "true");
-      li.appendChild(el("span", "file-name text-break", file.name));
-      li.appendChild(el("span", "file-size text-body-secondary", human(file.size)));
-      li.appendChild(el("span", "file-state small text-body-secondary", "waiting"));
-      var bar = el("progress");
-      bar.max = file.size || 1;
-      bar.value = 0;
-      bar.setAttribute("aria-label", "Upload of " + file.name);
-      li.appendChild(bar);
-      self.list.appendChild(li);
-      // The server checks all of this again; checking here saves uploading a doomed file.
-      if (file.size === 0) {
-        self.errorRow(li, "'" + file.name + "' is empty (0 bytes); attach a file with content.");
-      } else if (file.size > self.maxFile) {
-        var words = humanPair(file.size, self.maxFile);
-        self.errorRow(li, "'" + file.name + "' is " + words[0] + "; a single attachment can be at most " + words[1] + ".");
-      } else if (planned + file.size > self.maxMessage) {
-        self.errorRow(li, "'" + file.name + "' (" + human(file.size) + ") does not fit: the attachments of one message may total " + human(self.maxMessage) + ".");
-      } else {
-        planned += file.size;
-        self.queue.push({file: file, li: li});
-      }
-    });
-    this.next();
-  };
-
-  Compose.prototype.next = function () {
-    var self = this;
-    if (this.busy) return;
-    var item = this.queue.shift();
-    if (!item) {
-      this.uploadsDone();
-      return;
-    }
-    this.busy = true;
-    var li = item.li, bar = li.querySelector("progress"), state = li.querySelector(".file-state");
-    state.textContent = "uploading";
-    var xhr = new XMLHttpRequest();
-    xhr.open("POST", this.form.dataset.uploadUrl);
-    xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    xhr.setRequestHeader("Accept", "application/json");
-    xhr.setRequestHeader("X-CSRFToken", this.csrf);
-    xhr.setRequestHeader("X-File-Name", encodeURIComponent(item.file.name));
-    xhr.setRequestHeader("X-File-Type", item.file.type || "application/octet-stream");
-    xhr.upload.addEventListener("progress", function (e) {
-      if (e.lengthComputable) {
-        bar.value = e.loaded;
-        state.textContent = Math.floor(100 * e.loaded / e.total) + " %";
-      }
-    });
-    xhr.addEventListener("load", function () {
-      var body = {};
-      try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
-      if (xhr.status === 201 && body.file) {
-        li.replaceWith(self.fileRow(body.file));
-        self.showTotal(body.total);
-      } else {
-        self.errorRow(li, body.error || ("The upload of '" + item.file.name + "' failed (" + xhr.status + "). Try again."));
-      }
-      self.busy = false;
-      self.next();
-    });
-    xhr.addEventListener("error", function () {
-      self.errorRow(li, "The upload of '" + item.file.name + "' was interrupted. Check the connection and attach it again.");
-      self.busy = false;
-      self.next();
-    });
-    xhr.send(item.file);
-  };
-
-  Compose.prototype.uploadsDone = function () {
-    this.form.classList.remove("is-uploading");
-    if (this.sendWhenDone) {
-      this.sendWhenDone = false;
-      this.send();
-    }
-  };
-
-  Compose.prototype.remove = function (button) {
-    var self = this, li = button.closest("li"), id = button.value.split(":")[1];
-    var body = new FormData();
-    body.append("csrf_token", this.csrf);
-    button.disabled = true;
-    fetch(this.form.dataset.deleteUrl.replace("FILE_ID", encodeURIComponent(id)), {
-      method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"
-    }).then(function (r) { return r.json().then(function (b) { return {ok: r.ok, body: b}; }); })
-      .then(function (res) {
-        if (res.ok) {
-          li.remove();
-          self.showTotal(res.body.total);
-        } else {
-          button.disabled = false;
-          self.errorRow(li, res.body.error || "Could not remove the file.");
-        }
-      }, function () { button.disabled = false; });
-  };
-
   Compose.prototype.fields = function () {
     var body = new FormData(this.form);
     body.delete("attachments");
@@ -242,31 +79,141 @@
     if (navigator.sendBeacon) navigator.sendBeacon(this.form.dataset.autosaveUrl, this.fields());
   };
 
+  Compose.prototype.status = function (text) {  // a queued send's words win over autosave's
+    if (!this.pending) this.saveState.textContent = text;
+  };
+
   Compose.prototype.autosave = function () {
     var self = this;
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(function () {
       self.saveTimer = null;
       var body = self.fields();
-      self.saveState.textContent = "Saving…";
+      self.status("Saving…");
       fetch(self.form.dataset.autosaveUrl, {
         method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"
       }).then(function (r) {
-        self.saveState.textContent = r.ok ? "Draft saved" :
-          (r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved");
-      }, function () { self.saveState.textContent = "Not saved (offline?)"; });
+        self.status(r.ok ? "Draft saved" :
+          (r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved"));
+      }, function () { self.status("Not saved (offline?)"); });
     }, 800);
   };
 
-  Compose.prototype.send = function () {
-    if (this.form.requestSubmit) this.form.requestSubmit(this.sendButton);
-    else this.sendButton.click();
+  Compose.prototype.sending = function (on) {
+    this.sendButton.disabled = on;
+    this.sendButton.querySelector("span").textContent = on ? "Sending…" : this.sendLabel;
+  };
+
+  // Send or Save draft pressed while files are on their way: it goes when they are attached.
+  Compose.prototype.hold = function (action) {
+    this.pending = action;
+    this.held(null);
+    this.sending(action === "send");
+    this.saveState.textContent = (action === "send" ? "Sending" : "Saving") +
+      " as soon as the uploads finish…";
+  };
+
+  // A file that will not be attached. Shown on its row; a queued send stops here and says so.
+  Compose.prototype.fileFailed = function (name, message) {
+    if (!this.pending) return;  // Send refuses while the row stays listed
+    var action = this.pending;
+    this.pending = null;
+    this.sending(false);
+    this.saveState.textContent = "";
+    this.held(action, [{name: name, message: message}]);
+    this.autosave();  // the fields did not go with a form: keep them
+  };
+
+  // The alert above the form: what was not sent or saved, which files and why, what to do.
+  Compose.prototype.held = function (action, failed) {
+    var box = document.getElementById("held-alert");
+    if (!failed || !failed.length) {
+      if (box) box.hidden = true;
+      return;
+    }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "held-alert";
+      box.className = "alert alert-danger";
+      box.setAttribute("role", "alert");
+      var body = this.form.querySelector(".card-body");
+      body.insertBefore(box, body.firstChild);
+    }
+    box.textContent = "";
+    var title = document.createElement("h2");
+    title.className = "h6 alert-heading";
+    title.textContent = action === "save" ? "Your draft was not saved" : "Your message was not sent";
+    box.appendChild(title);
+    failed.forEach(function (f) {
+      var p = document.createElement("p");
+      p.className = "mb-1";
+      p.textContent = f.message || ("'" + f.name + "' is not attached.");
+      box.appendChild(p);
+    });
+    var names = failed.map(function (f) { return "'" + f.name + "'"; }).join(", ");
+    var last = document.createElement("p");
+    last.className = "mb-0 small";
+    last.textContent = "Nothing was sent. What you typed and the other files are kept. Remove " +
+      names + " from the list or attach " + (failed.length > 1 ? "them" : "it") +
+      " again, then press " + (action === "save" ? "Save draft" : "Send") + ".";
+    box.appendChild(last);
+    box.hidden = false;
+  };
+
+  Compose.prototype.filesChanged = function () {
+    var box = document.getElementById("held-alert");
+    if (box && !box.hidden && !this.files.failed().length) box.hidden = true;  // resolved
+    if (this.pending && this.files.idle()) {
+      var action = this.pending;
+      this.pending = null;
+      this.submit(action);
+    }
+  };
+
+  Compose.prototype.submit = function (action) {
+    var button = action === "save" ? document.getElementById("save-draft") : this.sendButton;
+    button.disabled = false;  // a disabled submitter's value would not be posted
+    if (this.form.requestSubmit) this.form.requestSubmit(button);
+    else button.click();
+  };
+
+  Compose.prototype.onSubmit = function (e) {
+    this.files.track();  // first, whatever follows: the server refuses to send without a listed file
+    var submitter = e.submitter;
+    if (!postsHere(this.form, submitter)) return;  // "Copy to a new message"
+    var action = submitter && submitter.name === "action" ? submitter.value : "send";
+    if (action.indexOf("remove:") === 0) {
+      e.preventDefault();
+      this.files.remove(submitter);
+      return;
+    }
+    if (this.submitting) {  // a second click: the first press is already on its way
+      e.preventDefault();
+      return;
+    }
+    var failed = action === "save" ? [] : this.files.failed();
+    if (failed.length) {
+      e.preventDefault();
+      this.held(action, failed);
+      document.getElementById("held-alert").scrollIntoView({block: "nearest"});
+      return;
+    }
+    if (!this.files.idle()) {
+      e.preventDefault();
+      this.hold(action);
+      return;
+    }
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;  // the form itself carries every field
+    this.submitting = true;
+    var self = this;
+    if (action === "send") setTimeout(function () { self.sending(true); }, 0);  // after the form data is built
   };
 
   Compose.prototype.bind = function () {
     var self = this, form = this.form, zone = document.getElementById("drop-zone");
     this.input.addEventListener("change", function () {
-      self.pick(self.input.files);
+      self.files.pick(self.input.files);
       self.input.value = "";  // picked files are uploaded now; never again with the form
     });
     ["dragenter", "dragover"].forEach(function (type) {
@@ -283,13 +230,15 @@
     form.addEventListener("drop", function (e) {
       e.preventDefault();
       zone.classList.remove("is-over");
-      if (e.dataTransfer && e.dataTransfer.files.length) self.pick(e.dataTransfer.files);
+      if (e.dataTransfer && e.dataTransfer.files.length) self.files.pick(e.dataTransfer.files);
     });
     form.addEventListener("click", function (e) {
-      var button = e.target.closest(".file-remove");
-      if (button) {
+      var remove = e.target.closest(".file-remove"), cancel = e.target.closest(".file-cancel");
+      if (remove) {
         e.preventDefault();
-        self.remove(button);
+        self.files.remove(remove);
+      } else if (cancel) {
+        self.files.cancel(cancel.closest("li"));
       }
     });
     form.addEventListener("input", function (e) {
@@ -302,24 +251,7 @@
     form.addEventListener("keydown", function (e) {  // Enter in a one-line field is not Send
       if (e.key === "Enter" && e.target.tagName === "INPUT" && e.target.type !== "submit") e.preventDefault();
     });
-    form.addEventListener("submit", function (e) {
-      var submitter = e.submitter || {};
-      if (submitter.formAction && submitter.formAction !== form.action) return;  // copy
-      if (self.busy || self.queue.length) {
-        e.preventDefault();
-        self.sendWhenDone = submitter.value !== "save";
-        self.saveState.textContent = "Sending as soon as the uploads finish…";
-        return;
-      }
-      clearTimeout(self.saveTimer);
-      self.saveTimer = null;  // the form itself carries every field
-      if (submitter.value === "send" || !submitter.value) {
-        setTimeout(function () {  // after the form data (with the button's value) is built
-          self.sendButton.disabled = true;
-          self.sendButton.querySelector("span").textContent = "Sending…";
-        }, 0);
-      }
-    });
+    form.addEventListener("submit", function (e) { self.onSubmit(e); });
     form.querySelectorAll(".recipients textarea").forEach(function (area) {
       var grow = function () {  // one line until there are more, then up to about six
         area.style.height = "auto";
@@ -329,90 +261,22 @@
       grow();
     });
     window.addEventListener("pagehide", function () { self.flush(); });
+    window.addEventListener("pageshow", function (e) {  // back to this page from the history
+      if (!e.persisted) return;
+      self.submitting = false;
+      self.sending(false);
+    });
+    this.files.track();
     if (form.dataset.resume === "send") {  // back from a consent round trip: finish the send
       // Once only: going Back to this page later must not send again.
-      if (window.history.replaceState) window.history.replaceState(null, "", form.action);
+      if (window.history.replaceState) window.history.replaceState(null, "", form.getAttribute("action"));
       form.querySelector("input[name=resume]").value = "1";
-      this.send();
+      this.submit("send");
     }
-  };
-
-  // ---- progress ---------------------------------------------------------------------------
-  var ICONS = {running: "bi-arrow-repeat spin", sent: "bi-check-circle-fill",
-               not_sent: "bi-x-octagon-fill", unknown: "bi-question-circle-fill"};
-  var ALERTS = {running: "alert-light", sent: "alert-success", not_sent: "alert-danger",
-                unknown: "alert-warning"};
-
-  function Progress(card) {
-    this.card = card;
-    this.url = card.dataset.statusUrl;
-    if (card.dataset.state === "running") this.poll();
-  }
-
-  Progress.prototype.poll = function () {
-    var self = this;
-    fetch(this.url, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-      .then(function (r) { return r.json().then(function (b) { return {status: r.status, body: b}; }); })
-      .then(function (res) {
-        if (res.status !== 200) {
-          self.message(res.body.error || "Lost track of the send.", "unknown");
-          if (res.body.sign_in) window.location.href = res.body.sign_in;
-          return;
-        }
-        self.show(res.body);
-        if (!res.body.finished) setTimeout(function () { self.poll(); }, 400);
-      }, function () { setTimeout(function () { self.poll(); }, 1500); });
-  };
-
-  Progress.prototype.message = function (text, state) {
-    var box = document.getElementById("status-message");
-    box.textContent = text;
-    box.className = "alert mb-0 " + ALERTS[state];
-  };
-
-  Progress.prototype.show = function (job) {
-    var card = this.card;
-    card.dataset.state = job.state;
-    document.getElementById("status-title").textContent = job.title;
-    document.getElementById("status-icon").firstElementChild.className = "bi " + ICONS[job.state];
-    document.title = job.title + " · Mail sender";
-    var steps = Array.prototype.slice.call(document.querySelectorAll("#steps li"));
-    var phases = steps.map(function (li) { return li.dataset.phase; });
-    var reached = phases.indexOf(job.phase);
-    if (reached < 0) reached = job.finished ? steps.length : -1;
-    steps.forEach(function (li, i) {
-      var done = i < reached || job.state === "sent";
-      li.classList.toggle("done", done);
-      li.classList.toggle("current", !done && i === reached && !job.finished);
-    });
-    var bar = document.getElementById("bytes-bar");
-    if (bar) {
-      bar.max = job.bytes_total || 1;
-      bar.value = job.bytes_done;
-      document.getElementById("bytes-label").textContent = job.bytes_label;
-      document.getElementById("bytes-text").textContent = job.done_human + " of " + job.total_human;
-      job.files.forEach(function (f, i) {
-        var row = document.querySelector("#file-progress [data-index='" + i + "']");
-        if (!row) return;
-        row.querySelector("progress").value = f.done;
-        row.querySelector(".file-done").textContent = f.done_human + " of " + f.human;
-      });
-    }
-    this.message(job.advice, job.state);
-    document.getElementById("steps").hidden = job.state === "not_sent" || job.state === "unknown";
-    var show = function (id, on) { document.getElementById(id).classList.toggle("d-none", !on); };
-    show("back-to-draft", job.state === "not_sent");
-    show("status-sign-in", job.needs_sign_in);
-    show("open-draft", job.state === "unknown");
-    show("new-message", job.finished && job.state !== "not_sent");
-    document.getElementById("already-sent").hidden = job.state !== "sent";
-    if (job.finished) document.getElementById("status-title").focus();
   };
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("compose");
     if (form) new Compose(form);
-    var card = document.getElementById("send-status");
-    if (card) new Progress(card);
   });
 })();
