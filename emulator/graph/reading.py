@@ -1,9 +1,10 @@
 """Listing mail: ``/me/messages``, ``/me/mailFolders`` and ``/me/mailFolders/{id}/messages``.
 
 Pages of ``$top`` (1..1000, default 10) newest first, with an ``@odata.nextLink`` carrying
-``$skip`` (clients must follow it as an opaque URL). ``$select``, ``$orderby`` on the date
-properties and ``Prefer: outlook.body-content-type`` are honoured; ``$filter``, ``$search`` and
-the like are not emulated and say so (501) rather than return unfiltered results.
+``$skip`` (clients must follow it as an opaque URL). ``$select``, ``$filter``, ``$orderby``,
+``$search``, ``$count`` (``message_query``) and ``Prefer: outlook.body-content-type`` are
+honoured; other options (``$expand``, ...) are not emulated and say so (501) rather than return
+unfiltered results.
 """
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from flask import request
 
 from .auth import Caller, resolve_mailbox
 from .common import GraphFailure, api_base, json_response
+from . import message_query
 from .lookup import body_preference, find_folder
 from .mailstore import mail_store
 from .render import FOLDER_PROPS, MESSAGE_SELECTABLE, folder_json, message_json, parse_select
 from .routes import mailbox_route
 
 SUPPORTED_OPTIONS = {"$select", "$top", "$skip", "$orderby"}
-_ORDER_KEYS = {"receiveddatetime": "received", "sentdatetime": "sent",
-               "createddatetime": "created", "lastmodifieddatetime": "modified"}
+MESSAGE_OPTIONS = SUPPORTED_OPTIONS | {"$filter", "$search", "$count"}
 
 
 def _int_option(name: str, default: int, low: int, high: int | None) -> int:
@@ -40,29 +41,21 @@ def _int_option(name: str, default: int, low: int, high: int | None) -> int:
     return value
 
 
-def _check_options() -> None:
+def _check_options(supported=SUPPORTED_OPTIONS) -> None:
     for name in request.args:
-        if name.startswith("$") and name.lower() not in SUPPORTED_OPTIONS:
+        if name.startswith("$") and name.lower() not in supported:
             raise GraphFailure(501, "NotImplemented",
                                f"The emulator does not implement the {name} query option.")
 
 
-def _order(items, raw: str | None):
-    if not raw:
-        return items
-    field, _, direction = raw.strip().partition(" ")
-    key = _ORDER_KEYS.get(field.lower())
-    if key is None:
-        raise GraphFailure(501, "NotImplemented", f"The emulator cannot order by '{field}'.")
-    return sorted(items, key=lambda m: (getattr(m, key) or m.created, m.seq),
-                  reverse=direction.strip().lower() != "asc")
-
-
-def _page(items, context: str, render) -> dict:
+def _page(items, context: str, render, count: bool = False) -> dict:
     top = _int_option("$top", 10, 1, 1000)
     skip = _int_option("$skip", 0, 0, None)
     page = items[skip:skip + top]
-    payload = {"@odata.context": context, "value": [render(item) for item in page]}
+    payload = {"@odata.context": context}
+    if count:
+        payload["@odata.count"] = len(items)
+    payload["value"] = [render(item) for item in page]
     if skip + top < len(items):
         args = {k: v for k, v in request.args.items() if k != "$skip"}
         args.update({"$top": str(top), "$skip": str(skip + top)})
@@ -75,7 +68,8 @@ def _page(items, context: str, render) -> dict:
 def list_messages(caller: Caller, user: str | None = None, folder: str | None = None):
     """Messages of the mailbox or of one folder (well-known name or id), newest first."""
     owner, _ = resolve_mailbox(caller, user, "read")
-    _check_options()
+    _check_options(MESSAGE_OPTIONS)
+    count = message_query.wants_count()
     box = mail_store().mailbox(owner.id)
     select = parse_select(request.args.get("$select"), MESSAGE_SELECTABLE, "message")
     body_type, headers = body_preference()
@@ -88,8 +82,14 @@ def list_messages(caller: Caller, user: str | None = None, folder: str | None = 
         context = f"{api_base()}/$metadata#users('{owner.id}')/mailFolders('{folder}')/messages"
     if select:
         context += f"({','.join(select)})"
-    items = _order(items, request.args.get("$orderby"))
-    payload = _page(items, context, lambda m: message_json(box, m, select, body_type))
+    records: dict[str, dict] = {}
+
+    def record_of(message):
+        if message.id not in records:
+            records[message.id] = message_json(box, message, list(MESSAGE_SELECTABLE), body_type)
+        return records[message.id]
+    items = message_query.apply(items, record_of, lambda m: [a.name or "" for a in m.attachments])
+    payload = _page(items, context, lambda m: message_json(box, m, select, body_type), count)
     return json_response(payload, headers=headers)
 
 
