@@ -46,11 +46,18 @@ def parse(store: MailStore, raw: bytes) -> tuple[dict, list[dict], list[Attachme
     headers = [{"name": k, "value": str(v)} for k, v in message.items()
                if k.lower().startswith("x-")]
     attachments = []
-    for part in message.iter_attachments():
+    # Every leaf that is not a body: iter_attachments() alone misses the inline pictures that
+    # sit beside the HTML inside multipart/related (Outlook's and our $value's shape).
+    bodies = {id(p) for p in (message.get_body(preferencelist=("plain",)),
+                              message.get_body(preferencelist=("html",))) if p is not None}
+    for part in message.walk():
+        if part.is_multipart() or id(part) in bodies or part is message:
+            continue
         data = part.get_payload(decode=True) or b""
-        content_id = (part.get("Content-ID") or "").strip("<>") or None
+        content_id = (part.get("Content-ID") or "").strip().strip("<>") or None
         attachments.append(Attachment(
             id=new_id("AAMkAD", 45), name=part.get_filename(), content_type=part.get_content_type(),
-            blob=store.blob(data), is_inline=part.get_content_disposition() == "inline",
+            blob=store.blob(data), is_inline=part.get_content_disposition() == "inline"
+            or (content_id is not None and part.get_content_disposition() is None),
             content_id=content_id, modified=now()))
     return props, headers, attachments

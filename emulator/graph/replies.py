@@ -178,7 +178,8 @@ def _send(caller: Caller, kind: str, operation: str, message_id: str, user, fold
                            "At least one recipient isn't valid., A message can't be sent "
                            "because it contains no recipients.")
     props, attachments = build(original, kind, _own_addresses(owner), overrides, extra)
-    submit(store, caller, owner, props, [], attachments, save_to_sent=True)
+    submit(store, caller, owner, props, [], attachments, save_to_sent=True,
+           thread=(original.conversation_id, original.conversation_index))
     return empty_response(202)
 
 

@@ -113,7 +113,8 @@ def delivery_targets(addresses: list[str]) -> list[User]:
 
 
 def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: list[dict],
-           attachments: list[Attachment], save_to_sent: bool, draft: Message | None = None) -> None:
+           attachments: list[Attachment], save_to_sent: bool, draft: Message | None = None,
+           thread: tuple[str, str] | None = None) -> None:
     """Check and deliver one message; the draft (if any) leaves the Drafts folder.
 
     With PidTagDeferredSendTime in the future the message waits in the owner's Outbox and is
@@ -128,7 +129,7 @@ def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: 
     body = ((props.get("body") or {}).get("content") or "").encode()
     check_size(owner, len(body) + sum(a.size for a in attachments))
     conversation = (draft.conversation_id, draft.conversation_index) if draft \
-        else new_conversation()
+        else thread or new_conversation()
     message_id = props.get("internetMessageId") or (draft.internet_message_id if draft
                                                     else new_internet_message_id())
 
