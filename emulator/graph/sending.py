@@ -174,7 +174,9 @@ def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: 
         box.messages[waiting.id] = waiting
 
         def release(when: dt.datetime) -> None:
-            if box.messages.pop(waiting.id, None) is not None:
+            # Deleted or moved meanwhile (both give it a new id and folder): not sent.
+            if waiting.folder == "outbox" and box.messages.get(waiting.id) is waiting:
+                del box.messages[waiting.id]
                 deliver(when)
         store.defer(due, release)
     logger.info("deferred %s until %s", message_id, due.isoformat())
