@@ -17,6 +17,9 @@ WORK_DOMAIN = "contoso.example"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 DEMO_CLIENT_ID = "6a1f9c3e-2b7d-4e8a-9f05-3c4d2e1b0a97"
+# A public client (no secret, "Allow public client flows" on): scripts using the device code flow.
+DEMO_CLI_CLIENT_ID = "0c5e7a2d-94b1-4f6e-8d3a-7b2f1e9c4a68"
+GLOBAL_ADMIN = "Global Administrator"  # the directory role that may grant tenant-wide consent
 DEMO_PASSWORD = "Demo-Passw0rd!"
 
 # Mailbox rights, named as Exchange names them.
@@ -54,6 +57,12 @@ class User:
     members: list[str] = field(default_factory=list)  # group members' addresses
     max_message_size: int = 35 * 1024 * 1024  # Exchange Online's default
     has_mailbox: bool = True  # False for a distribution list: no Sent Items
+    directory_roles: list[str] = field(default_factory=list)  # e.g. ["Global Administrator"]
+
+    @property
+    def is_admin(self) -> bool:
+        """May grant consent for the whole tenant (admin-only permissions, /adminconsent)."""
+        return GLOBAL_ADMIN in self.directory_roles
 
     @property
     def address(self) -> str:
@@ -88,6 +97,12 @@ class AppRegistration:
     # Application permissions an admin consented to (client credentials), e.g. ["Mail.Send"].
     app_roles: list[str] = field(default_factory=list)
     post_logout_redirect_uris: list[str] = field(default_factory=list)
+    # Delegated permissions listed under "API permissions": what /.default asks an admin for.
+    required_permissions: list[str] = field(default_factory=list)
+    # "Allow public client flows": may redeem without a secret (device code, desktop apps).
+    public_client: bool = False
+    # App roles the app defines, assigned to users: user id -> role values (id token "roles").
+    user_roles: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,12 +151,15 @@ class Directory:
         return Directory(
             tenants={k: dataclasses.replace(v) for k, v in self.tenants.items()},
             users={k: dataclasses.replace(v, business_phones=list(v.business_phones),
-                                          members=list(v.members))
+                                          members=list(v.members),
+                                          directory_roles=list(v.directory_roles))
                    for k, v in self.users.items()},
             apps={k: dataclasses.replace(v, secrets=list(v.secrets),
                                          redirect_uris=list(v.redirect_uris),
                                          app_roles=list(v.app_roles),
-                                         post_logout_redirect_uris=list(v.post_logout_redirect_uris))
+                                         post_logout_redirect_uris=list(v.post_logout_redirect_uris),
+                                         required_permissions=list(v.required_permissions),
+                                         user_roles={u: list(r) for u, r in v.user_roles.items()})
                   for k, v in self.apps.items()},
             grants={k: set(v) for k, v in self.grants.items()},
         )
@@ -170,11 +188,16 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
         and on behalf of the All Staff distribution list.
       - Megan may send *as* Alex, without Full Access.
       - Patti holds no rights: her attempts to send from another mailbox are denied.
+    The MOD Administrator is the tenant's Global Administrator: the one who can grant admin
+    consent, and who holds the demo app's "Mailer.Admin" app role.
     """
     adele = _work_user("adele", "Adele", "Vance", "Retail Manager", "18/2111", "+1 425 555 0109")
     alex = _work_user("alex", "Alex", "Wilber", "Marketing Assistant", "131/1104", "+1 858 555 0110")
     megan = _work_user("megan", "Megan", "Bowen", "Marketing Manager", "12/1110", "+1 412 555 0109")
     patti = _work_user("patti", "Patti", "Fernandez", "President", "15/1102", "+1 980 555 0101")
+    admin = _work_user("admin", "MOD", "Administrator", "IT Administrator", "1/1001",
+                       "+1 425 555 0100")
+    admin.directory_roles = [GLOBAL_ADMIN]
     sales = User(
         id=_oid(f"sales@{WORK_DOMAIN}"), tenant_id=WORK_TENANT_ID,
         user_principal_name=f"sales@{WORK_DOMAIN}", mail=f"sales@{WORK_DOMAIN}",
@@ -198,12 +221,21 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
     }
     app = AppRegistration(
         client_id=DEMO_CLIENT_ID, display_name="Mail sender (demo)", secrets=[client_secret],
-        redirect_uris=list(redirect_uris or []), app_roles=["Mail.Send", "User.Read.All"],
+        redirect_uris=list(redirect_uris or []),
+        # Application permissions an app-only sender and reader needs, granted by the admin.
+        app_roles=["Mail.Send", "Mail.Read", "Mail.ReadWrite", "User.Read.All"],
+        required_permissions=["User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"],
+        user_roles={admin.id: ["Mailer.Admin"]},
+    )
+    cli = AppRegistration(
+        client_id=DEMO_CLI_CLIENT_ID, display_name="Mail CLI (demo)", secrets=[],
+        redirect_uris=["http://localhost"], public_client=True,
+        required_permissions=["User.Read", "Mail.Send"],
     )
     directory = Directory(
         tenants=tenants,
-        users={u.id: u for u in (adele, alex, megan, patti, sales, staff, sam)},
-        apps={app.client_id: app},
+        users={u.id: u for u in (adele, alex, megan, patti, admin, sales, staff, sam)},
+        apps={app.client_id: app, cli.client_id: cli},
         grants={},
     )
     directory.grant(adele.id, alex.id, SEND_ON_BEHALF)

@@ -22,6 +22,8 @@ from .tokens import b64url, client_info
 logger = logging.getLogger(__name__)
 
 CODE_LIFETIME = 600  # "Codes last about 10 minutes"
+DEVICE_CODE_LIFETIME = 900  # device flow: "the user has 15 minutes to sign in"
+DEVICE_CODE_INTERVAL = 5  # seconds between polls, as Microsoft answers
 REFRESH_MAX_INACTIVITY = 90 * 24 * 3600  # AADSTS700082 "... inactive for 90.00:00:00"
 
 
@@ -30,6 +32,10 @@ class Settings:
     code_lifetime: int = CODE_LIFETIME
     refresh_token_max_inactivity: int = REFRESH_MAX_INACTIVITY
     revoked_before: dict[str, float] = field(default_factory=dict)  # user id -> tokensValidFrom
+    device_code_lifetime: int = DEVICE_CODE_LIFETIME
+    device_code_interval: int = DEVICE_CODE_INTERVAL
+    # Admin consent: (tenant id, client id) -> permissions granted for every user of the tenant.
+    tenant_consents: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
 
 def settings(state: State) -> Settings:
@@ -111,8 +117,18 @@ def revoke_user(state: State, user_id: str) -> int:
 
 
 def consented(state: State, user_id: str, client_id: str) -> set[str]:
+    """What the user granted this app, plus what an admin granted for the user's whole tenant."""
+    user = state.directory.users.get(user_id)
+    tenant_wide = settings(state).tenant_consents.get((user.tenant_id, client_id), set()) \
+        if user is not None else set()
     with state.lock:
-        return set(state.consents.get((user_id, client_id), set()))
+        return set(state.consents.get((user_id, client_id), set())) | set(tenant_wide)
+
+
+def grant_tenant_wide(state: State, tenant_id: str, client_id: str, names: set[str]) -> None:
+    """Admin consent: ``names`` are granted to every user of the tenant, without a prompt."""
+    with state.lock:
+        settings(state).tenant_consents.setdefault((tenant_id, client_id), set()).update(names)
 
 
 def graph_only(names: set[str]) -> set[str]:
@@ -143,8 +159,11 @@ def token_response(state: State, *, user: User, client_id: str, tenant: str,
         body["refresh_token"] = issue_refresh_token(
             state, user=user, client_id=client_id, tenant=tenant, oidc=oidc, session_id=session_id)
     if "openid" in oidc:
+        app = state.directory.apps.get(client_id)
+        roles = list(app.user_roles.get(user.id, [])) if app is not None else []
         body["id_token"] = state.tokens.id_token(user, client_id, nonce, set(oidc),
-                                                 auth_time=auth_time, session_id=session_id)
+                                                 auth_time=auth_time, session_id=session_id,
+                                                 roles=roles)
     if want_client_info:
         body["client_info"] = client_info(user)
     return body

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, redirect, request
 
-from . import grants, tenancy, tokenendpoint
+from . import devicecode, grants, tenancy, tokenendpoint
 from .errors import aadsts_response
 from .state import get_state
 from .tokens import InvalidToken, b64url, issuer_for
@@ -25,6 +25,8 @@ api_bp = Blueprint("identity", __name__)
 api_bp.add_url_rule("/<tenant>/oauth2/v2.0/token", "token", tokenendpoint.token, methods=["POST"])
 api_bp.add_url_rule("/<tenant>/oauth2/v2.0/token", "token_wrong_method", tokenendpoint.wrong_method,
                     methods=["GET", "PUT", "DELETE", "PATCH"])
+api_bp.add_url_rule("/<tenant>/oauth2/v2.0/devicecode", "devicecode", devicecode.devicecode,
+                    methods=["POST"])
 
 CLAIMS_SUPPORTED = [
     "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
@@ -86,6 +88,23 @@ def openid_configuration(tenant: str):
     })
 
 
+@api_bp.route("/<tenant>/oauth2/v2.0/authorize", methods=["GET", "POST"])
+@api_bp.route("/<tenant>/oauth2/v2.0/logout", methods=["GET", "POST"])
+@api_bp.route("/<tenant>/v2.0/adminconsent", methods=["GET"])
+def to_pages(tenant: str):
+    """Browser endpoints built from the authority: on to the sign-in pages, query unchanged.
+
+    Clients that derive these URLs from the authority (instead of reading discovery) land here;
+    the pages live on the plain-HTTP origin. A POST keeps its form (307).
+    """
+    target = f"{get_state().urls.pages}{request.path}"
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    response = redirect(target, 302 if request.method == "GET" else 307)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @api_bp.get("/<tenant>/discovery/v2.0/keys")
 def keys(tenant: str):
     """The signing keys (JWKS) of a tenant or alias."""
@@ -128,17 +147,21 @@ def get_settings():
     cfg = grants.settings(state)
     return jsonify({"access_token_lifetime": state.tokens.access_token_lifetime,
                     "code_lifetime": cfg.code_lifetime,
-                    "refresh_token_max_inactivity": cfg.refresh_token_max_inactivity})
+                    "refresh_token_max_inactivity": cfg.refresh_token_max_inactivity,
+                    "device_code_lifetime": cfg.device_code_lifetime,
+                    "device_code_interval": cfg.device_code_interval})
 
 
 @api_bp.route("/_emulator/identity/settings", methods=["PUT", "PATCH", "POST"])
 def put_settings():
-    """Change lifetimes (until the next reset); null access_token_lifetime means 60-90 min."""
+    """Change lifetimes and the device-code polling interval (until the next reset); null
+    access_token_lifetime means 60-90 min."""
     state = get_state()
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body:
         return jsonify({"error": "send a JSON object, e.g. {\"access_token_lifetime\": 1}"}), 400
-    known = {"access_token_lifetime", "code_lifetime", "refresh_token_max_inactivity"}
+    known = {"access_token_lifetime", "code_lifetime", "refresh_token_max_inactivity",
+             "device_code_lifetime", "device_code_interval"}
     unknown = set(body) - known
     if unknown:
         return jsonify({"error": f"unknown settings: {', '.join(sorted(unknown))}"}), 400
@@ -152,10 +175,10 @@ def put_settings():
     with state.lock:
         if "access_token_lifetime" in body:
             state.tokens.access_token_lifetime = body["access_token_lifetime"]
-        if "code_lifetime" in body:
-            cfg.code_lifetime = body["code_lifetime"]
-        if "refresh_token_max_inactivity" in body:
-            cfg.refresh_token_max_inactivity = body["refresh_token_max_inactivity"]
+        for name in ("code_lifetime", "refresh_token_max_inactivity", "device_code_lifetime",
+                     "device_code_interval"):
+            if name in body:
+                setattr(cfg, name, body[name])
     return get_settings()
 
 

@@ -17,7 +17,7 @@ from flask import Blueprint, make_response, render_template, request
 
 from . import grants, scopes as scope_mod, signout, tenancy
 from .authorize import AuthorizeRequest, PageError, RedirectError, respond, respond_error, validate
-from .signin_flow import (end_flow, flow_from_form, get_or_create_session, new_flow,
+from .signin_flow import (end_flow, flow_from_form, flow_kind, get_or_create_session, new_flow,
                           remember_account, set_cookie)
 from .state import get_state
 from .tokens import client_info
@@ -198,6 +198,13 @@ def _consent_needed(state, user, req: AuthorizeRequest) -> bool:
         _consent_names(state, user, req) - grants.consented(state, user.id, req.client_id))
 
 
+def need_admin_message(app) -> str:
+    """AADSTS90094 as Microsoft words it when users may not grant what the app asks."""
+    return (f"{app.display_name} needs permission to access resources in your organization "
+            "that only an admin can grant. Please ask an admin to grant permission to this app "
+            "before you can use it.")
+
+
 def _consent_message(app) -> str:
     return (f"The user or administrator has not consented to use the application with ID "
             f"'{app.client_id}' named '{app.display_name}'. Send an interactive authorization "
@@ -206,13 +213,17 @@ def _consent_message(app) -> str:
 
 def _after_sign_in(state, session, flow, req, user):
     flow["user_id"] = user.id
+    kind = flow_kind(flow)
+    handled = kind.after_sign_in(state, session, flow, req, user) if kind else None
+    if handled is not None:
+        return handled
     if not _consent_needed(state, user, req):
         return _finish(state, session, flow, req, user)
     names = _consent_names(state, user, req)
     admin = scope_mod.admin_only(names - grants.consented(state, user.id, req.client_id))
-    if admin:
-        raise PageError(90094, "Need admin approval: the app asks for permissions only an admin "
-                        f"can grant ({', '.join(admin)}).", 403, title="Need admin approval")
+    if admin and not user.is_admin:  # an administrator may grant them (for themselves)
+        raise PageError(90094, need_admin_message(state.directory.apps[req.client_id]), 403,
+                        title="Need admin approval")
     return _page(state, flow, req, "consent.html", "consent", user=user,
                  permissions=scope_mod.describe(names))
 
@@ -225,6 +236,9 @@ def consent(tenant: str):
     user = state.directory.users[flow["user_id"]]
     if request.form.get("action") != "accept":
         end_flow(state, session, flow)
+        kind = flow_kind(flow)
+        if kind:
+            return kind.decline(state, session, flow, req)
         return respond_error(req, "access_denied", 65004, "User declined to consent to access the app.")
     names = _consent_names(state, user, req)
     with state.lock:
@@ -235,6 +249,9 @@ def consent(tenant: str):
 def _finish(state, session, flow, req: AuthorizeRequest, user):
     """Issue the code and send the browser back to the app."""
     end_flow(state, session, flow)
+    kind = flow_kind(flow)
+    if kind:
+        return kind.finish(state, session, flow, req, user)
     info = session["accounts"].get(user.id) or {"auth_time": int(time.time())}
     code = grants.issue_code(
         state, user=user, client_id=req.client_id, redirect_uri=req.redirect_uri,

@@ -21,6 +21,11 @@ from .authorize import AuthorizeRequest, PageError
 from .state import State
 
 COOKIE = "ESTSAUTH"
+# Flows not started by /authorize (device code, admin consent) end their own way: their module
+# registers here, by the flow's "kind", an object with after_sign_in(state, session, flow, req,
+# user) -> response or None (go on as usual), finish(...) -> response, and decline(state,
+# session, flow, req) -> response.
+FLOW_KINDS: dict[str, object] = {}
 FLOW_LIFETIME = 1800  # seconds a sign-in page may stay open
 
 
@@ -47,10 +52,12 @@ def set_cookie(response, sid: str) -> None:
     response.set_cookie(COOKIE, sid, httponly=True, samesite="Lax", path="/")
 
 
-def new_flow(state: State, session: dict, req: AuthorizeRequest) -> dict:
+def new_flow(state: State, session: dict, req: AuthorizeRequest, kind: str | None = None,
+             **extra) -> dict:
     now = time.time()
     flow = {"ctx": secrets.token_urlsafe(24), "canary": secrets.token_urlsafe(32),
-            "request": asdict(req), "user_id": None, "stage": None, "created": now}
+            "request": asdict(req), "user_id": None, "stage": None, "created": now,
+            "kind": kind, **extra}
     with state.lock:
         flows = session["flows"]
         for ctx in [c for c, f in flows.items() if f["created"] < now - FLOW_LIFETIME]:
@@ -78,6 +85,11 @@ def flow_from_form(state: State, *stages: str) -> tuple[dict, dict, AuthorizeReq
         raise PageError(90013, "This sign-in step is out of order. Go back to the app and sign "
                         "in again.", title="We couldn't sign you in")
     return session, flow, AuthorizeRequest(**flow["request"])
+
+
+def flow_kind(flow: dict):
+    """The handler of a device-code or admin-consent flow; None for an /authorize one."""
+    return FLOW_KINDS.get(flow.get("kind"))
 
 
 def end_flow(state: State, session: dict, flow: dict) -> None:

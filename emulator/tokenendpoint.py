@@ -1,9 +1,11 @@
-"""``POST /{tenant}/oauth2/v2.0/token``: authorization code, refresh token, client credentials.
+"""``POST /{tenant}/oauth2/v2.0/token``: authorization code, refresh token, client credentials,
+device code.
 
 Checks run in the order Microsoft's answers suggest: tenant, parameters, client, client secret,
 then the grant. Every refusal is an AADSTS body from ``errors.aadsts_response``; client
 authentication failures are HTTP 401 as Microsoft sends them. Client secrets are accepted in the
-body (client_secret_post) or in HTTP Basic auth (client_secret_basic).
+body (client_secret_post) or in HTTP Basic auth (client_secret_basic). A public client ("Allow
+public client flows") sends none and must not send one.
 """
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ from urllib.parse import unquote_plus
 
 from flask import Response, jsonify, request
 
-from . import grants, scopes as scope_mod, tenancy
+from . import devicecode, grants, scopes as scope_mod, tenancy
 from .directory import GRAPH_APP_ID, GRAPH_RESOURCE, AppRegistration
 from .errors import aadsts_response
 from .state import State, get_state
 
 logger = logging.getLogger(__name__)
 
-GRANTS = ("authorization_code", "refresh_token", "client_credentials")
+GRANTS = ("authorization_code", "refresh_token", "client_credentials", devicecode.GRANT_TYPE)
 APP_ONLY_SCOPES = {f"{GRAPH_RESOURCE}/.default".lower(), f"{GRAPH_APP_ID}/.default"}
 
 
@@ -58,13 +60,20 @@ def token(tenant: str):
         if grant_type not in GRANTS:
             raise TokenError("unsupported_grant_type", 70003,
                              f"The app requested an unsupported grant type '{grant_type}'.")
-        app = _authenticate_client(state, tenant, path)
+        app, confidential = _authenticate_client(state, tenant, path)
         if grant_type == "authorization_code":
-            body = _authorization_code(state, app, path)
+            body = _authorization_code(state, app, path, confidential)
         elif grant_type == "refresh_token":
             body = _refresh_token(state, app, path)
+        elif grant_type == devicecode.GRANT_TYPE:
+            body = devicecode.redeem(state, app, path, request.form)
+        elif not confidential:
+            raise TokenError("invalid_client", 7000218, "The request body must contain the "
+                             "following parameter: 'client_assertion' or 'client_secret'.", 401)
         else:
             body = _client_credentials(state, app, path)
+    except devicecode.DeviceCodeError as exc:
+        return TokenError(exc.error, exc.code, exc.message).response()
     except TokenError as exc:
         logger.info("token request refused: %s", exc.args_[:2])
         return exc.response()
@@ -80,8 +89,9 @@ def wrong_method(tenant: str):
                       f"requests. Received a {request.method} request.").response()
 
 
-def _authenticate_client(state: State, tenant: str, path: tenancy.TenantPath) -> AppRegistration:
-    """The app, after checking its id and secret (body or HTTP Basic)."""
+def _authenticate_client(state: State, tenant: str,
+                         path: tenancy.TenantPath) -> tuple[AppRegistration, bool]:
+    """(the app, authenticated with a secret?) after checking its id and secret (body or Basic)."""
     client_id, secret = request.form.get("client_id", ""), request.form.get("client_secret")
     header = request.headers.get("Authorization", "")
     if header[:6].lower() == "basic ":
@@ -106,6 +116,13 @@ def _authenticate_client(state: State, tenant: str, path: tenancy.TenantPath) ->
     if request.form.get("client_assertion"):
         raise TokenError("invalid_client", 700027, "Client assertion failed signature "
                          "validation: this app has no certificate credential registered.", 401)
+    if app.public_client and not app.secrets:
+        if secret:
+            raise TokenError("invalid_client", 700025, "Client is public so neither "
+                             "'client_assertion' nor 'client_secret' should be presented.", 401)
+        return app, False
+    if not secret and app.public_client:
+        return app, False
     if not secret:
         raise TokenError("invalid_client", 7000218, "The request body must contain the following "
                          "parameter: 'client_assertion' or 'client_secret'.", 401)
@@ -115,10 +132,11 @@ def _authenticate_client(state: State, tenant: str, path: tenancy.TenantPath) ->
             "Invalid client secret provided. Ensure the secret being sent in the request is the "
             "client secret value, not the client secret ID, for a secret added to app "
             f"'{app.client_id}'.", 401)
-    return app
+    return app, True
 
 
-def _authorization_code(state: State, app: AppRegistration, path: tenancy.TenantPath) -> dict:
+def _authorization_code(state: State, app: AppRegistration, path: tenancy.TenantPath,
+                        confidential: bool) -> dict:
     form = request.form
     code = form.get("code", "")
     if not code:
@@ -153,9 +171,14 @@ def _authorization_code(state: State, app: AppRegistration, path: tenancy.Tenant
             raise TokenError("invalid_client", 50011, f"The redirect URI '{redirect_uri}' "
                              "specified in the request does not match the redirect URIs "
                              f"configured for the application '{app.client_id}'.")
-        if not _pkce_ok(record, form.get("code_verifier", "")):
-            raise TokenError("invalid_grant", 50148, "The code_verifier does not match the "
-                             "code_challenge supplied in the authorization request for PKCE.")
+        if record["code_challenge"]:
+            if not _pkce_ok(record, form.get("code_verifier", "")):
+                # UNCONFIRMED that a missing verifier gets the same answer as a wrong one.
+                raise TokenError("invalid_grant", 501481, "The Code_Verifier does not match the "
+                                 "code_challenge supplied in the authorization request.")
+        elif not confidential:
+            raise TokenError("invalid_request", 9002325, "Proof Key for Code Exchange is "
+                             "required for cross-origin authorization code redemption.")
         record["redeemed"] = True
     return grants.token_response(
         state, user=user, client_id=app.client_id, tenant=record["tenant"],

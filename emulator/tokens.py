@@ -122,7 +122,8 @@ class TokenService:
         return jwt.encode(header, claims, self.signing_key.key)
 
     def id_token(self, user: User, client_id: str, nonce: str | None, scopes: set[str],
-                 auth_time: int | None = None, session_id: str | None = None) -> str:
+                 auth_time: int | None = None, session_id: str | None = None,
+                 roles: list[str] | None = None) -> str:
         now = int(time.time())
         claims = {
             "ver": "2.0",
@@ -144,6 +145,8 @@ class TokenService:
             claims["nonce"] = nonce
         if session_id:
             claims["sid"] = session_id
+        if roles:  # app roles assigned to the user (app-roles docs: a string array)
+            claims["roles"] = list(roles)
         if "profile" in scopes:
             claims["name"] = user.display_name
             claims["preferred_username"] = user.user_principal_name

@@ -98,15 +98,16 @@ def test_unknown_code_is_invalid_grant(get_code, redeem, assert_aadsts):
     assert_aadsts(redeem("0.Anot-a-code", verifier), 400, "invalid_grant", 70000)
 
 
-def test_pkce_mismatch_is_50148(get_code, redeem, assert_aadsts):
+def test_pkce_mismatch_is_501481(get_code, redeem, assert_aadsts):
     code, _, _ = get_code()
-    body = assert_aadsts(redeem(code, "x" * 43), 400, "invalid_grant", 50148)
-    assert "code_verifier does not match the code_challenge" in body["error_description"]
+    body = assert_aadsts(redeem(code, "x" * 43), 400, "invalid_grant", 501481)
+    assert "Code_Verifier does not match the code_challenge" in body["error_description"]
 
 
-def test_missing_code_verifier_is_50148(get_code, redeem, assert_aadsts):
+def test_missing_code_verifier_is_501481_when_a_challenge_was_sent(get_code, redeem,
+                                                                   assert_aadsts):
     code, _, _ = get_code()
-    assert_aadsts(redeem(code, None, code_verifier=None), 400, "invalid_grant", 50148)
+    assert_aadsts(redeem(code, None, code_verifier=None), 400, "invalid_grant", 501481)
 
 
 def test_pkce_plain_method_is_honoured(emu, demo_client, redirect_uri, browser, redeem):

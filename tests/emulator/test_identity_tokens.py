@@ -176,7 +176,7 @@ def test_client_credentials_token_has_app_roles_and_nothing_user_shaped(emu, htt
     body = response.json()
     assert set(body) == {"token_type", "expires_in", "ext_expires_in", "access_token"}
     claims = verify(emu, https, body["access_token"], WORK_TENANT_ID).claims
-    assert claims["roles"] == ["Mail.Send", "User.Read.All"]
+    assert claims["roles"] == ["Mail.Send", "Mail.Read", "Mail.ReadWrite", "User.Read.All"]
     assert "scp" not in claims and claims["idtyp"] == "app"
     assert claims["tid"] == WORK_TENANT_ID and claims["aud"] == "https://graph.microsoft.com"
 

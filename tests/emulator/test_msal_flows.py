@@ -93,7 +93,7 @@ def test_client_credentials_against_the_tenant(emu, msal_app):
     result = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert "access_token" in result, result
     assert emu.state.tokens.validate_access_token(result["access_token"])["roles"] == [
-        "Mail.Send", "User.Read.All"]
+        "Mail.Send", "Mail.Read", "Mail.ReadWrite", "User.Read.All"]
     again = app.acquire_token_for_client(["https://graph.microsoft.com/.default"])
     assert again["token_source"] == "cache"
 

@@ -100,10 +100,14 @@ def test_bad_scope_redirects_with_error(browser, url, redirect_uri, scope, error
     redirected_error(browser, url(scope=scope), redirect_uri, error, code)
 
 
-def test_this_emulator_requires_pkce(browser, url, redirect_uri):
-    params = redirected_error(browser, url(code_challenge=None, code_challenge_method=None),
-                              redirect_uri, "invalid_request", 9002325)
-    assert "requires code_challenge" in params["error_description"]
+def test_a_public_client_must_send_pkce(browser, url):
+    from emulator.directory import DEMO_CLI_CLIENT_ID
+
+    params = redirected_error(browser, url(code_challenge=None, code_challenge_method=None,
+                                           client_id=DEMO_CLI_CLIENT_ID,
+                                           redirect_uri="http://localhost"),
+                              "http://localhost/", "invalid_request", 9002325)
+    assert "Proof Key for Code Exchange is required" in params["error_description"]
 
 
 @pytest.mark.parametrize("extra, code", [
