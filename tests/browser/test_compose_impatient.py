@@ -87,3 +87,101 @@ def test_send_pressed_during_uploads_waits_and_sends_every_file(
     assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
         {p.name: sha(p.read_bytes()) for p in files}
     assert console_errors == []
+
+
+def attached(page):
+    return page.locator("#file-list li[data-file-id]")
+
+
+@pytest.mark.parametrize("how, words", [
+    ("connection", "the connection was lost"),
+    ("refused", "is empty once folder parts are removed"),  # the app's own 400, in its words
+], ids=["connection-lost", "refused-by-the-app"])
+def test_a_queued_send_stops_when_an_upload_fails_and_names_the_file(
+        page, live_app, browser_sign_in, emu, tmp_path, console_errors, how, words):
+    browser_sign_in(page, ADELE, start=SIGN_IN)
+    fill(page, "Not without it")
+    bad = "big.bin" if how == "connection" else "..."
+    held = Held(page, abort=(bad,) if how == "connection" else ())
+    big, one, two = files_for(tmp_path)
+    picked = [{"name": name, "mimeType": "application/octet-stream", "buffer": path.read_bytes()}
+              for name, path in ((bad, big), (one.name, one), (two.name, two))]
+    page.set_input_files("#attachments", picked)
+    page.click("#send")
+    expect(page.locator("#send")).to_have_text("Sending…")
+    held.release()
+    alert = page.locator("#held-alert")
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Your message was not sent")
+    expect(alert).to_contain_text(f"'{bad}'")
+    expect(alert).to_contain_text(words)
+    expect(page.locator("#file-list .is-error .file-message")).to_contain_text(words)
+    expect(attached(page)).to_have_count(2)  # the other files went on uploading, and stay
+    expect(page.locator("#send")).to_have_text("Send")
+    expect(page.locator("#send")).to_be_enabled()
+    assert (page.input_value("#to"), page.input_value("#subject"), page.input_value("#body")) == \
+        (MEGAN, "Not without it", "Typed before the files were up")
+    assert mailbox(emu, MEGAN) == [] and mailbox(emu, ADELE, "sentitems") == []
+
+    page.click("#send")  # the failed file is still listed: Send says so again, sends nothing
+    expect(alert).to_contain_text(f"Remove '{bad}' from the list or attach it again")
+    page.wait_for_timeout(300)
+    assert "/status" not in page.url and mailbox(emu, MEGAN) == []
+
+    if how == "connection":  # attached again (same name): the failed row goes, Send works
+        held.abort.clear()
+        page.set_input_files("#attachments", [str(big)])
+        expect(attached(page)).to_have_count(3)
+    else:  # removed from the list: Send works
+        page.click("#file-list .is-error .file-dismiss")
+    expect(alert).to_be_hidden()
+    page.click("#send")
+    page.wait_for_url(STATUS_URL, timeout=20_000)
+    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
+    assert page.inner_text("#status-title") == "Sent"
+    [got] = mailbox(emu, MEGAN)
+    expected = [big, one, two] if how == "connection" else [one, two]
+    assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
+        {p.name: sha(p.read_bytes()) for p in expected}
+    # Chromium logs the failed upload itself; nothing else may be in the console.
+    assert [e for e in console_errors if not re.match(r"Failed to load resource.*/files\)$", e)] == []
+
+
+def test_a_double_click_on_send_during_uploads_sends_one_message(
+        page, live_app, browser_sign_in, emu, tmp_path, console_errors):
+    browser_sign_in(page, ADELE, start=SIGN_IN)
+    fill(page, "Once")
+    draft_url = page.url
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" and r.url == draft_url else None)
+    held = Held(page)
+    files = files_for(tmp_path)
+    page.set_input_files("#attachments", [str(p) for p in files])
+    page.dblclick("#send")
+    page.click("#send", force=True)  # and once more, on the button that says Sending…
+    expect(page.locator("#send")).to_have_text("Sending…")
+    held.release()
+    page.wait_for_url(STATUS_URL, timeout=20_000)
+    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
+    assert page.inner_text("#status-title") == "Sent"
+    assert len(posts) == 1  # the page posted the form once
+    [got] = mailbox(emu, MEGAN)
+    assert len(got.attachments) == 3 and len(mailbox(emu, ADELE, "sentitems")) == 1
+    assert console_errors == []
+
+
+def test_the_app_refuses_a_send_that_bypasses_the_page_while_files_upload(
+        page, live_app, browser_sign_in, emu, tmp_path):
+    """The server's own guard: form.submit() skips every submit handler, as the old bug did."""
+    browser_sign_in(page, ADELE, start=SIGN_IN)
+    fill(page, "Bypassed")
+    Held(page)  # never released: the files stay on their way
+    page.set_input_files("#attachments", [str(p) for p in files_for(tmp_path)])
+    expect(page.locator("#file-list li.is-uploading")).to_have_count(3)
+    with page.expect_navigation():
+        page.evaluate("document.getElementById('compose').submit()")
+    errors = page.locator("#attachments-errors li")
+    expect(errors).to_have_count(3)
+    expect(errors.first).to_contain_text("'big.bin' is not attached: it was still uploading")
+    assert page.input_value("#subject") == "Bypassed"
+    assert mailbox(emu, MEGAN) == [] and mailbox(emu, ADELE, "sentitems") == []
