@@ -7,8 +7,9 @@ Views are called as ``view(caller, **captured)``.
 from __future__ import annotations
 
 from .routing import Router
+from .unserved import FALLBACK
 
-ROUTER = Router()
+ROUTER = Router(FALLBACK)  # paths Graph serves but no view does answer 501 (unserved.py)
 
 
 def route(methods: str, pattern: str):

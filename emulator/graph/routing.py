@@ -5,7 +5,9 @@ Flask's router is case-sensitive and knows nothing of OData key syntax, yet real
 ``/me/microsoft.graph.sendMail``. ``Router`` splits a path into segments (``name('key')`` becomes
 two segments, a ``microsoft.graph.`` prefix is dropped) and matches them against patterns such as
 ``messages/{message_id}/attachments``; literal segments compare case-insensitively, ``{x}``
-captures the segment as sent (ids are case-sensitive).
+captures the segment as sent (ids are case-sensitive). An optional ``Fallback`` knows Graph's
+own URL space: it keeps a capture from taking a segment Graph reads as a name (``messages/delta``
+is a function, not a message id) and takes the paths Graph serves but no route does.
 """
 from __future__ import annotations
 
@@ -47,14 +49,19 @@ class Route:
     parts: tuple[str, ...]  # lowercase literals, or "{name}"
     view: Callable
 
-    def match(self, segments: list[str]) -> tuple[int, dict | None]:
-        """(segments matched, captured values or None when the route does not match)."""
+    def match(self, segments: list[str], names: frozenset[int] = frozenset()) -> tuple[int, dict | None]:
+        """(segments matched, captured values or None when the route does not match).
+
+        ``names``: positions holding a name in Graph's grammar, which a capture must not take.
+        """
         values: dict[str, str] = {}
         for depth, part in enumerate(self.parts):
             if depth >= len(segments):
                 return depth, None
             segment = segments[depth]
             if part.startswith("{"):
+                if depth in names:
+                    return depth, None
                 values[part[1:-1]] = segment
             elif segment.lower() != part:
                 return depth, None
@@ -71,11 +78,22 @@ class Match:
     unmatched_segment: str | None  # the first segment no route knows
 
 
+@dataclass
+class Fallback:
+    """Graph's URL space beyond the routes: ``classify(segments)`` gives (positions holding a
+    name, whether Graph knows the path); ``view(caller, segments)`` answers a known path no
+    route serves."""
+
+    classify: Callable[[list[str]], tuple[frozenset[int], bool]]
+    view: Callable
+
+
 class Router:
     """An ordered list of routes; literal segments are tried before captures."""
 
-    def __init__(self) -> None:
+    def __init__(self, fallback: Fallback | None = None) -> None:
         self.routes: list[Route] = []
+        self.fallback = fallback
 
     def add(self, methods: str, pattern: str, view: Callable) -> None:
         parts = tuple(p if p.startswith("{") else p.lower() for p in pattern.strip("/").split("/"))
@@ -86,9 +104,10 @@ class Router:
 
     def match(self, method: str, path: str) -> Match:
         segments = split_path(path)
+        names, known = self.fallback.classify(segments) if self.fallback else (frozenset(), False)
         deepest, allowed = 0, []
         for route in self.routes:
-            depth, values = route.match(segments)
+            depth, values = route.match(segments, names)
             if values is None:
                 deepest = max(deepest, depth)
                 continue
@@ -97,5 +116,7 @@ class Router:
             allowed.append(route.method)
         if allowed:
             return Match(None, {}, sorted(set(allowed)), None)
+        if known:
+            return Match(self.fallback.view, {"segments": segments}, [], None)
         segment = segments[deepest] if deepest < len(segments) else (segments[-1] if segments else "")
         return Match(None, {}, [], segment)
