@@ -3,12 +3,15 @@
 ``/mailbox`` lists the demo mailboxes; ``/mailbox/<user>/<folder>`` a folder (Inbox, Sent Items,
 Drafts, Deleted Items); ``/mailbox/<user>/messages/<id>`` one message with From, Sender, To, Cc
 (Bcc only where Exchange keeps it: the sender's copy) and its attachments, downloadable
-byte-for-byte. ``/owa/?ItemID=`` (the messages' ``webLink``) leads to the message. No
-authentication: it is a local emulator's window, served on loopback like the sign-in pages.
+byte-for-byte; inline pictures (``cid:``) show in place from the message's own attachments.
+Outbox holds what waits for its deferred send time. ``/owa/?ItemID=`` (the messages'
+``webLink``) leads to the message. No authentication: it is a local emulator's window, served
+on loopback like the sign-in pages.
 """
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, unquote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
@@ -17,8 +20,9 @@ from .graph.render import body_as, preview, recipient, recipients
 from .state import get_state
 
 viewer_bp = Blueprint("viewer", __name__)
+_CID_SRC = re.compile(r"""(\bsrc\s*=\s*)(["']?)cid:([^"'\s>]+)\2""", re.I)
 FOLDERS = (("inbox", "Inbox"), ("sentitems", "Sent Items"), ("drafts", "Drafts"),
-           ("deleteditems", "Deleted Items"))
+           ("outbox", "Outbox"), ("deleteditems", "Deleted Items"))
 
 
 def _mailboxes():
@@ -94,12 +98,31 @@ def message(user_ref: str, message_id: str):
         "bcc": recipients(props.get("bccRecipients")),
         "reply_to": recipients(props.get("replyTo")),
     }
+    if body["contentType"] == "html":
+        body = dict(body, content=_inline_images(body["content"], owner.id, item))
     on_behalf = (fields["from"] and fields["sender"] and
                  fields["from"]["emailAddress"]["address"].lower()
                  != fields["sender"]["emailAddress"]["address"].lower())
     return render_template("viewer/message.html", owner=owner, message=item, props=props,
                            fields=fields, on_behalf=on_behalf, body=body, folders=FOLDERS,
                            folder=item.folder, headers=item.headers)
+
+
+def _inline_images(content: str, owner_id: str, item) -> str:
+    """``src="cid:x"`` pointed at the message's own attachment with Content-ID x (RFC 2392:
+    the cid URL is the Content-ID, URL-encoded); an unknown cid is left as it is."""
+    by_cid = {a.content_id.strip("<>"): a for a in item.attachments if a.content_id}
+
+    def swap(match):
+        wanted = unquote(match.group(3))
+        found = by_cid.get(wanted) or next(
+            (a for cid, a in by_cid.items() if cid.lower() == wanted.lower()), None)
+        if found is None:
+            return match.group(0)
+        url = url_for("viewer.attachment", user_ref=owner_id, message_id=item.id,
+                      attachment_id=found.id, inline=1)
+        return f'{match.group(1)}"{url}"'
+    return _CID_SRC.sub(swap, content)
 
 
 @viewer_bp.get("/mailbox/<user_ref>/messages/<message_id>/attachments/<attachment_id>")
@@ -114,8 +137,11 @@ def attachment(user_ref: str, message_id: str, attachment_id: str):
     response = Response(found.blob.chunks(),
                         content_type=found.content_type or "application/octet-stream")
     response.headers["Content-Length"] = str(found.size)
+    # ?inline=1 is how the message page shows an inline picture; only images are shown inline.
+    inline = request.args.get("inline") == "1" and (found.content_type or "").startswith("image/")
     response.headers["Content-Disposition"] = (
-        f"attachment; filename*=UTF-8''{quote(name, safe='')}")
+        f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(name, safe='')}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
