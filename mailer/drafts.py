@@ -15,6 +15,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -39,13 +40,41 @@ class DraftNotFound(DraftError):
     pass
 
 
+class FileNotFound(DraftError):
+    """A file id that no file of any draft can have (a path, a NUL, the wrong length...)."""
+
+
+# The only shapes ids take (uuid4 and uuid4().hex): anything else never reaches the disk.
+DRAFT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+FILE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def is_draft_id(value) -> bool:
+    return isinstance(value, str) and DRAFT_ID.fullmatch(value) is not None
+
+
+def is_file_id(value) -> bool:
+    return isinstance(value, str) and FILE_ID.fullmatch(value) is not None
+
+
 def _valid_id(draft_id: str) -> str:
-    try:
-        if str(uuid.UUID(draft_id, version=4)) == draft_id:
-            return draft_id
-    except (ValueError, TypeError, AttributeError):
-        pass
+    if is_draft_id(draft_id):
+        return draft_id
     raise DraftNotFound("This draft does not exist (it may have been sent or cleaned up).")
+
+
+def _fields_of(data: ComposeData) -> dict:
+    """The typed fields as JSON-ready values: text stays text, anything else is dropped."""
+    fields = {}
+    for item in dataclasses.fields(ComposeData):
+        value, default = getattr(data, item.name), item.default
+        if item.name == "attachments":
+            continue
+        if isinstance(default, bool):
+            fields[item.name] = bool(value)
+        else:
+            fields[item.name] = value if isinstance(value, str) else default
+    return fields
 
 
 class DraftStore:
@@ -126,7 +155,7 @@ class DraftStore:
 
     def save_fields(self, draft_id: str, owner: str, data: ComposeData) -> None:
         """Keep what was typed (attachments are managed by add_file/remove_file)."""
-        fields = {k: v for k, v in dataclasses.asdict(data).items() if k != "attachments"}
+        fields = _fields_of(data)  # never asdict: a stray object in a field must not recurse
         with self._locked(draft_id) as folder:
             meta = self._owned(folder, owner)
             self._refuse_if_sent(meta)
@@ -170,12 +199,17 @@ class DraftStore:
         return self._attachment(folder, entry)
 
     def remove_file(self, draft_id: str, owner: str, file_id: str) -> None:
+        """Remove one file; an id no file can have is refused before any path is built, and
+        a well-formed one already gone is not an error (a double click)."""
+        if not is_file_id(file_id):
+            raise FileNotFound("There is no such attachment in this draft (it may have been "
+                               "removed already); reload the page to see its attachments.")
         with self._locked(draft_id) as folder:
             meta = self._owned(folder, owner)
             self._refuse_if_sent(meta)
             meta["files"] = [f for f in meta["files"] if f["id"] != file_id]
             self._write(folder, meta)
-            (folder / "files" / os.path.basename(file_id)).unlink(missing_ok=True)
+            (folder / "files" / file_id).unlink(missing_ok=True)
 
     def mark_sent(self, draft_id: str) -> None:
         """After a send: the files go, the fields stay (so a resubmit shows "already sent")."""

@@ -17,18 +17,20 @@ click or a refresh can never send twice; the views only check, plan and start it
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
 from . import mail_files, mail_status
 from .auth import current_user, get_token
 from .compose import ComposeInvalid, prepare
-from .drafts import DraftError, DraftNotFound
+from .drafts import DraftError, DraftNotFound, FileNotFound
 from .errors import AuthError
-from .forms import ComposeForm
+from .form_parser import LenientFormDataParser
+from .forms import OVERFLOW, ComposeForm, byte_caps
 from .jobs import RUNNING, SENT, UNKNOWN
 from .mail_from import CONFIRMED, address_key, personal_error
-from .mail_page import PENDING, render_draft
+from .mail_page import PENDING, odd_id_refusal, render_draft
 from .mail_services import (background_client, init_app, login_url, owner, services,
                             set_request_limits)
 from .sendplan import SENDMAIL, PlanRefused, plan
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("mail", __name__)
 QUICK_SEND_WAIT = 3.0  # seconds a small send may hold the Send request before the progress page
 FROM_NOTICE = "Not sent yet: check the From address below."
+ACTIONS = ("send", "save")  # and "remove:<file id>": the form's buttons
 
 
 @bp.record_once
@@ -47,6 +50,15 @@ def _setup(state):
 @bp.url_value_preprocessor
 def _limits(endpoint, values):
     set_request_limits()  # before CSRFProtect parses the form
+    # A field over its limit is dropped and named (forms.py), not a 413 that loses the rest.
+    g.setdefault(OVERFLOW, {})
+    request.form_data_parser_class = partial(LenientFormDataParser, caps=byte_caps(),
+                                             overflow=g.get(OVERFLOW))
+
+
+@bp.before_request
+def _odd_ids():
+    return odd_id_refusal(request.view_args)
 
 
 def _signed_out(draft_id: str | None = None):
@@ -84,7 +96,7 @@ def draft(draft_id):
     pending = (session.get(PENDING) or {}).get(draft_id)
     if pending:  # typed before the session expired: shown again, and kept this time
         form = ComposeForm(formdata=None, data=pending)
-        mail.drafts.save_fields(draft_id, owner(), form.to_data())
+        mail.drafts.save_fields(draft_id, owner(), form.checked(data)[0])
         session[PENDING] = {k: v for k, v in session[PENDING].items() if k != draft_id}
         notice = "You were signed out; here is your message as you left it."
     return render_draft(draft_id, form, job=job, notice=notice,
@@ -103,9 +115,11 @@ def submit(draft_id):
             flash("This message has already been sent; it was not sent again.", "info")
         return redirect(url_for("mail.status", draft_id=draft_id), 303)
     form = ComposeForm()
-    data = form.to_data()
     try:
-        mail.drafts.save_fields(draft_id, who, data)  # first: nothing typed is ever lost
+        # First: every valid field is saved, whatever else is wrong; an invalid one keeps its
+        # last saved value and is named on the page beside what was typed.
+        data, problems = form.checked(mail.drafts.load(draft_id, who))
+        mail.drafts.save_fields(draft_id, who, data)
     except DraftNotFound as exc:
         flash(str(exc), "warning")
         return redirect(url_for("mail.compose"), 303)
@@ -114,16 +128,25 @@ def submit(draft_id):
     errors = mail_files.add_posted_files(draft_id, who, request.files.getlist("attachments"))
     action = request.form.get("action", "send")
     if action.startswith("remove:"):
-        mail_files.remove(draft_id, who, action.split(":", 1)[1])
+        try:
+            mail_files.remove(draft_id, who, action.split(":", 1)[1])
+        except FileNotFound as exc:
+            errors.setdefault("attachments", []).append(str(exc))
+        if errors or problems:
+            return render_draft(draft_id, form, errors=errors, status=400)
         return redirect(url_for("mail.draft", draft_id=draft_id), 303)
-    if action == "save" and not errors:
+    if action not in ACTIONS:
+        shown = repr(action if len(action) <= 40 else action[:40] + "…")
+        return render_draft(draft_id, form, errors=errors, status=400, alert=(
+            f"The button pressed ({shown}) is not one this page has: Send, Save draft or remove "
+            "a file. Nothing was sent; what you typed is kept."))
+    if action == "save" and not errors and not problems:
         flash("Draft saved.", "success")
         return redirect(url_for("mail.draft", draft_id=draft_id), 303)
-    waiting = _not_attached()  # files the page still lists: the message never goes without them
-    if waiting:
-        errors.setdefault("attachments", []).extend(waiting)
-    valid = form.validate()  # lengths (and the CSRF token, checked once more)
-    if not valid or errors:
+    if action == "send":  # files the page still lists: the message never goes without them
+        errors.setdefault("attachments", []).extend(_not_attached())
+        errors = {k: v for k, v in errors.items() if v}
+    if errors or problems:
         return render_draft(draft_id, form, errors=errors, status=400)
     return _send(draft_id, form)
 

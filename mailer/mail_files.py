@@ -17,9 +17,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .auth import current_user
 from .compose import sanitize_filename
-from .drafts import DraftError, DraftNotFound
+from .drafts import DraftError, DraftNotFound, FileNotFound
 from .forms import ComposeForm
-from .mail_page import PENDING, PENDING_MAX, render_draft
+from .mail_page import PENDING, PENDING_MAX, odd_id_refusal, render_draft, wants_json
 from .mail_services import login_url, owner, services
 from .sendplan import human, human_pair
 
@@ -85,7 +85,7 @@ def delete_file(draft_id, file_id):
     try:
         remove(draft_id, owner(), file_id)
         return jsonify(_summary(draft_id))
-    except DraftNotFound as exc:
+    except (DraftNotFound, FileNotFound) as exc:
         return _fail(str(exc), 404)
     except DraftError as exc:
         return _fail(str(exc))
@@ -100,12 +100,17 @@ def autosave(draft_id):
     if not current_user():
         return _fail("You are signed out. Sign in again; your draft is kept.", 401)
     form = ComposeForm()
+    drafts = services().drafts
     try:
-        services().drafts.save_fields(draft_id, owner(), form.to_data())
+        data, problems = form.checked(drafts.load(draft_id, owner()))
+        drafts.save_fields(draft_id, owner(), data)  # what is valid, even beside a problem
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
     except DraftError as exc:
         return _fail(str(exc), 409)
+    if problems:
+        first = next(m for messages in problems.values() for m in messages)
+        return jsonify({"saved": "partly", "error": first, "errors": problems}), 400
     return jsonify({"saved": True})
 
 
@@ -141,18 +146,18 @@ def add_posted_files(draft_id: str, who: str, files) -> dict[str, list[str]]:
     return {"attachments": errors} if errors else {}
 
 
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json" or \
-        request.headers.get("X-Requested-With") == "XMLHttpRequest"
-
-
 def too_large(err):
     """Werkzeug's 413 in words: what the limit is and what to do, never a crash."""
     mail = services()
-    text = (f"That was more than this app accepts in one go ({human(mail.max_request)}). A single "
-            f"attachment can be at most {human(mail.limits.max_file)} and a message "
-            f"{human(mail.limits.max_message)}; attach large files one at a time.")
-    if _wants_json():
+    if (request.content_length or 0) > mail.max_request:
+        text = (f"That was more than this app accepts in one go ({human(mail.max_request)}). A "
+                f"single attachment can be at most {human(mail.limits.max_file)} and a message "
+                f"{human(mail.limits.max_message)}; attach large files one at a time.")
+    else:  # the form parser's part count, or framing it cannot hold (form_parser.py)
+        text = (f"That form had more parts than this app accepts (at most "
+                f"{request.max_form_parts or 0:,} fields and files), or a part whose headers "
+                "never ended. Nothing of it was saved; reload the page and try again.")
+    if wants_json():
         return _fail(text, 413)
     draft_id = (request.view_args or {}).get("draft_id")
     if not draft_id or not current_user():
@@ -167,8 +172,10 @@ def too_large(err):
 
 def csrf_failed(err: CSRFError):
     """An expired or missing form token: the typed message comes back, never a dead end."""
-    if _wants_json():
+    if wants_json():
         return _fail("This page has expired. Reload it; your draft is kept.", 400)
+    if refusal := odd_id_refusal(request.view_args):  # never keyed, stored or redirected to
+        return refusal
     draft_id = (request.view_args or {}).get("draft_id")
     if request.endpoint != "mail.submit" or not draft_id:
         return _fail("This form has expired. Go back, reload the page and try again.", 400)

@@ -1,10 +1,11 @@
 """Rendering the compose page, shared by the views that show a draft (and its errors)."""
 from __future__ import annotations
 
-from flask import render_template, request, session
+from flask import jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 from .auth import current_user
+from .drafts import is_draft_id, is_file_id
 from .forms import ComposeForm
 from .jobs import NOT_SENT, UNKNOWN
 from .mail_from import CONFIRMED, page_state, refusal_note
@@ -14,6 +15,33 @@ from .sendplan import human
 
 PENDING = "compose_pending"  # session key: fields posted when the session had expired
 PENDING_MAX = 1024 * 1024  # what the session keeps of them at most (characters)
+NO_DRAFT = "This draft does not exist: {shown} is not a draft's id. Start a new message instead."
+NO_FILE = ("There is no such attachment in this draft: {shown} is not an attachment's id. Reload "
+           "the page to see its attachments.")
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or \
+        request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+def odd_id_refusal(values: dict | None):
+    """A 404 in words when a route's draft or file id has a shape no id has, else None: such
+    an id never reaches the draft store, the job store or the disk."""
+    values = values or {}
+    if "draft_id" in values and not is_draft_id(values["draft_id"]):
+        words = NO_DRAFT.format(shown=_shown(values["draft_id"]))
+    elif "file_id" in values and not is_file_id(values["file_id"]):
+        words = NO_FILE.format(shown=_shown(values["file_id"]))
+    else:
+        return None
+    if wants_json():
+        return jsonify({"error": words}), 404
+    return render_template("errors/error.html", title="Not found", text=words, status=404), 404
 
 
 def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
