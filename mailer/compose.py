@@ -32,7 +32,7 @@ _URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid"}
 
 @dataclass(frozen=True)
 class Address:
-    address: str  # normalised by email-validator (domain lower-cased, IDNA-checked)
+    address: str  # as Graph gets it: email-validator's local part, the domain in ASCII (IDNA)
     name: str = ""
 
     def graph(self) -> dict:
@@ -137,7 +137,11 @@ def parse_address(text: str, label: str = "To") -> Address:
         if "@" not in raw:
             hint = ' If it is part of a name, put the name in quotes: "Last, First" <address>.'
         raise ValueError(f"{label}: {raw!r} is not a valid email address ({exc}).{hint}") from None
-    return Address(valid.normalized, name)
+    # A Unicode domain (bücher.example) was refused at send, so the domain goes in its ASCII form
+    # (xn--bcher-kva.example; whether Exchange takes the Unicode form is UNCONFIRMED); the page
+    # keeps showing what was typed. A non-ASCII local part has
+    # no ASCII form (ascii_email is None): it goes as it is, and Graph says if it refuses it.
+    return Address(f"{valid.local_part}@{valid.ascii_domain}", name)
 
 
 def parse_recipients(text: str, label: str = "To") -> tuple[list[Address], list[str]]:

@@ -127,6 +127,11 @@ class GraphClient:
                                  progress_cb).run()
         return response.headers.get("Location")
 
+    def list_attachments(self, message_id: str, mailbox: str | None = None) -> list[dict]:
+        """The message's attachments: id, name, size (no content)."""
+        path = f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/attachments"
+        return self._request("GET", path, params={"$select": "id,name,size"}).json().get("value", [])
+
     def cancel_upload(self, upload_url: str) -> None:
         """DELETE the upload session (best effort)."""
         try:

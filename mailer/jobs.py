@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 
+from . import recovery
 from .compose import PreparedMessage
 from .graph import GraphClient
 from .graph_errors import GraphError, explain, needs_sign_in
@@ -146,19 +147,28 @@ class SendJobs:
                     return self._confirm_sendmail(job, client, prepared)
                 return self._finish(job, SENT, "Sent.")
             self._phase(job, "creating draft", "Creating a draft…")
-            graph_id = client.create_draft(message)["id"]
+            graph_id = self._create_draft(client, message, draft_id)
             job["graph_message_id"] = graph_id
             done_before = 0
             small = {id(a) for a in plan.small}
             for index, attachment in enumerate(prepared.attachments):
                 current = f"{attachment.name!r} ({human(attachment.size)})"
                 self._phase(job, "uploading", f"Attaching {current}…")
-                if id(attachment) in small:
-                    client.add_attachment(graph_id, attachment)
-                else:
-                    session = client.create_upload_session(graph_id, attachment)
-                    client.upload_file(session["uploadUrl"], attachment.path,
-                                       self._progress(job, index, done_before))
+                try:
+                    if id(attachment) in small:
+                        client.add_attachment(graph_id, attachment)
+                    else:
+                        session = client.create_upload_session(graph_id, attachment)
+                        client.upload_file(session["uploadUrl"], attachment.path,
+                                           self._progress(job, index, done_before))
+                except GraphError as exc:
+                    # A lost answer (0), or a session gone (404) because the chunk whose answer
+                    # was lost completed it: the draft's attachments tell whether it is there.
+                    if exc.status not in (0, 404) or not recovery.attachment_arrived(
+                            client, graph_id, attachment, prepared.attachments[:index]):
+                        raise
+                    logger.info("send job %s: attachment %d confirmed after %s", draft_id,
+                                index, exc.code)
                 done_before += attachment.size
                 job["files"][index]["done"] = attachment.size
                 job["bytes_done"] = done_before
@@ -172,6 +182,7 @@ class SendJobs:
                 return self._confirm_draft(job, client, graph_id)
             self._finish(job, SENT, "Sent.")
         except GraphError as exc:
+            creating = job["phase"] == "creating draft"  # its answer may be lost: find it by id
             detail = f"While attaching {current}." if current else ""
             if exc.outcome_unknown:  # lost while preparing (draft, attachment): nothing went out
                 text = ("Not sent: the connection to Microsoft Graph dropped while the message "
@@ -179,7 +190,7 @@ class SendJobs:
             else:
                 text = "Not sent. " + explain(exc, detail)
             self._finish(job, NOT_SENT, text, exc)
-            self._discard(client, graph_id)
+            self._discard(client, graph_id, draft_id if creating else None)
         except self.auth_errors:
             self._finish(job, NOT_SENT, "Not sent: your sign-in has expired. Sign in again; what "
                                         "you typed and attached is kept.")
@@ -204,13 +215,29 @@ class SendJobs:
         return report
 
     @staticmethod
-    def _discard(client: GraphClient, graph_id: str | None) -> None:
-        """Delete the unsent server-side draft (best effort): no litter in the person's Drafts."""
-        if graph_id:
-            try:
-                client.delete_message(graph_id)
-            except Exception:  # noqa: BLE001 - tidying up must never hide the real outcome
-                logger.info("could not delete unsent draft")
+    def _create_draft(client: GraphClient, message: dict, draft_id: str) -> str:
+        """POST the draft. After a lost answer, any draft tagged with this id is deleted (it may
+        exist, unanswered) and one is created again: Drafts keeps no orphan, nothing is doubled."""
+        try:
+            return client.create_draft(message)["id"]
+        except GraphError as exc:
+            if not exc.outcome_unknown:
+                raise
+        for orphan in recovery.drafts_tagged(client, draft_id):
+            logger.info("send job %s: deleting the draft whose creation answer was lost", draft_id)
+            client.delete_message(orphan)
+        return client.create_draft(message)["id"]
+
+    @staticmethod
+    def _discard(client: GraphClient, graph_id: str | None, draft_id: str | None = None) -> None:
+        """Delete the unsent server-side draft (best effort): no litter in the person's Drafts.
+        With ``draft_id`` (its creation's answer was lost): the drafts tagged with it."""
+        try:
+            for orphan in [graph_id] if graph_id else (
+                    recovery.drafts_tagged(client, draft_id) if draft_id else []):
+                client.delete_message(orphan)
+        except Exception:  # noqa: BLE001 - tidying up must never hide the real outcome
+            logger.info("could not delete unsent draft")
 
     def _confirm_draft(self, job: dict, client: GraphClient, graph_id: str) -> None:
         self._phase(job, "confirming", "Checking whether the message went out…")

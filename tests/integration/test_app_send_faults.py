@@ -116,3 +116,51 @@ def test_a_failing_token_endpoint_at_the_sign_in_callback_gives_words(live_app, 
     response = http.get(f"{live_app.url}/auth/callback", params=params, allow_redirects=False)
     assert response.status_code == 503, response.text[:500]
     assert "sign-in service" in response.text and "Something went wrong" not in response.text
+
+
+# -- items 7 and 8: answers lost while the draft is prepared -------------------------------------
+
+def _send_large(live_app, live_sign_in, subject, size=3 * MB):
+    """A message over sendMail's budget: draft, then one upload session (one chunk: < 3.125 MB)."""
+    http = live_sign_in(ADELE, scopes=["Mail.Send", "Mail.ReadWrite"])
+    draft_id, token = new_draft(live_app, http)
+    upload(live_app, http, draft_id, token, "report.bin", bytes(range(256)) * (size // 256))
+    response = send(live_app, http, draft_id, token, to=MEGAN, subject=subject)
+    assert response.status_code == 303, response.text[:500]
+    return finished(live_app, http, draft_id)
+
+
+def _attachment_sizes(message) -> list[tuple[str, int]]:
+    return [(a.name, a.size) for a in message.attachments]
+
+
+def test_a_lost_answer_to_the_last_chunk_is_confirmed_and_the_send_goes_on(
+        live_app, live_sign_in, emu, https):
+    # The only chunk is stored and the session completed; its answer never arrives. The
+    # repeated PUT finds the session gone (404): the draft's attachments say it is all there.
+    add_fault(https, emu, path="/AttachmentSessions", method="PUT", drop=True, after=True)
+    job = _send_large(live_app, live_sign_in, "Last chunk lost")
+    assert job["state"] == "sent", job
+    [got] = mailbox(emu, MEGAN)
+    assert _attachment_sizes(got) == [("report.bin", 3 * MB)]
+    assert graph_drafts(emu) == []
+
+
+def test_a_lost_answer_to_the_draft_creation_leaves_no_orphan_and_sends_once(
+        live_app, live_sign_in, emu, https):
+    add_fault(https, emu, path="/me/messages$", method="POST", drop=True, after=True)
+    job = _send_large(live_app, live_sign_in, "Draft answer lost")
+    assert job["state"] == "sent", job
+    [got] = mailbox(emu, MEGAN)
+    assert got.props["subject"] == "Draft answer lost"
+    assert _attachment_sizes(got) == [("report.bin", 3 * MB)]
+    assert graph_drafts(emu) == []  # the draft whose answer was lost is not left behind
+    assert len(mailbox(emu, ADELE, "sentitems")) == 1
+
+
+def test_a_draft_creation_lost_twice_is_not_sent_and_leaves_no_orphan(live_app, live_sign_in,
+                                                                      emu, https):
+    add_fault(https, emu, path="/me/messages$", method="POST", drop=True, after=True, count=2)
+    job = _send_large(live_app, live_sign_in, "Lost twice")
+    assert job["state"] == "not_sent" and "Nothing was sent" in job["message"], job
+    assert mailbox(emu, MEGAN) == [] and graph_drafts(emu) == []
