@@ -19,7 +19,7 @@ import redis
 from flask import Flask, g, render_template, request
 from flask_bootstrap import Bootstrap5
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
@@ -80,9 +80,10 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     if app.config["DEMO_MODE"]:
         logger.info("demo mode: identity and Graph are the local emulator at %s",
                     app.config["AUTHORITY"])
-    elif not app.config["REDIRECT_URI"] and not app.config["TRUST_PROXY"]:
-        logger.info("redirect URI taken from each request; behind a TLS proxy set TRUST_PROXY=1 "
-                    "or REDIRECT_URI")
+    elif not app.config["REDIRECT_URI"]:
+        logger.info("redirect URI taken from each request, for the hosts in TRUSTED_HOSTS only "
+                    "(%s)%s", ", ".join(app.config["TRUSTED_HOSTS"]),
+                    "" if app.config["TRUST_PROXY"] else "; behind a TLS proxy set TRUST_PROXY=1")
     return app
 
 
@@ -120,6 +121,12 @@ def _register_error_pages(app: Flask) -> None:
         }
         title, text = words.get(err.code, (err.name, err.description))
         return _page(title, text, err.code)
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(err: SecurityError):
+        # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page template.
+        return app.response_class("Bad request: this app does not answer to that host name.\n",
+                                  400, content_type="text/plain; charset=utf-8")
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):

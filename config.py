@@ -33,7 +33,7 @@ ENV_KEYS = (
     "SECRET_KEY", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "GRAPH_ENDPOINT", "SCOPES",
     "REDIRECT_PATH", "REDIRECT_URI", "TRUST_PROXY", "REDIS_URL", "SESSION_DIR", "TOKEN_CACHE_KEY",
     "CA_FILE", "HTTP_TIMEOUT", "EMULATOR_STATE_DIR", "PORT", "MAX_FILE_SIZE", "MAX_MESSAGE_SIZE",
-    "UPLOAD_DIR", "APP_STATE_DIR",
+    "UPLOAD_DIR", "APP_STATE_DIR", "TRUSTED_HOSTS",
 )
 DEFAULTS = {
     "AUTHORITY": "https://login.microsoftonline.com/common",
@@ -86,6 +86,11 @@ def load_config(environ=os.environ) -> dict:
         raise ConfigError(f"CA_FILE {cfg['CA_FILE']} does not exist")
     cfg["SCOPES"] = _scopes(get("SCOPES"))
     cfg.update(_redirect(env.get("REDIRECT_URI"), env.get("REDIRECT_PATH")))
+    cfg["TRUSTED_HOSTS"] = _trusted_hosts(env.get("TRUSTED_HOSTS"))
+    if not (cfg["DEMO_MODE"] or cfg["REDIRECT_URI"] or cfg["TRUSTED_HOSTS"]):
+        raise ConfigError("set REDIRECT_URI (https://your.host/auth/callback) or TRUSTED_HOSTS "
+                          "(your.host): without either, sign-in would follow whatever Host "
+                          "header a request forges")
     cfg["TRUST_PROXY"] = _proxy_hops(get("TRUST_PROXY"))
     cfg["REDIS_URL"] = _redis_url(env.get("REDIS_URL"))
     cfg["SESSION_DIR"] = str(_path(env.get("SESSION_DIR") or cfg["APP_STATE_DIR"] / "sessions"))
@@ -183,6 +188,25 @@ def _redirect(uri: str | None, path: str | None) -> dict:
     if not path.startswith("/") or path == "/":
         raise ConfigError(f"REDIRECT_PATH must be a path like /auth/callback: got {path!r}")
     return {"REDIRECT_URI": uri, "REDIRECT_PATH": path}
+
+
+def _trusted_hosts(value: str | None) -> list[str] | None:
+    """TRUSTED_HOSTS: host names the app answers to (Flask refuses any other Host header with
+    400); a leading dot allows subdomains. Comma or space separated; None when unset."""
+    if not value:
+        return None
+    hosts = []
+    for host in (h for h in re.split(r"[\s,]+", value) if h):
+        try:  # Host headers carry the ASCII (IDNA) form of a name
+            host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        except UnicodeError:
+            pass  # refused just below, with the name as given
+        hosts.append(host)
+        if not re.fullmatch(r"\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]",
+                            host):
+            raise ConfigError(f"TRUSTED_HOSTS lists host names like mail.example.org (no scheme, "
+                              f"port or path): got {host!r}")
+    return hosts
 
 
 def _proxy_hops(value: str) -> int:

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
 
+from werkzeug.exceptions import HTTPException
+
 from . import sessions
 from .errors import AuthError, explain
 from .graph import GraphClient, client_from_config
@@ -109,8 +111,30 @@ def safe_next(target: str | None) -> str:
 
 
 def redirect_uri() -> str:
-    """REDIRECT_URI, or this app's callback URL as the request (behind ProxyFix) shows it."""
-    return current_app.config["REDIRECT_URI"] or url_for("auth.callback", _external=True)
+    """REDIRECT_URI, or this app's callback URL as the request (behind ProxyFix) shows it.
+
+    Deriving it trusts the Host header: config.py allows that outside demo mode only with
+    TRUSTED_HOSTS (Flask then refuses other hosts); demo mode derives it for loopback only."""
+    configured = current_app.config["REDIRECT_URI"]
+    if configured:
+        return configured
+    if (current_app.config.get("DEMO_MODE") and not current_app.config.get("TRUSTED_HOSTS")
+            and urlsplit(request.host_url).hostname not in LOCAL_HOSTS):
+        abort(400, description="The demo signs in only at localhost or 127.0.0.1: this request "
+                               "named another host. Set REDIRECT_URI or TRUSTED_HOSTS to serve "
+                               "the demo under a host name.")
+    return url_for("auth.callback", _external=True)
+
+
+def home_url() -> str:
+    """This app's home page as an absolute URL (where sign-out comes back): REDIRECT_URI's
+    origin when it is set, so a forged Host header cannot choose it."""
+    configured = current_app.config["REDIRECT_URI"]
+    if configured:
+        parts = urlsplit(configured)
+        return f"{parts.scheme}://{parts.netloc}{url_for('main.index')}"
+    redirect_uri()  # the same checks on the request's host
+    return url_for("main.index", _external=True)
 
 
 def _insecure(uri: str) -> bool:
@@ -166,7 +190,7 @@ def logout():
     if not identity.user:
         session.clear()
         return redirect(url_for("main.index"), 303)
-    url = identity.sign_out(url_for("main.index", _external=True))
+    url = identity.sign_out(home_url())
     logger.info("signed out")
     return redirect(url, 303)
 
@@ -174,5 +198,9 @@ def logout():
 def auth_error_page(err: AuthError):
     """The page for a failed sign-in: what happened, what to do, a Try again button."""
     title, text, status = explain(err)
+    try:
+        uri = redirect_uri()
+    except HTTPException:  # a host the demo does not sign in at
+        uri = "(none for this host)"
     return render_template("auth/error.html", title=title, text=text, error=err,
-                           redirect_uri=redirect_uri()), status
+                           redirect_uri=uri), status

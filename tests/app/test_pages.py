@@ -208,7 +208,8 @@ def test_a_garbage_session_cookie_is_no_session(client):
 
 
 def test_redirect_uri_behind_a_tls_proxy(app_config, emu):
-    app = create_app({**app_config, "TRUST_PROXY": "1"}, environ={})
+    app = create_app({**app_config, "TRUST_PROXY": "1", "TRUSTED_HOSTS": "mail.example.org"},
+                     environ={})
     response = app.test_client().get("/login", headers={
         "X-Forwarded-Proto": "https", "X-Forwarded-Host": "mail.example.org"})
     query = parse_qs(urlsplit(response.location).query)
@@ -217,7 +218,7 @@ def test_redirect_uri_behind_a_tls_proxy(app_config, emu):
 
 
 def test_plain_http_on_a_public_host_is_refused_before_microsoft_does(app_config, emu):
-    app = create_app(app_config, environ={})
+    app = create_app({**app_config, "TRUSTED_HOSTS": "mail.example.org"}, environ={})
     response = app.test_client().get("/login", base_url="http://mail.example.org")
     page = response.get_data(as_text=True)
     assert response.status_code == 500 and "Sign-in needs https here" in page

@@ -32,7 +32,8 @@ def demo_dir(tmp_path):
 
 
 def ms(**extra):
-    return {**MS, "APP_STATE_DIR": "/nonexistent-app-state", **extra}
+    return {**MS, "APP_STATE_DIR": "/nonexistent-app-state", "TRUSTED_HOSTS": "mail.example.org",
+            **extra}
 
 
 def test_microsoft_defaults():
@@ -110,6 +111,9 @@ MISCONFIGURATIONS = [
     (ms(MAX_FILE_SIZE="big"), "MAX_FILE_SIZE must be a size like 35MB"),
     (ms(MAX_MESSAGE_SIZE="0MB"), "MAX_MESSAGE_SIZE must be a size"),
     ({"EMULATOR_STATE_DIR": "/nowhere"}, "demo mode needs the emulator: run ./env.sh"),
+    (ms(TRUSTED_HOSTS=""), "set REDIRECT_URI (https://your.host/auth/callback) or TRUSTED_HOSTS"),
+    (ms(TRUSTED_HOSTS="https://mail.example.org"), "TRUSTED_HOSTS lists host names"),
+    (ms(TRUSTED_HOSTS="mail.example.org:443"), "TRUSTED_HOSTS lists host names"),
 ]
 
 
@@ -167,3 +171,28 @@ def test_no_secret_has_a_published_default():
     for key in ("SECRET_KEY", "CLIENT_SECRET", "TOKEN_CACHE_KEY", "CLIENT_ID"):
         assert key not in config.DEFAULTS
     assert "secret" not in json.dumps(config.DEFAULTS).lower()
+
+
+def test_outside_demo_mode_the_redirect_uri_never_follows_an_unlisted_host():
+    """Without REDIRECT_URI the callback URL is built from the Host header: a list is needed."""
+    with pytest.raises(ConfigError, match="forges"):
+        load_config({**MS, "APP_STATE_DIR": "/nonexistent-app-state"})
+    with pytest.raises(ConfigError, match="forges"):  # a proxy's X-Forwarded-Host is no better
+        load_config({**MS, "APP_STATE_DIR": "/nonexistent-app-state", "TRUST_PROXY": "1"})
+    fixed = load_config({**MS, "REDIRECT_URI": "https://mail.example.org/auth/callback"})
+    assert fixed["TRUSTED_HOSTS"] is None
+    listed = load_config(ms(TRUSTED_HOSTS="mail.example.org, .example.net bücher.example"))
+    assert listed["TRUSTED_HOSTS"] == ["mail.example.org", ".example.net", "xn--bcher-kva.example"]
+
+
+def test_demo_mode_needs_neither(demo_dir, tmp_path):
+    cfg = load_config({"EMULATOR_STATE_DIR": str(demo_dir), "APP_STATE_DIR": str(tmp_path)})
+    assert cfg["REDIRECT_URI"] is None and cfg["TRUSTED_HOSTS"] is None
+
+
+def test_start_up_says_so_in_one_line(capsys):
+    from app import create_app
+    with pytest.raises(SystemExit):
+        create_app(environ={**MS, "APP_STATE_DIR": "/nonexistent-app-state"})
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Configuration error: set REDIRECT_URI")
