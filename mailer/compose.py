@@ -139,8 +139,8 @@ def parse_address(text: str, label: str = "To") -> Address:
         raise ValueError(f"{label}: {raw!r} is not a valid email address ({exc}).{hint}") from None
     # A Unicode domain (bücher.example) was refused at send, so the domain goes in its ASCII form
     # (xn--bcher-kva.example; whether Exchange takes the Unicode form is UNCONFIRMED); the page
-    # keeps showing what was typed. A non-ASCII local part has
-    # no ASCII form (ascii_email is None): it goes as it is, and Graph says if it refuses it.
+    # keeps showing what was typed. A non-ASCII local part has no ASCII form (ascii_email is
+    # None): it goes as it is, and Graph says if it refuses it.
     return Address(f"{valid.local_part}@{valid.ascii_domain}", name)
 
 
