@@ -6,6 +6,9 @@ from urllib.parse import quote
 
 import pytest
 
+from helpers.kiota import run_async, sdk_client, trust
+from helpers.sdk_models import leftovers
+
 ALEX = "alex@contoso.example"
 MEGAN = "megan@contoso.example"
 
@@ -146,3 +149,40 @@ def test_filter_errors_name_what_is_wrong(alex_api, inbox, query, status, code):
 
 def test_count_must_be_true_or_false(alex_api):
     assert alex_api.get("/me/messages?$count=yes").status_code == 400
+
+
+# --- Through msgraph-sdk (kiota), authenticated by azure-identity (app-only, Mail.Read) ----------
+
+def test_msgraph_sdk_filters_orders_and_searches_messages(emu, demo_client, tmp_path, monkeypatch,
+                                                          inbox):
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.item.messages.messages_request_builder import (
+        MessagesRequestBuilder)
+
+    from emulator.directory import WORK_TENANT_ID
+
+    trust(emu, tmp_path, monkeypatch)
+    Query = MessagesRequestBuilder.MessagesRequestBuilderGetQueryParameters
+
+    async def run():
+        client, credential = sdk_client(emu, demo_client["client_id"],
+                                        demo_client["client_secret"], WORK_TENANT_ID)
+        try:
+            messages = client.users.by_user_id(ALEX).messages
+            unread = await messages.get(request_configuration=RequestConfiguration(
+                query_parameters=Query(filter="receivedDateTime ge 2024-03-02T00:00:00Z and "
+                                       "isRead eq false", orderby=["receivedDateTime desc"],
+                                       count=True, top=1)))
+            following = await messages.with_url(unread.odata_next_link).get()
+            found = await messages.get(request_configuration=RequestConfiguration(
+                query_parameters=Query(search='"from:megan"')))
+            return unread, following, found
+        finally:
+            await credential.close()
+
+    unread, following, found = run_async(run())
+    assert unread.odata_count == 2 and [m.subject for m in unread.value] == ["Launch plan"]
+    assert [m.subject for m in following.value] == ["Budget review"]
+    assert [m.subject for m in found.value] == ["Launch plan"]
+    for page in (unread, following, found):
+        assert leftovers(page) == [] and all(leftovers(m) == [] for m in page.value)

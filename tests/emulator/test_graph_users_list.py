@@ -5,6 +5,9 @@ from urllib.parse import quote
 
 import pytest
 
+from helpers.kiota import run_async, sdk_client, trust
+from helpers.sdk_models import leftovers
+
 DEFAULT_USER = ["businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                 "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"]
 EVENTUAL = {"ConsistencyLevel": "eventual"}
@@ -179,3 +182,47 @@ def test_a_personal_account_cannot_list_users(graph_api, graph_token):
 
 def test_skip_is_not_supported(users_api):
     error(users_api.get("/users?$skip=1"), 400, "Request_BadRequest")
+
+
+# --- Through msgraph-sdk (kiota), authenticated by azure-identity (app-only, User.Read.All) -------
+
+@pytest.fixture
+def sdk(emu, demo_client, tmp_path, monkeypatch):
+    from emulator.directory import WORK_TENANT_ID
+
+    trust(emu, tmp_path, monkeypatch)
+    return lambda: sdk_client(emu, demo_client["client_id"], demo_client["client_secret"],
+                              WORK_TENANT_ID)
+
+
+def test_msgraph_sdk_lists_users_with_query_parameters(sdk, people):
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+
+    async def run():
+        client, credential = sdk()
+        try:
+            config = RequestConfiguration(
+                query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+                    filter="startswith(displayName,'a')", orderby=["displayName"], count=True,
+                    select=["displayName", "mail", "id"], top=1))
+            config.headers.add("ConsistencyLevel", "eventual")
+            first = await client.users.get(request_configuration=config)
+            rest = await client.users.with_url(first.odata_next_link).get(request_configuration=config)
+            searched = RequestConfiguration(
+                query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+                    search='"displayName:megan"'))
+            searched.headers.add("ConsistencyLevel", "eventual")
+            found = await client.users.get(request_configuration=searched)
+            every = await client.users.get()
+            return first, rest, found, every
+        finally:
+            await credential.close()
+
+    first, rest, found, every = run_async(run())
+    assert first.odata_count == 2 and [u.display_name for u in first.value] == ["Adele Vance"]
+    assert [u.display_name for u in rest.value] == ["Alex Wilber"] and rest.odata_next_link is None
+    assert [u.mail for u in found.value] == ["megan@contoso.example"]
+    assert {u.display_name for u in every.value} == people
+    for page in (first, rest, found, every):
+        assert leftovers(page) == [] and all(leftovers(u) == [] for u in page.value)
