@@ -13,12 +13,13 @@ from flask import Blueprint, make_response, render_template, request
 
 from . import grants, scopes as scope_mod
 from .authorize import AuthorizeRequest, RedirectError, respond, respond_error, validate
-from .signin import _route, need_admin_message
+from .signin import _route, headers, need_admin_message
 from .signin_flow import (FLOW_KINDS, end_flow, flow_from_form, get_or_create_session, new_flow,
                           set_cookie)
 from .state import get_state
 
 adminconsent_bp = Blueprint("adminconsent", __name__)
+adminconsent_bp.after_request(headers)  # no-store, no framing, as every sign-in page
 
 
 def _error(req: AuthorizeRequest, error: str, code: int, message: str):

@@ -10,11 +10,12 @@ from flask import Blueprint, make_response, render_template, request
 
 from . import devicecode
 from .authorize import AuthorizeRequest
-from .signin import _route
+from .signin import _route, headers
 from .signin_flow import FLOW_KINDS, get_or_create_session, new_flow, set_cookie
 from .state import get_state
 
 device_bp = Blueprint("devicelogin", __name__)
+device_bp.after_request(headers)  # no-store, no framing, as every sign-in page
 
 BAD_CODE = "That code didn't work. Check the code and try again."
 

@@ -45,7 +45,7 @@ def error_page(exc: PageError):
 
 
 @pages_bp.after_request
-def _headers(response):
+def headers(response):
     # Sign-in pages carry per-flow secrets and must not be framed (clickjacking) or cached.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
@@ -53,7 +53,7 @@ def _headers(response):
     return response
 
 
-@pages_bp.errorhandler(PageError)
+@pages_bp.app_errorhandler(PageError)  # also for the device-code and admin-consent pages
 def _page_error(exc: PageError):
     return error_page(exc)
 
