@@ -8,18 +8,25 @@ import os
 import signal
 import sys
 import threading
+from urllib.parse import urlsplit
 
-from .directory import CONSUMERS_TENANT_ID, DEMO_CLIENT_ID, demo_directory
+from .directory import CONSUMERS_TENANT_ID, DEMO_CLI_CLIENT_ID, DEMO_CLIENT_ID, demo_directory
 from .state import load_or_create_secret
 
 DEFAULT_STATE_DIR = os.path.join(".local", "emulator")
 
 
-def _accounts(state_dir: str) -> dict:
+def default_redirect_uris(port: int) -> list[str]:
+    """The demo app's callback and its home page (where sign-out returns), on both host names."""
+    return [f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost")
+            for path in ("/auth/callback", "/")]
+
+
+def _accounts(state_dir: str, redirect_uris: list[str]) -> dict:
     from pathlib import Path
 
     secret = load_or_create_secret(Path(state_dir))
-    directory = demo_directory(secret)
+    directory = demo_directory(secret, redirect_uris)
     users = []
     for user in directory.users.values():
         users.append({
@@ -30,16 +37,25 @@ def _accounts(state_dir: str) -> dict:
             "kind": "personal" if user.tenant_id == CONSUMERS_TENANT_ID else (
                 "work" if user.kind == "user" else user.kind),
             "can_sign_in": user.password is not None,
+            "is_admin": user.is_admin,
         })
     grants = [
         {"grantee": directory.users[g].user_principal_name,
          "mailbox": directory.users[m].user_principal_name, "rights": sorted(r)}
         for (g, m), r in directory.grants.items()
     ]
-    app = directory.apps[DEMO_CLIENT_ID]
+    app, cli = directory.apps[DEMO_CLIENT_ID], directory.apps[DEMO_CLI_CLIENT_ID]
+    # Sign-out may return to any registered redirect URI; the demo app uses its home page.
+    logout = app.post_logout_redirect_uris or [u for u in app.redirect_uris
+                                                if urlsplit(u).path == "/"]
     return {"users": users, "grants": grants,
             "app": {"client_id": app.client_id, "client_secret": secret,
-                    "display_name": app.display_name, "sign_in_audience": app.sign_in_audience}}
+                    "display_name": app.display_name, "sign_in_audience": app.sign_in_audience,
+                    "redirect_uris": list(app.redirect_uris),
+                    "post_logout_redirect_uris": logout,
+                    "application_permissions": list(app.app_roles)},
+            "cli_app": {"client_id": cli.client_id, "display_name": cli.display_name,
+                        "public_client": True, "redirect_uris": list(cli.redirect_uris)}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,14 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "accounts":
-        data = _accounts(args.state_dir)
+        port = int(os.environ.get("PORT", "5000"))
+        data = _accounts(args.state_dir, args.redirect_uri or default_redirect_uris(port))
         if args.json:
             print(json.dumps(data, indent=2))
         else:
             print("Demo accounts (password for all who can sign in: "
                   f"{next(u['password'] for u in data['users'] if u['password'])})")
             for u in data["users"]:
-                print(f"  {u['username']:<34} {u['kind']:<9} {u['display_name']}")
+                print(f"  {u['username']:<34} {u['kind']:<9} {u['display_name']}"
+                      + ("  (Global Administrator)" if u["is_admin"] else ""))
             print("Mailbox rights:")
             for g in data["grants"]:
                 print(f"  {g['grantee']} -> {g['mailbox']}: {', '.join(g['rights'])}")
@@ -82,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s emulator %(message)s")
     port = int(os.environ.get("PORT", "5000"))
-    # The demo app's callback and its home page (where sign-out returns), on both host names.
-    redirect_uris = args.redirect_uri or [
-        f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost")
-        for path in ("/auth/callback", "/")]
+    redirect_uris = args.redirect_uri or default_redirect_uris(port)
     emulator = Emulator(args.state_dir, host=args.host, api_port=args.api_port,
                         pages_port=args.pages_port, redirect_uris=redirect_uris,
                         access_token_lifetime=args.access_token_lifetime,

@@ -37,6 +37,12 @@ _IDLE, _IDLE_PEER = socket.socketpair()
 _IDLE_PEER.send(b"\0")
 
 
+# A body the app left unread is skipped (read and dropped) so the connection can serve the next
+# request. Beyond this much the answer says "Connection: close": the rest is still read (a client
+# sending its whole body before reading the answer would otherwise see a reset, not the answer),
+# then the connection ends rather than carry on after a long useless read.
+DRAIN_LIMIT = 4 * 1024 * 1024
+
 _SECRET_PARAMS = re.compile(r"(?i)([?&](?:authtoken|code|access_token|id_token|client_secret)=)"
                             r"[^&\s]*")
 
@@ -75,6 +81,11 @@ class KeepAliveHandler(RedactingHandler):
         except OSError:
             pass
 
+    def handle_expect_100(self) -> bool:
+        # werkzeug answers "100 Continue" itself when the app starts; answering here too sent
+        # two of them.
+        return True
+
     def send_header(self, keyword: str, value: str) -> None:
         if keyword.lower() == "connection" and value.lower() == "close" \
                 and not self._must_close():
@@ -83,7 +94,14 @@ class KeepAliveHandler(RedactingHandler):
 
     def _must_close(self) -> bool:
         return self.headers.get("Connection", "").lower() == "close" \
-            or self.request_version != "HTTP/1.1"
+            or self.request_version != "HTTP/1.1" or self._unread() > DRAIN_LIMIT
+
+    def _unread(self) -> int:
+        """Bytes of the request body the app has not read (0 for chunked bodies: unknown)."""
+        stream = getattr(self, "_input", None)
+        if not isinstance(stream, LimitedStream):
+            return 0
+        return max(stream.limit - stream._pos, 0)
 
     def make_environ(self):
         environ = super().make_environ()
@@ -104,11 +122,14 @@ class KeepAliveHandler(RedactingHandler):
         finally:
             if self._real is not None:
                 self.connection, self.rfile = self._real
+        over_limit = self._unread() > DRAIN_LIMIT  # "Connection: close" was sent (_must_close)
         try:
-            while self._input is not None and not self.close_connection \
+            while self._input is not None and (over_limit or not self.close_connection) \
                     and self._input.read(64 * 1024):
                 pass
         except (OSError, ValueError):
+            self.close_connection = True
+        if over_limit:
             self.close_connection = True
 
 
