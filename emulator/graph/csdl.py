@@ -1,9 +1,9 @@
 """The part of Graph's URL space the emulator knows from Microsoft's CSDL, without the CSDL.
 
-``csdl_surface.json`` (committed) holds, for the mail types and their relatives, what each entity
-type exposes as URL segments: navigation properties (with their target types), structural
-properties, and bound actions and functions (on the entity and on its collection); plus the
-entity container's sets and singletons. ``python -m emulator.graph.csdl v1.0-Prod.csdl`` rebuilds
+``csdl_surface.json`` (committed) holds, for the mail types, their relatives and the types one
+navigation away from them, what each entity type exposes as URL segments: navigation properties
+(with their target types), structural properties, and bound actions and functions (on the entity
+and on its collection); plus the entity container's sets and singletons. ``python -m emulator.graph.csdl v1.0-Prod.csdl`` rebuilds
 it; ``tests/emulator/test_graph_not_implemented.py`` holds it to the CSDL.
 """
 from __future__ import annotations
@@ -39,6 +39,10 @@ def build(csdl_path: str | Path) -> dict:
         return chain
     wanted = {b for name in ROOTS for b in bases(name)}
     wanted |= {n for n in entities if set(bases(n)[1:]) & set(ROOTS)}  # derived types
+    # One hop further (photo, drive, events, ...), so that a bad segment there is still a 400.
+    targets = {_bare(nav.get("Type"))[0] for name in set(wanted)
+               for nav in entities[name].findall(_EDM + "NavigationProperty")}
+    wanted |= {b for name in targets if name in entities for b in bases(name)}
     types: dict[str, dict] = {}
     for name in sorted(wanted):
         element = entities[name]

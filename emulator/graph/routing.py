@@ -81,10 +81,10 @@ class Match:
 @dataclass
 class Fallback:
     """Graph's URL space beyond the routes: ``classify(segments)`` gives (positions holding a
-    name, whether Graph knows the path); ``view(caller, segments)`` answers a known path no
-    route serves."""
+    name, whether Graph knows the path, else the position of the first segment it does not
+    know or None); ``view(caller, segments)`` answers a known path no route serves."""
 
-    classify: Callable[[list[str]], tuple[frozenset[int], bool]]
+    classify: Callable[[list[str]], tuple[frozenset[int], bool, int | None]]
     view: Callable
 
 
@@ -104,7 +104,8 @@ class Router:
 
     def match(self, method: str, path: str) -> Match:
         segments = split_path(path)
-        names, known = self.fallback.classify(segments) if self.fallback else (frozenset(), False)
+        names, known, unknown = self.fallback.classify(segments) if self.fallback \
+            else (frozenset(), False, None)
         deepest, allowed = 0, []
         for route in self.routes:
             depth, values = route.match(segments, names)
@@ -118,5 +119,7 @@ class Router:
             return Match(None, {}, sorted(set(allowed)), None)
         if known:
             return Match(self.fallback.view, {"segments": segments}, [], None)
+        if unknown is not None and unknown > deepest:
+            deepest = unknown  # Graph names the first segment its schema does not know
         segment = segments[deepest] if deepest < len(segments) else (segments[-1] if segments else "")
         return Match(None, {}, [], segment)

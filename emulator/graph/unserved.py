@@ -2,9 +2,9 @@
 
 ``classify`` walks a path through the CSDL surface (``csdl.py``): entity sets and singletons,
 keys, navigation and structural properties, bound actions and functions, type casts, ``$count``
-and ``$value``. Beyond a type the surface does not describe (``/me/drive/...``), Graph knows the
-rest of the path as far as the emulator can tell. A path the walk cannot follow keeps Graph's
-400 "Resource not found for the segment" (the router's own answer).
+and ``$value``. Past the types the surface describes (``/me/drive/root/children``), Graph knows
+the rest of the path as far as the emulator can tell. A path the walk cannot follow keeps
+Graph's 400 "Resource not found for the segment", naming the first segment it does not know.
 Status and code are Microsoft's (501 ``NotImplemented``, as in Graph's delta-query docs).
 """
 from __future__ import annotations
@@ -49,15 +49,16 @@ def _target(types: dict, type_name: str):
     return (bare, many) if bare in types else _ANY
 
 
-def classify(segments: list[str]) -> tuple[frozenset[int], bool]:
-    """(positions that are names where a key could stand, whether Graph knows the path)."""
+def classify(segments: list[str]) -> tuple[frozenset[int], bool, int | None]:
+    """(positions that are names where a key could stand, whether Graph knows the path, the
+    position of the first segment it does not know)."""
     data = surface()
     types, names = data["types"], set()
     if not segments:
-        return frozenset(), False
+        return frozenset(), False, None
     root = next((v for k, v in data["roots"].items() if k.lower() == segments[0].lower()), None)
     if root is None:
-        return frozenset(), False
+        return frozenset(), False, 0
     state = _target(types, root)
     for position, segment in enumerate(segments[1:], start=1):
         if state is _ANY:
@@ -84,8 +85,8 @@ def classify(segments: list[str]) -> tuple[frozenset[int], bool]:
         elif _cast(types, name, segment):
             state = (_cast(types, name, segment), False)
         else:
-            return frozenset(names), False
-    return frozenset(names), True
+            return frozenset(names), False, position
+    return frozenset(names), True, None
 
 
 def not_implemented(caller, segments: list[str]):

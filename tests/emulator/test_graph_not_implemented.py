@@ -75,7 +75,9 @@ def test_no_csdl_segment_reads_as_unknown(graph_api, message_path, kind):
 
 @pytest.mark.parametrize("path, segment", [("/me/shoeSize", "shoeSize"),
                                            ("/nothingHere", "nothingHere"),
-                                           ("/me/mailFolders/inbox/nope", "nope")])
+                                           ("/me/mailFolders/inbox/nope", "nope"),
+                                           ("/me/photo/notAThing", "notAThing"),
+                                           ("/me/drive/notAThing", "notAThing")])
 def test_unknown_segments_keep_graphs_400(graph_api, path, segment):
     response = graph_api.get(path)
     assert response.status_code == 400
