@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 
 import pytest
+from flask import request
 from helpers.compose import mailbox
 from playwright.sync_api import expect
 
@@ -20,6 +22,22 @@ pytestmark = pytest.mark.browser
 MEGAN, MB = "megan@contoso.example", 1024 * 1024
 SIGN_IN = "/login?scopes=Mail.Send%20Mail.ReadWrite&next=/compose"  # no consent round trip
 STATUS_URL = re.compile(r".*/compose/[0-9a-f-]{36}/status$")
+
+
+@pytest.fixture
+def answer_gate(app):
+    """Holds the app's answer to the upload of any file named ``slow.bin`` (stored already)
+    until set: route() cannot do this, as Chromium reports no upload progress through it."""
+    gate = threading.Event()
+
+    @app.after_request
+    def hold(response):
+        if request.path.endswith("/files") and request.headers.get("X-File-Name") == "slow.bin":
+            gate.wait(timeout=20)
+        return response
+
+    yield gate
+    gate.set()
 
 
 def sha(data: bytes) -> str:
@@ -185,3 +203,46 @@ def test_the_app_refuses_a_send_that_bypasses_the_page_while_files_upload(
     expect(errors.first).to_contain_text("'big.bin' is not attached: it was still uploading")
     assert page.input_value("#subject") == "Bypassed"
     assert mailbox(emu, MEGAN) == [] and mailbox(emu, ADELE, "sentitems") == []
+
+
+def test_while_a_send_waits_a_file_can_be_added_and_one_still_uploading_stopped(
+        page, live_app, browser_sign_in, emu, tmp_path, console_errors):
+    browser_sign_in(page, ADELE, start=SIGN_IN)
+    fill(page, "Changed my mind")
+    held = Held(page)
+    big, one, two = files_for(tmp_path)
+    page.set_input_files("#attachments", [str(big), str(one)])
+    page.click("#send")
+    expect(page.locator("#send")).to_have_text("Sending…")
+    page.set_input_files("#attachments", [str(two)])  # picked after Send: it goes too
+    page.click("#file-list li.is-uploading:has-text('big.bin') .file-cancel")  # on its way
+    expect(page.locator("#file-list")).not_to_contain_text("big.bin")
+    held.release()
+    page.wait_for_url(STATUS_URL, timeout=20_000)
+    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
+    assert page.inner_text("#status-title") == "Sent"
+    [got] = mailbox(emu, MEGAN)
+    assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
+        {p.name: sha(p.read_bytes()) for p in (one, two)}
+    assert [e for e in console_errors if "big.bin" not in e] == []
+
+
+def test_a_file_stopped_after_its_bytes_went_is_removed_before_the_send(
+        page, live_app, browser_sign_in, emu, tmp_path, answer_gate, console_errors):
+    browser_sign_in(page, ADELE, start=SIGN_IN)
+    fill(page, "Stopped late")
+    slow, one = write_file(tmp_path / "slow.bin", 5 * MB), tmp_path / "small one.txt"
+    write_file(one, 3000, seed=3)
+    page.set_input_files("#attachments", [str(slow), str(one)])
+    row = page.locator("#file-list li.is-uploading:has-text('slow.bin')")
+    expect(row.locator(".file-state")).to_have_text("100 %")  # every byte out, no answer yet
+    page.click("#send")
+    row.locator(".file-cancel").click()
+    expect(row.locator(".file-state")).to_have_text("removing")
+    answer_gate.set()  # the app answers 201: the page removes the file it no longer wants
+    page.wait_for_url(STATUS_URL, timeout=20_000)
+    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
+    assert page.inner_text("#status-title") == "Sent"
+    [got] = mailbox(emu, MEGAN)
+    assert [a.name for a in got.attachments] == ["small one.txt"]
+    assert console_errors == []
