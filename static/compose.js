@@ -121,6 +121,7 @@
     this.sending(false);
     this.saveState.textContent = "";
     this.held(action, [{name: name, message: message}]);
+    document.getElementById("held-alert").scrollIntoView({block: "nearest"});
     this.autosave();  // the fields did not go with a form: keep them
   };
 
