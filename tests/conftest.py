@@ -5,11 +5,25 @@ folder; its state is reset before each test so tests never see each other's toke
 """
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 from emulator import Emulator
 from emulator.directory import DEMO_CLIENT_ID, DEMO_PASSWORD
 from mailer.http import build_session
+
+# Generated-input tests (tests/app/test_compose_generated.py): a modest count by default, and
+# HYPOTHESIS_PROFILE=long (HOSTILE_EXAMPLES=N per route, default 2000) for a long run. No example
+# database: a failure prints its reproduction blob instead of leaving files in the tree.
+_GENERATED = dict(deadline=None, database=None, print_blob=True,
+                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                         HealthCheck.data_too_large, HealthCheck.large_base_example])
+settings.register_profile("ci", max_examples=200, **_GENERATED)
+settings.register_profile("long", max_examples=int(os.environ.get("HOSTILE_EXAMPLES") or 2000),
+                          **_GENERATED)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
 
 pytest_plugins = ["app_fixtures"]  # the app's fixtures (H2): app, client, sign_in, live_app, page, ...
 
