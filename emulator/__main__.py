@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                        if os.environ.get("EMULATOR_MAX_MESSAGE_SIZE") else None,
                        help="bytes, every mailbox's maximum message size (default 35 MB, "
                             "Exchange Online's; admins can raise it to 150 MB)")
+        p.add_argument("--limit", action="append", default=[], metavar="NAME=VALUE",
+                       help="a sending or throttling limit, e.g. messages_per_minute=3 "
+                            "(repeatable; null: none; EMULATOR_LIMITS takes them as JSON)")
     args = parser.parse_args(argv)
 
     if args.command == "accounts":
@@ -96,15 +99,24 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {g['grantee']} -> {g['mailbox']}: {', '.join(g['rights'])}")
         return 0
 
+    from .graph.throttling import LimitError, parse_assignments, parse_settings
     from .server import Emulator
 
+    try:
+        raw = os.environ.get("EMULATOR_LIMITS", "").strip()
+        limits = parse_settings(json.loads(raw)) if raw else {}
+        limits.update(parse_assignments(args.limit) if args.limit else {})
+    except (ValueError, LimitError) as exc:  # LimitError names the setting
+        parser.error(f"limits (--limit / EMULATOR_LIMITS): {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s emulator %(message)s")
     port = int(os.environ.get("PORT", "5000"))
     redirect_uris = args.redirect_uri or default_redirect_uris(port)
     emulator = Emulator(args.state_dir, host=args.host, api_port=args.api_port,
                         pages_port=args.pages_port, redirect_uris=redirect_uris,
                         access_token_lifetime=args.access_token_lifetime,
-                        max_message_size=args.max_message_size).start()
+                        max_message_size=args.max_message_size)
+    emulator.state.send_limits = limits
+    emulator.start()
     print(f"Emulator API (HTTPS): {emulator.api_url}   sign-in pages (HTTP): {emulator.pages_url}",
           flush=True)
     stop = threading.Event()

@@ -1,6 +1,10 @@
-"""``/_emulator``: health and reset, for scripts and tests."""
-from flask import Blueprint, jsonify
+"""``/_emulator``: health and reset, sending limits and the mail clock, for scripts and tests."""
+import datetime as dt
 
+from flask import Blueprint, jsonify, request
+
+from .graph.mailstore import MailStore
+from .graph.throttling import LimitError, clock, limits_of, parse_settings
 from .state import get_state
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/_emulator")
@@ -17,3 +21,38 @@ def reset():
     """Back to the demo directory: no tokens, consents, mail or faults."""
     get_state().reset()
     return "", 204
+
+
+@admin_bp.get("/limits")
+def get_limits():
+    """Sending and throttling limits in force, and each mailbox's usage (by user id)."""
+    state = get_state()
+    limits = limits_of(state)
+    return jsonify({"limits": dict(limits.settings), "usage": limits.usage(clock(state))})
+
+
+@admin_bp.route("/limits", methods=["PUT", "PATCH", "POST"])
+def put_limits():
+    """Change some limits until the next reset, e.g. ``{"messages_per_minute": 3}``."""
+    try:
+        changes = parse_settings(request.get_json(silent=True))
+    except LimitError as exc:
+        return jsonify({"error": str(exc)}), 400
+    limits = limits_of(get_state())
+    with limits.lock:
+        limits.settings.update(changes)
+    return get_limits()
+
+
+@admin_bp.route("/clock", methods=["GET", "PUT"])
+def mail_clock():
+    """The mail clock's offset from real time (``{"offset_seconds": 90}`` moves it), which
+    deferred sends and sending limits read: tests move it instead of sleeping."""
+    store = get_state().extension("mail", MailStore)
+    if request.method == "PUT":
+        body = request.get_json(silent=True)
+        offset = body.get("offset_seconds") if isinstance(body, dict) else None
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+            return jsonify({"error": "offset_seconds (a number of seconds) is required"}), 400
+        store.clock_offset = dt.timedelta(seconds=offset)
+    return jsonify({"offset_seconds": store.clock_offset.total_seconds()})

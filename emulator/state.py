@@ -41,6 +41,9 @@ class State:
     redirect_uris: list[str]
     access_token_lifetime: int | None = None
     max_message_size: int | None = None  # every mailbox's limit; None: Exchange's 35 MB default
+    # Start-up overrides of the sending and throttling limits (graph/throttling.py); the run-time
+    # settings and every counter go back to these on reset().
+    send_limits: dict | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self):

@@ -16,7 +16,7 @@ from flask import Blueprint, request
 from . import attachments, drafts, mail, reading, uploads, users  # noqa: F401 (register routes)
 from . import photos  # noqa: F401 (registers the photo routes)
 from . import mime_out, moves, people, replies  # noqa: F401 (mailbox pages: issue 10)
-from . import upload_put
+from . import outlook_throttle, upload_put
 from .auth import authenticate
 from .common import GraphFailure, drain, request_id
 from .routes import ROUTER
@@ -24,6 +24,7 @@ from .routes import ROUTER
 logger = logging.getLogger(__name__)
 
 graph_bp = Blueprint("graph", __name__)
+graph_bp.record_once(outlook_throttle.install)  # Outlook's per-mailbox throttling wraps the app
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
