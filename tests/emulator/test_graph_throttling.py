@@ -267,3 +267,25 @@ def test_serve_takes_limits_from_flags_and_environment(tmp_path):
                              env={"EMULATOR_LIMITS": '{"recipients_per_day": -1}',
                                   "PATH": "/usr/bin:/bin"})
     assert env_bad.returncode == 2 and "recipients_per_day" in env_bad.stderr
+
+
+def test_serve_applies_flags_over_environment(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "EMULATOR_LIMITS": '{"recipients_per_day": 7, '
+                                                       '"messages_per_minute": 9}'}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--state-dir", str(tmp_path), "serve", "--api-port",
+         "0", "--pages-port", "0", "--limit", "messages_per_minute=2",
+         "--limit", "concurrent_per_mailbox=null"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        line = process.stdout.readline()
+        api = line.split("Emulator API (HTTPS): ")[1].split()[0]
+        session = build_session(str(tmp_path / "ca.pem"))
+        limits = session.get(f"{api}/_emulator/limits", timeout=10).json()["limits"]
+        session.close()
+        assert (limits["messages_per_minute"], limits["recipients_per_day"],
+                limits["concurrent_per_mailbox"], limits["recipients_per_message"]) == (2, 7, None,
+                                                                                       500)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
