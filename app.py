@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
 from mailer import auth, mail, sessions, views
+from mailer.drain import drain_unread_body
 from mailer.errors import AuthError, SessionStoreUnavailable
 from mailer.graph import GraphError, explain
 from mailer.http import build_session
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     app.register_blueprint(mail.bp)
     _register_error_pages(app)
     app.after_request(_security_headers(app.config))
+    app.after_request(drain_unread_body)
     if app.config["DEMO_MODE"]:
         logger.info("demo mode: identity and Graph are the local emulator at %s",
                     app.config["AUTHORITY"])
