@@ -70,7 +70,7 @@ class Choice:
 
     def __init__(self, choices):
         self.values = [value for value, _ in choices]
-        words = [f"{value} ({label})" for value, label in choices]
+        words = [f"{value} for “{label}”" for value, label in choices]
         self.words = ", ".join(words[:-1]) + " or " + words[-1]
 
     def __call__(self, form, field):
@@ -145,7 +145,7 @@ class ComposeForm(FlaskForm):
             if not field.validate(self):
                 errors[name] = list(field.errors)
         for name, filename in getattr(self, "misplaced", {}).items():
-            label = self[name].label.text if name in self._fields else repr(name)
+            label = self[name].label.text if name in TEXT_FIELDS + CHOICE_FIELDS else repr(name)
             words = (f"{label} arrived as a file ({filename!r}), not as text, so it was ignored. "
                      "Type it in the field instead.")
             self._replace(name, stored, errors, words)
@@ -161,11 +161,10 @@ class ComposeForm(FlaskForm):
     def _replace(self, name: str, stored: ComposeData, errors: dict, words: str) -> None:
         """Note a field whose typed value never arrived; the page shows the stored one."""
         errors[name] = [words]
-        if name in self._fields:
+        if name in TEXT_FIELDS + CHOICE_FIELDS:  # the fields the page marks one by one
             self[name].errors = [words]
-            if name in TEXT_FIELDS + CHOICE_FIELDS:
-                self[name].data = getattr(stored, name)
-        else:
+            self[name].data = getattr(stored, name)
+        else:  # a hidden or unknown part: marked at the top of the form
             self.form_errors.append(words)
 
     def _overflow_words(self, name: str, what: dict) -> str:

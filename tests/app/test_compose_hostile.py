@@ -225,3 +225,17 @@ def test_a_field_over_the_form_memory_in_an_autosave_is_named(adele, app):
 def test_the_declared_limits_are_the_forms():
     from mailer.forms import FIELD_LIMITS as declared
     assert declared == FIELD_LIMITS
+
+
+@pytest.mark.parametrize("name", ["resume", "csrf_token", "save_to_sent_items", "unknown"])
+def test_a_hidden_or_unknown_part_sent_as_a_file_is_named_at_the_top(adele, app, name):
+    draft_id, token = new_draft(adele)
+    body, content_type = multipart([("csrf_token", token.encode(), None),
+                                    ("action", b"send", None), ("to", MEGAN.encode(), None),
+                                    ("subject", b"Top", None), (name, b"", "")])
+    response = adele.post(f"/compose/{draft_id}", data=body, content_type=content_type)
+    page = text(response)
+    assert response.status_code == 400, page[:300]
+    [message] = errors_on(page)["form"]
+    assert repr(name) in message and "arrived as a file" in message
+    assert stored_fields(app, draft_id)["subject"] == "Top"
