@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {g['grantee']} -> {g['mailbox']}: {', '.join(g['rights'])}")
         return 0
 
-    from .graph.throttling import LimitError, parse_assignments, parse_settings
+    from .graph.sending_limits import LimitError, parse_assignments, parse_settings
     from .server import Emulator
 
     try:

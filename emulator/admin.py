@@ -3,8 +3,8 @@ import datetime as dt
 
 from flask import Blueprint, jsonify, request
 
-from .graph.mailstore import MailStore
-from .graph.throttling import LimitError, clock, limits_of, parse_settings
+from .graph.mail.store import MailStore
+from .graph.sending_limits import LimitError, clock, limits_of, parse_settings
 from .state import get_state
 
 admin_bp = Blueprint("admin", __name__, url_prefix="/_emulator")

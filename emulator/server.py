@@ -22,7 +22,9 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wsgi import LimitedStream
 
-from . import admin, adminconsent, devicelogin, faults, graph, identity, instancediscovery, signin, viewer
+from . import admin, faults, graph, viewer
+from .identity import admin_consent, api as identity_api, device_login_page, instance_discovery, \
+    signin_pages
 from .state import DEMO_APP_FILE, State, Urls, load_or_create_secret
 from .tls import ensure_certificates
 
@@ -143,8 +145,8 @@ def _flask(name: str, state: State) -> Flask:
 def create_api_app(state: State) -> Flask:
     app = _flask("emulator.api", state)
     faults.install(app)
-    app.register_blueprint(identity.api_bp)
-    app.register_blueprint(instancediscovery.instance_bp)
+    app.register_blueprint(identity_api.api_bp)
+    app.register_blueprint(instance_discovery.instance_bp)
     app.register_blueprint(graph.graph_bp)
     app.register_blueprint(admin.admin_bp)
     return app
@@ -155,9 +157,9 @@ def create_pages_app(state: State) -> Flask:
     app.secret_key = state.client_secret + ":pages"
     # Cookies ignore ports: a plain "session" cookie on 127.0.0.1 would clobber the app's own.
     app.config["SESSION_COOKIE_NAME"] = "emulator_pages"
-    app.register_blueprint(signin.pages_bp)
-    app.register_blueprint(devicelogin.device_bp)
-    app.register_blueprint(adminconsent.adminconsent_bp)
+    app.register_blueprint(signin_pages.pages_bp)
+    app.register_blueprint(device_login_page.device_bp)
+    app.register_blueprint(admin_consent.adminconsent_bp)
     app.register_blueprint(viewer.viewer_bp)
     return app
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app
 
 from .directory import DEMO_CLIENT_ID, Directory, demo_directory
-from .tokens import SigningKey, TokenService
+from .identity.tokens import SigningKey, TokenService
 
 DEMO_APP_FILE = "demo-app.json"
 
@@ -41,7 +41,7 @@ class State:
     redirect_uris: list[str]
     access_token_lifetime: int | None = None
     max_message_size: int | None = None  # every mailbox's limit; None: Exchange's 35 MB default
-    # Start-up overrides of the sending and throttling limits (graph/throttling.py); the run-time
+    # Start-up overrides of the sending and throttling limits (graph/sending_limits.py); the run-time
     # settings and every counter go back to these on reset().
     send_limits: dict | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -15,8 +15,8 @@ from urllib.parse import quote, unquote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from .graph.mailstore import mail_store
-from .graph.render import body_as, preview, recipient, recipients
+from .graph.mail.store import mail_store
+from .graph.mail.json_out import body_as, preview, recipient, recipients
 from .state import get_state
 
 viewer_bp = Blueprint("viewer", __name__)

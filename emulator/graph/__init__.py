@@ -1,11 +1,21 @@
 """Graph v1.0 over HTTPS: users, profile photos, mail, drafts, attachments, upload sessions.
 
 ``graph_bp`` (registered on the API app) sends every ``/v1.0/...`` request through one view:
-authenticate the bearer token, match the path with Graph's case-insensitive grammar
-(``routing``), call the view registered for it (``users``, ``photos``, ``mail``, ``drafts``,
-``attachments``, ``uploads``, ``reading``). ``/api/v2.0/...`` is the Outlook-shaped upload URL,
-served by ``upload_put`` without bearer authentication. Every response carries ``request-id``
-and ``client-request-id``; every failure is Graph's JSON error, never an HTML page.
+authenticate the bearer token, match the path with Graph's case-insensitive grammar, call the
+view registered for it. ``/api/v2.0/...`` is the Outlook-shaped upload URL, served by
+``mail.upload_url`` without bearer authentication. Every response carries ``request-id`` and
+``client-request-id``; every failure is Graph's JSON error, never an HTML page.
+
+  common.py              GraphFailure, JSON responses, request bodies, timestamps
+  auth.py                the caller (bearer token to user and scopes) and mailbox access
+  schema.py              Graph's types as a client writes them (held to Microsoft's CSDL)
+  odata.py               ``$filter``/``$orderby`` over Graph JSON, for users and messages
+  sending_limits.py      Exchange's sending limits per mailbox; settings of every limit
+  request_throttling.py  Outlook's throttling of requests per app and mailbox (middleware)
+  routing/               the URL grammar, the route table, the 501s, the CSDL surface
+  directory/             users, photos, people
+  mail/                  mailboxes, messages, attachments, upload sessions, sending
+  csdl/                  Microsoft's CSDL (v1.0-Prod.csdl) and its licence notice
 """
 from __future__ import annotations
 
@@ -13,18 +23,22 @@ import logging
 
 from flask import Blueprint, request
 
-from . import attachments, drafts, mail, reading, uploads, users  # noqa: F401 (register routes)
-from . import photos  # noqa: F401 (registers the photo routes)
-from . import mime_out, moves, people, replies  # noqa: F401 (mailbox pages: issue 10)
-from . import outlook_throttle, upload_put
+# Importing the views registers their routes; the order is the routes' order (see Router).
+from .mail import attachments, messages, sendmail, listing, upload_session  # noqa: F401
+from .directory import users, photos  # noqa: F401
+from .mail import mime_out, moves  # noqa: F401
+from .directory import people  # noqa: F401
+from .mail import replies  # noqa: F401
+from . import request_throttling
+from .mail import upload_url
 from .auth import authenticate
 from .common import GraphFailure, drain, request_id
-from .routes import ROUTER
+from .routing.table import ROUTER
 
 logger = logging.getLogger(__name__)
 
 graph_bp = Blueprint("graph", __name__)
-graph_bp.record_once(outlook_throttle.install)  # Outlook's per-mailbox throttling wraps the app
+graph_bp.record_once(request_throttling.install)  # Outlook's per-mailbox throttling wraps the app
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -48,7 +62,7 @@ def graph_v1(rest: str):
 @graph_bp.route("/api/v2.0/<path:rest>", methods=METHODS)
 def outlook_upload(rest: str):
     """The pre-authenticated upload URL handed out by createUploadSession."""
-    return upload_put.dispatch(rest)
+    return upload_url.dispatch(rest)
 
 
 @graph_bp.errorhandler(GraphFailure)

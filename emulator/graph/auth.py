@@ -15,7 +15,7 @@ from flask import request
 
 from ..directory import FULL_ACCESS, User
 from ..state import get_state
-from ..tokens import InvalidToken
+from ..identity.tokens import InvalidToken
 from .common import GraphFailure
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import re
 from helpers.compose import errors_on, finished_job, mailbox, new_draft, post_form, text, upload
 
 from emulator.directory import SEND_ON_BEHALF
-from emulator.graph.mailstore import MailStore
+from emulator.graph.mail.store import MailStore
 
 ADELE, ALEX, MEGAN = "adele@contoso.example", "alex@contoso.example", "megan@contoso.example"
 PATTI, SAM, SALES = "patti@contoso.example", "sam.taylor@outlook.example", "sales@contoso.example"

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from emulator.graph.photos import photo_bytes
+from emulator.graph.directory.photos import photo_bytes
 from mailer.avatar import PALETTE
 
 ADELE, ALEX, MEGAN = "adele@contoso.example", "alex@contoso.example", "megan@contoso.example"

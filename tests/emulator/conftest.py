@@ -150,7 +150,7 @@ def graph_api(emu, https, graph_token):
 @pytest.fixture
 def mailbox(emu):
     """mailbox(upn) -> that user's emulated mailbox (folders, messages), for assertions."""
-    from emulator.graph.mailstore import MailStore
+    from emulator.graph.mail.store import MailStore
 
     def get(upn: str = ADELE):
         store = emu.state.extension("mail", MailStore)

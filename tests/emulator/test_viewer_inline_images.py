@@ -38,7 +38,7 @@ def message_url(graph_api, emu):
                          "contentType": "image/png", "isInline": True, "contentId": "chart@x",
                          "contentBytes": base64.b64encode(PICTURE).decode()}]}})
     assert response.status_code == 202, response.text
-    from emulator.graph.mailstore import MailStore
+    from emulator.graph.mail.store import MailStore
     megan = emu.state.directory.user(MEGAN)
     item = emu.state.extension("mail", MailStore).mailbox(megan.id).in_folder("inbox")[0]
     return f"{emu.pages_url}/mailbox/{megan.id}/messages/{item.id}"

@@ -6,7 +6,7 @@ import re
 import time
 from urllib.parse import quote
 
-from emulator.graph.mailstore import MailStore
+from emulator.graph.mail.store import MailStore
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 DRAFT_URL = re.compile(r"^/compose/([0-9a-f-]{36})$")
