@@ -1,6 +1,6 @@
 """The Graph types a mail client writes, checked the way Outlook's OData reader checks them.
 
-The property names and types below are those of /work/shared/graph-schema/v1.0-Prod.csdl
+The property names and types below are those of Microsoft's CSDL, ``emulator/graph/csdl/v1.0-Prod.csdl``
 (``tests/emulator/test_graph_schema.py`` holds them to it). ``parse(value, type)`` returns the
 value with canonical property names (Graph matches names case-insensitively) and lowercase enum
 members, or raises 400 ``RequestBodyRead`` with the OData reader's wording. Unknown properties

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 SURFACE_FILE = Path(__file__).with_name("csdl_surface.json")
+# Microsoft's schema, committed with its licence notice (csdl/NOTICE.md).
+CSDL_FILE = Path(__file__).resolve().parents[1] / "csdl" / "v1.0-Prod.csdl"
 ROOTS = ("user", "message", "mailFolder", "attachment")
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 
@@ -79,6 +81,7 @@ def surface() -> dict:
     return json.loads(SURFACE_FILE.read_text(encoding="utf-8"))
 
 
-if __name__ == "__main__":  # python -m emulator.graph.routing.csdl_surface path/to/v1.0-Prod.csdl
-    SURFACE_FILE.write_text(json.dumps(build(sys.argv[1]), indent=1, sort_keys=True) + "\n",
+if __name__ == "__main__":  # python -m emulator.graph.routing.csdl_surface [path/to/a.csdl]
+    source = sys.argv[1] if len(sys.argv) > 1 else CSDL_FILE
+    SURFACE_FILE.write_text(json.dumps(build(source), indent=1, sort_keys=True) + "\n",
                             encoding="utf-8")
