@@ -23,13 +23,16 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from mailer import auth, mail, sessions, views
-from mailer.drain import drain_unread_body
-from mailer.errors import AuthError, SessionStoreUnavailable
-from mailer.graph import GraphError, explain
-from mailer.http import build_session
-from mailer.identity import Settings, silence_form_post_warning
-from mailer.tokens import CacheCipher
+from mailer.web import auth
+from mailer.web.compose import views as mail
+from mailer.web import sessions
+from mailer.web import pages as views
+from mailer.web.drain import drain_unread_body
+from mailer.identity.errors import AuthError, SessionStoreUnavailable
+from mailer.graph.client import GraphError, explain
+from mailer.graph.http import build_session
+from mailer.identity.service import Settings, silence_form_post_warning
+from mailer.identity.tokens import CacheCipher
 
 logger = logging.getLogger(__name__)
 csrf = CSRFProtect()

@@ -25,9 +25,9 @@ import requests
 
 from harness import msal_token, print_table, sign_in_app, stack, summary, timed
 
-from mailer.graph import GraphClient
-from mailer.http import build_session
-from mailer.uploads import CHUNK_SIZE, chunk_ranges
+from mailer.graph.client import GraphClient
+from mailer.graph.http import build_session
+from mailer.graph.uploads import CHUNK_SIZE, chunk_ranges
 
 MB = 1024 * 1024
 USER, TO = "adele@contoso.example", "megan@contoso.example"

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 
 from emulator import Emulator
 from emulator.directory import DEMO_CLIENT_ID, DEMO_PASSWORD
-from mailer.http import build_session
+from mailer.graph.http import build_session
 
 # Generated-input tests (tests/app/test_compose_generated.py): a modest count by default, and
 # HYPOTHESIS_PROFILE=long (HOSTILE_EXAMPLES=N per route, default 2000) for a long run. No example

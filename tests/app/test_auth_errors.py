@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailer.errors import AuthError, explain
+from mailer.identity.errors import AuthError, explain
 
 AADSTS_BODY = {
     "error": "invalid_client",

@@ -17,8 +17,8 @@ from helpers.hostile import LABELS, TEXT, multipart, stored_fields, urlencoded
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailer.compose import ComposeData, sanitize_filename
-from mailer.forms import BODY_TYPES, FIELD_LIMITS, IMPORTANCES
+from mailer.sending.compose import ComposeData, sanitize_filename
+from mailer.web.forms import BODY_TYPES, FIELD_LIMITS, IMPORTANCES
 
 FORM_MEMORY = 5 * 1024 * 1024
 CHOICES = {"body_type": [v for v, _ in BODY_TYPES], "importance": [v for v, _ in IMPORTANCES]}

@@ -223,7 +223,7 @@ def test_a_field_over_the_form_memory_in_an_autosave_is_named(adele, app):
 
 
 def test_the_declared_limits_are_the_forms():
-    from mailer.forms import FIELD_LIMITS as declared
+    from mailer.web.forms import FIELD_LIMITS as declared
     assert declared == FIELD_LIMITS
 
 

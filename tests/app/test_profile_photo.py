@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from emulator.graph.directory.photos import photo_bytes
-from mailer.avatar import PALETTE
+from mailer.web.avatar import PALETTE
 
 ADELE, ALEX, MEGAN = "adele@contoso.example", "alex@contoso.example", "megan@contoso.example"
 SAM = "sam.taylor@outlook.example"

@@ -1,7 +1,7 @@
 """An unchanged session is not written back on every request, but its expiry still slides."""
 import pytest
 
-from mailer import sessions
+from mailer.web import sessions
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from cachelib import FileSystemCache
 
 from app_fixtures import ADELE, SAM, _finish
-from mailer.tokens import CacheCipher, decode_jwt
+from mailer.identity.tokens import CacheCipher, decode_jwt
 
 
 def stored(app, key: str):
@@ -202,7 +202,7 @@ def test_a_wrong_client_secret_is_explained(app_config, emu, sign_in):
 
 def test_incremental_consent_for_a_view_that_needs_more(app_config, emu, sign_in):
     from app import create_app
-    from mailer.auth import get_token, login_required
+    from mailer.web.auth import get_token, login_required
 
     app = create_app(app_config, environ={})
 
@@ -256,7 +256,7 @@ def test_signed_in_pages_are_never_cached(client, sign_in, path):
 
 def test_no_redirect_loop_when_a_new_sign_in_still_brings_no_token(app_config, emu, sign_in):
     from app import create_app
-    from mailer.auth import login_required
+    from mailer.web.auth import login_required
 
     app = create_app(app_config, environ={})
     app.add_url_rule("/needs-mail", "needs_mail",
@@ -273,7 +273,7 @@ def test_no_redirect_loop_when_a_new_sign_in_still_brings_no_token(app_config, e
 
 def test_a_graph_call_that_needs_consent_asks_for_exactly_those_scopes(app_config, emu, sign_in):
     from app import create_app
-    from mailer.auth import graph_client, login_required
+    from mailer.web.auth import graph_client, login_required
 
     app = create_app(app_config, environ={})
 

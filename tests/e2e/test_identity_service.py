@@ -9,10 +9,10 @@ import pytest
 from cryptography.fernet import Fernet
 
 from app_fixtures import ADELE, SAM, _finish
-from mailer.errors import AuthError
-from mailer.http import build_session
-from mailer.identity import Identity, MemoryVault, Settings, silence_form_post_warning
-from mailer.tokens import CacheCipher
+from mailer.identity.errors import AuthError
+from mailer.graph.http import build_session
+from mailer.identity.service import Identity, MemoryVault, Settings, silence_form_post_warning
+from mailer.identity.tokens import CacheCipher
 
 REDIRECT_URI = "http://localhost:8765/auth/callback"
 

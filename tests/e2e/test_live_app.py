@@ -11,7 +11,7 @@ import redis
 from cachelib import FileSystemCache, RedisCache
 
 from app_fixtures import ADELE, SAM
-from mailer.tokens import CacheCipher, decode_jwt
+from mailer.identity.tokens import CacheCipher, decode_jwt
 
 
 @pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from helpers.signin import authorize_url, pkce_pair, sign_in_with_requests
-from mailer.http import build_session
+from mailer.graph.http import build_session
 
 REDIRECT_URI = "http://localhost:8400/auth/callback"
 

@@ -10,7 +10,7 @@ import pytest
 
 from emulator.directory import DEMO_CLI_CLIENT_ID, DEMO_CLIENT_ID
 from helpers.signin import parse_page
-from mailer.http import build_session
+from mailer.graph.http import build_session
 
 ADELE = "adele@contoso.example"
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"

@@ -154,7 +154,7 @@ def test_admin_paths_are_never_faulted(add_fault, emu, https):
 
 def test_emulator_faults_environment_variable(tmp_path, monkeypatch):
     from emulator import Emulator
-    from mailer.http import build_session
+    from mailer.graph.http import build_session
 
     rules = [{"path": "/v1.0/me$", "status": 429, "retry_after": 4}]
     monkeypatch.setenv("EMULATOR_FAULTS", json.dumps(rules))

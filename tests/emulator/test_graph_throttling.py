@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from mailer.http import build_session
+from mailer.graph.http import build_session
 
 ADELE, MEGAN, ALEX = "adele@contoso.example", "megan@contoso.example", "alex@contoso.example"
 QUOTA = "ErrorSubmissionQuotaExceeded"

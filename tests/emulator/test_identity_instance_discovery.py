@@ -10,7 +10,7 @@ from requests.adapters import HTTPAdapter
 
 from emulator.directory import WORK_TENANT_ID
 from helpers.signin import sign_in_with_requests
-from mailer.http import build_session
+from mailer.graph.http import build_session
 
 MICROSOFT = "login.microsoftonline.com"
 

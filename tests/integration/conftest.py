@@ -10,8 +10,8 @@ import pytest
 
 from emulator.directory import DEMO_CLIENT_ID
 from helpers.files import write_file
-from mailer.graph import GraphClient
-from mailer.retry import RetryPolicy
+from mailer.graph.client import GraphClient
+from mailer.graph.retry import RetryPolicy
 
 ADELE = "adele@contoso.example"
 MAIL_SCOPES = ["Mail.Send", "Mail.ReadWrite", "Mail.Send.Shared", "User.Read"]

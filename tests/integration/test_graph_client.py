@@ -3,12 +3,12 @@ import uuid
 
 import pytest
 
-from mailer.compose import Attachment, ComposeData, prepare
-from mailer.graph import GraphClient, GraphError, explain
-from mailer.jobs import SENT, SendJobs
-from mailer.jobstore import FileStore
-from mailer.retry import RetryPolicy
-from mailer.sendplan import plan
+from mailer.sending.compose import Attachment, ComposeData, prepare
+from mailer.graph.client import GraphClient, GraphError, explain
+from mailer.sending.jobs import SENT, SendJobs
+from mailer.sending.store import FileStore
+from mailer.graph.retry import RetryPolicy
+from mailer.sending.plan import plan
 
 MEGAN = "megan@contoso.example"
 

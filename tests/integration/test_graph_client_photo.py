@@ -1,8 +1,8 @@
 """GraphClient.photo(): the signed-in user's photo bytes and type, None without one, errors."""
 import pytest
 
-from mailer.graph import GraphError
-from mailer.retry import RetryPolicy
+from mailer.graph.client import GraphError
+from mailer.graph.retry import RetryPolicy
 
 
 def test_photo_returns_the_bytes_and_their_type(graph, emu, https, token_for):

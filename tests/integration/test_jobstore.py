@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from mailer.jobstore import FileStore, RedisStore, store_from_config
+from mailer.sending.store import FileStore, RedisStore, store_from_config
 
 
 @pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
@@ -75,7 +75,7 @@ def test_store_prefers_the_app_state_dir(tmp_path):
 
 
 def test_a_job_whose_worker_died_reports_could_not_confirm(tmp_path):
-    from mailer.jobs import SendJobs
+    from mailer.sending.jobs import SendJobs
     store = FileStore(tmp_path)
     store.put("job:d1", {"draft_id": "d1", "owner": "o", "state": "running",
                          "updated": time.time() - 3600, "message": "Sending…"})
@@ -85,6 +85,6 @@ def test_a_job_whose_worker_died_reports_could_not_confirm(tmp_path):
 
 
 def test_jobs_from_config(tmp_path, redis_url):
-    from mailer.jobs import SendJobs
+    from mailer.sending.jobs import SendJobs
     assert isinstance(SendJobs.from_config({"JOB_DIR": str(tmp_path)}).store, FileStore)
     assert isinstance(SendJobs.from_config({"REDIS_URL": redis_url}).store, RedisStore)

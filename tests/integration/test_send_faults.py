@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from mailer.compose import Attachment, ComposeData, prepare
-from mailer.jobs import NOT_SENT, SENT, UNKNOWN, SendJobs
-from mailer.jobstore import FileStore
-from mailer.sendplan import DRAFT, MB, SENDMAIL, plan
+from mailer.sending.compose import Attachment, ComposeData, prepare
+from mailer.sending.jobs import NOT_SENT, SENT, UNKNOWN, SendJobs
+from mailer.sending.store import FileStore
+from mailer.sending.plan import DRAFT, MB, SENDMAIL, plan
 
 MEGAN = "megan@contoso.example"
 

@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
-from mailer.compose import Attachment, ComposeData, prepare
-from mailer.jobs import NOT_SENT, SENT, SendJobs
-from mailer.jobstore import FileStore
-from mailer.sendplan import DRAFT, MB, SENDMAIL, plan
+from mailer.sending.compose import Attachment, ComposeData, prepare
+from mailer.sending.jobs import NOT_SENT, SENT, SendJobs
+from mailer.sending.store import FileStore
+from mailer.sending.plan import DRAFT, MB, SENDMAIL, plan
 
 MEGAN = "megan@contoso.example"
 
@@ -137,7 +137,7 @@ def test_missing_scope_is_not_sent_and_says_so(jobs, graph_for):
 
 
 def test_an_expired_token_asks_for_a_fresh_sign_in(emu, https, jobs, token_for):
-    from mailer.graph import GraphClient
+    from mailer.graph.client import GraphClient
     stale = token_for(lifetime=-10)
     graph = GraphClient(emu.client_config()["graph_endpoint"], lambda: stale, https)
     job, _, _ = _send(jobs, graph, ComposeData(to=MEGAN, subject="Expired"))
@@ -171,7 +171,7 @@ def test_a_double_click_starts_one_job(jobs, graph, graph_for, make_file):
 
 @pytest.mark.redis
 def test_two_workers_sharing_redis_send_once(redis_url, graph, graph_for):
-    from mailer.jobstore import RedisStore
+    from mailer.sending.store import RedisStore
     prefix = f"t{uuid.uuid4().hex}:"
     one = SendJobs(RedisStore.from_url(redis_url, prefix=prefix))
     two = SendJobs(RedisStore.from_url(redis_url, prefix=prefix))
@@ -190,8 +190,8 @@ class SignInNeeded(Exception):
 
 def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_path, token_for,
                                                              make_file):
-    from mailer.drafts import DraftStore
-    from mailer.graph import GraphClient
+    from mailer.sending.drafts import DraftStore
+    from mailer.graph.client import GraphClient
     drafts = DraftStore(tmp_path / "uploads")
     jobs = SendJobs(FileStore(tmp_path / "jobs"), drafts=drafts, auth_errors=(SignInNeeded,))
     draft_id = drafts.new("oid-adele")
@@ -223,8 +223,8 @@ def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_pat
 def test_losing_the_sign_in_while_confirming_a_lost_send_never_frees_the_draft(
         emu, https, tmp_path, token_for, graph_for, faults, make_file, files):
     """The answer to the send was lost, then the token ran out: it may have gone out."""
-    from mailer.graph import GraphClient
-    from mailer.jobs import UNKNOWN
+    from mailer.graph.client import GraphClient
+    from mailer.sending.jobs import UNKNOWN
     jobs = SendJobs(FileStore(tmp_path / "jobs"), auth_errors=(SignInNeeded,), confirm_delay=0)
     token, sent = token_for(), []
 

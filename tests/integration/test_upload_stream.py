@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from mailer.compose import Attachment
-from mailer.graph import GraphError
-from mailer.sendplan import MB
-from mailer.uploads import CHUNK_SIZE
+from mailer.sending.compose import Attachment
+from mailer.graph.client import GraphError
+from mailer.sending.plan import MB
+from mailer.graph.uploads import CHUNK_SIZE
 
 MEGAN = "megan@contoso.example"
 
@@ -54,8 +54,8 @@ def test_an_expired_session_url_fails_with_a_graph_error(graph, make_file):
 
 MEASURE = """
 import sys, tracemalloc
-from mailer.graph import GraphClient
-from mailer.http import build_session
+from mailer.graph.client import GraphClient
+from mailer.graph.http import build_session
 endpoint, ca_file, upload_url, path = sys.argv[1:5]
 client = GraphClient(endpoint, lambda: "unused", build_session(ca_file))
 tracemalloc.start()

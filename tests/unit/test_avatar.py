@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mailer.avatar import PALETTE, colour, image_type, initials, initials_svg
+from mailer.web.avatar import PALETTE, colour, image_type, initials, initials_svg
 
 
 @pytest.mark.parametrize("given, served", [

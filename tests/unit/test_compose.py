@@ -1,7 +1,7 @@
 """compose.py: addresses, one-line fields, file names, sanitizing, and the message JSON."""
 import pytest
 
-from mailer.compose import (Attachment, ComposeData, ComposeInvalid, parse_address, prepare,
+from mailer.sending.compose import (Attachment, ComposeData, ComposeInvalid, parse_address, prepare,
                             sanitize_filename, sanitize_html, split_addresses)
 
 

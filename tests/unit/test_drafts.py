@@ -6,8 +6,8 @@ import tracemalloc
 
 import pytest
 
-from mailer.compose import ComposeData
-from mailer.drafts import DraftError, DraftNotFound, DraftStore
+from mailer.sending.compose import ComposeData
+from mailer.sending.drafts import DraftError, DraftNotFound, DraftStore
 
 OWNER = "oid-adele"
 

@@ -1,8 +1,8 @@
 """mail_from.py without Flask: the per-user From history, and what the page says next to From."""
 from __future__ import annotations
 
-from mailer.jobstore import FileStore
-from mailer.mail_from import KEEP, FromHistory, page_state, personal_error, refusal_note
+from mailer.sending.store import FileStore
+from mailer.sending.from_history import KEEP, FromHistory, page_state, personal_error, refusal_note
 
 WORK = {"username": "patti@contoso.example", "personal": False}
 PERSONAL = {"username": "sam@outlook.example", "personal": True}

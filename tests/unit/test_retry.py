@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 import requests
 
-from mailer.retry import RetryPolicy, is_safe_to_retry, parse_retry_after, send_with_retry
+from mailer.graph.retry import RetryPolicy, is_safe_to_retry, parse_retry_after, send_with_retry
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 

@@ -4,7 +4,7 @@ import json
 import pytest
 import requests
 
-from mailer.graph_errors import GraphError, explain, needs_sign_in
+from mailer.graph.errors import GraphError, explain, needs_sign_in
 
 
 def _response(status, body, headers=None):

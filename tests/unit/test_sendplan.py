@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from mailer.compose import Attachment, ComposeData, prepare
-from mailer.sendplan import (DRAFT, MB, SENDMAIL, Limits, PlanRefused, encode_json,
+from mailer.sending.compose import Attachment, ComposeData, prepare
+from mailer.sending.plan import (DRAFT, MB, SENDMAIL, Limits, PlanRefused, encode_json,
                              file_attachment_json, human, human_pair, message_with_header, plan,
                              sendmail_size)
 

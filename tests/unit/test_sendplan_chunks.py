@@ -1,7 +1,7 @@
 """uploads.py's pure parts: chunk sizes and byte ranges, nextExpectedRanges."""
 import pytest
 
-from mailer.uploads import CHUNK_SIZE, MAX_CHUNK, UNIT, check_chunk_size, chunk_ranges, next_expected
+from mailer.graph.uploads import CHUNK_SIZE, MAX_CHUNK, UNIT, check_chunk_size, chunk_ranges, next_expected
 
 
 def test_default_chunk_is_ten_units_under_4mb():

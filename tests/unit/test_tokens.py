@@ -7,7 +7,7 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from mailer.tokens import CacheCipher, decode_jwt, describe, mask, redact
+from mailer.identity.tokens import CacheCipher, decode_jwt, describe, mask, redact
 
 NOW = 1_700_000_000
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from .compose import Attachment
-from .graph import GraphClient
-from .sendplan import DRAFT_ID_HEADER
+from mailer.sending.compose import Attachment
+from mailer.graph.client import GraphClient
+from mailer.sending.plan import DRAFT_ID_HEADER
 
 logger = logging.getLogger(__name__)
 

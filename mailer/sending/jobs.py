@@ -21,12 +21,12 @@ import logging
 import threading
 import time
 
-from . import recovery
-from .compose import PreparedMessage
-from .graph import GraphClient
-from .graph_errors import GraphError, explain, needs_sign_in
-from .jobstore import KeyValueStore, store_from_config
-from .sendplan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, file_attachment_json, human, \
+from mailer.sending import recovery
+from mailer.sending.compose import PreparedMessage
+from mailer.graph.client import GraphClient
+from mailer.graph.errors import GraphError, explain, needs_sign_in
+from mailer.sending.store import KeyValueStore, store_from_config
+from mailer.sending.plan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, file_attachment_json, human, \
     message_with_header
 
 logger = logging.getLogger(__name__)

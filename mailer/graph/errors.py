@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import requests
 
-from .retry import parse_retry_after
+from mailer.graph.retry import parse_retry_after
 
 NETWORK_ERROR = "NetworkError"  # nothing reached Graph, or an idempotent call failed
 OUTCOME_UNKNOWN = "OutcomeUnknown"  # a send went out but its answer never came back

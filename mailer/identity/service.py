@@ -28,8 +28,8 @@ import msal
 import requests
 from msal.exceptions import MsalError
 
-from .errors import AuthError, first_line
-from .tokens import CacheCipher
+from mailer.identity.errors import AuthError, first_line
+from mailer.identity.tokens import CacheCipher
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from flask import current_app, request, session
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
-from .errors import SessionStoreUnavailable
+from mailer.identity.errors import SessionStoreUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -21,19 +21,20 @@ from functools import partial
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 
-from . import mail_files, mail_status
-from .auth import current_user, get_token
-from .compose import ComposeInvalid, prepare
-from .drafts import DraftError, DraftNotFound, FileNotFound
-from .errors import AuthError
-from .form_parser import LenientFormDataParser
-from .forms import OVERFLOW, ComposeForm, byte_caps
-from .jobs import RUNNING, SENT, UNKNOWN
-from .mail_from import CONFIRMED, address_key, personal_error
-from .mail_page import PENDING, odd_id_refusal, render_draft
-from .mail_services import (background_client, init_app, login_url, owner, services,
+from mailer.web.compose import files as mail_files
+from mailer.web.compose import status as mail_status
+from mailer.web.auth import current_user, get_token
+from mailer.sending.compose import ComposeInvalid, prepare
+from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
+from mailer.identity.errors import AuthError
+from mailer.web.form_parser import LenientFormDataParser
+from mailer.web.forms import OVERFLOW, ComposeForm, byte_caps
+from mailer.sending.jobs import RUNNING, SENT, UNKNOWN
+from mailer.sending.from_history import CONFIRMED, address_key, personal_error
+from mailer.web.compose.page import PENDING, odd_id_refusal, render_draft
+from mailer.web.compose.services import (background_client, init_app, login_url, owner, services,
                             set_request_limits)
-from .sendplan import SENDMAIL, PlanRefused, plan
+from mailer.sending.plan import SENDMAIL, PlanRefused, plan
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("mail", __name__)

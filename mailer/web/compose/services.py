@@ -16,17 +16,17 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 
-from . import sessions
-from .auth import current_user
-from .drafts import DraftStore
-from .errors import AuthError
-from .graph import GraphClient, GraphError, client_from_config
-from .graph_errors import SIGN_IN_UNAVAILABLE
-from .identity import SESSION_USER, Identity
-from .jobs import SendJobs
-from .jobstore import store_from_config
-from .mail_from import FromHistory
-from .sendplan import Limits
+from mailer.web import sessions
+from mailer.web.auth import current_user
+from mailer.sending.drafts import DraftStore
+from mailer.identity.errors import AuthError
+from mailer.graph.client import GraphClient, GraphError, client_from_config
+from mailer.graph.errors import SIGN_IN_UNAVAILABLE
+from mailer.identity.service import SESSION_USER, Identity
+from mailer.sending.jobs import SendJobs
+from mailer.sending.store import store_from_config
+from mailer.sending.from_history import FromHistory
+from mailer.sending.plan import Limits
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .compose import Attachment, PreparedMessage
+from mailer.sending.compose import Attachment, PreparedMessage
 
 MB = 1024 * 1024
 SENDMAIL = "sendmail"

@@ -15,13 +15,13 @@ from flask import jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .auth import current_user
-from .compose import sanitize_filename
-from .drafts import DraftError, DraftNotFound, FileNotFound
-from .forms import ComposeForm
-from .mail_page import PENDING, PENDING_MAX, odd_id_refusal, render_draft, wants_json
-from .mail_services import login_url, owner, services
-from .sendplan import human, human_pair
+from mailer.web.auth import current_user
+from mailer.sending.compose import sanitize_filename
+from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
+from mailer.web.forms import ComposeForm
+from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft, wants_json
+from mailer.web.compose.services import login_url, owner, services
+from mailer.sending.plan import human, human_pair
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"

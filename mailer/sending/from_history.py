@@ -21,8 +21,8 @@ import logging
 import threading
 import time
 
-from .jobs import NOT_SENT, SENT
-from .jobstore import KeyValueStore
+from mailer.sending.jobs import NOT_SENT, SENT
+from mailer.sending.store import KeyValueStore
 
 logger = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from urllib.parse import quote
 
 import requests
 
-from .compose import Attachment
-from .graph_errors import NETWORK_ERROR, OUTCOME_UNKNOWN, GraphError, explain
-from .retry import RetryPolicy, is_safe_to_retry, send_with_retry
-from .sendplan import encode_json, file_attachment_json
-from .uploads import CHUNK_SIZE, ChunkUploader, Progress
+from mailer.sending.compose import Attachment
+from mailer.graph.errors import NETWORK_ERROR, OUTCOME_UNKNOWN, GraphError, explain
+from mailer.graph.retry import RetryPolicy, is_safe_to_retry, send_with_retry
+from mailer.sending.plan import encode_json, file_attachment_json
+from mailer.graph.uploads import CHUNK_SIZE, ChunkUploader, Progress
 
 logger = logging.getLogger(__name__)
 

@@ -7,13 +7,14 @@ import logging
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 
-from . import avatar, tokens
-from .auth import current_identity, current_user, graph_client, login_required
-from .errors import AuthError
-from .graph import GraphError, explain
-from .graph_errors import needs_sign_in
-from .identity import SESSION_USER
-from .retry import RetryPolicy
+from mailer.web import avatar
+from mailer.identity import tokens
+from mailer.web.auth import current_identity, current_user, graph_client, login_required
+from mailer.identity.errors import AuthError
+from mailer.graph.client import GraphError, explain
+from mailer.graph.errors import needs_sign_in
+from mailer.identity.service import SESSION_USER
+from mailer.graph.retry import RetryPolicy
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)

@@ -16,8 +16,8 @@ from typing import Callable, Iterator
 
 import requests
 
-from .graph_errors import NETWORK_ERROR, GraphError
-from .retry import RetryPolicy, send_with_retry
+from mailer.graph.errors import NETWORK_ERROR, GraphError
+from mailer.graph.retry import RetryPolicy, send_with_retry
 
 logger = logging.getLogger(__name__)
 

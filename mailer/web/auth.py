@@ -20,10 +20,10 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 
 from werkzeug.exceptions import HTTPException
 
-from . import sessions
-from .errors import AuthError, explain
-from .graph import GraphClient, client_from_config
-from .identity import Identity
+from mailer.web import sessions
+from mailer.identity.errors import AuthError, explain
+from mailer.graph.client import GraphClient, client_from_config
+from mailer.identity.service import Identity
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)

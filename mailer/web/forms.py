@@ -17,8 +17,8 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, TextAreaField)
 from wtforms.validators import ValidationError
 
-from .compose import ComposeData
-from .sendplan import human
+from mailer.sending.compose import ComposeData
+from mailer.sending.plan import human
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms import SelectChoice

@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from .compose import Attachment, ComposeData, sanitize_filename
-from .sendplan import human
+from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
+from mailer.sending.plan import human
 
 logger = logging.getLogger(__name__)
 

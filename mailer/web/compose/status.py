@@ -11,13 +11,13 @@ import re
 
 from flask import current_app, jsonify, redirect, render_template, url_for
 
-from .auth import current_user
-from .compose import split_addresses
-from .drafts import DraftNotFound
-from .jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
-from .mail_from import refusal_note
-from .mail_services import login_url, owner, services
-from .sendplan import DRAFT, human
+from mailer.web.auth import current_user
+from mailer.sending.compose import split_addresses
+from mailer.sending.drafts import DraftNotFound
+from mailer.sending.jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
+from mailer.sending.from_history import refusal_note
+from mailer.web.compose.services import login_url, owner, services
+from mailer.sending.plan import DRAFT, human
 
 # The steps shown for each kind of plan, as (job phase, words).
 STEPS = {

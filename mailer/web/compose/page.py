@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
-from .auth import current_user
-from .drafts import is_draft_id, is_file_id
-from .forms import ComposeForm
-from .jobs import NOT_SENT, UNKNOWN
-from .mail_from import CONFIRMED, page_state, refusal_note
-from .mail_services import owner, services
-from .mail_status import without_verdict
-from .sendplan import human
+from mailer.web.auth import current_user
+from mailer.sending.drafts import is_draft_id, is_file_id
+from mailer.web.forms import ComposeForm
+from mailer.sending.jobs import NOT_SENT, UNKNOWN
+from mailer.sending.from_history import CONFIRMED, page_state, refusal_note
+from mailer.web.compose.services import owner, services
+from mailer.web.compose.status import without_verdict
+from mailer.sending.plan import human
 
 PENDING = "compose_pending"  # session key: fields posted when the session had expired
 PENDING_MAX = 1024 * 1024  # what the session keeps of them at most (characters)

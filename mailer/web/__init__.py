@@ -1,0 +1,9 @@
+"""Everything Flask: the blueprints and what only a web request needs.
+
+    auth.py           sign-in, callback, sign-out; ``login_required``
+    pages.py          home, profile (and photo), token page
+    compose/          the compose blueprint: views, files, status, the services it wires
+    forms.py, form_parser.py   the compose form and its lenient multipart parser
+    sessions.py       server-side sessions (files or Redis), the token vault, refresh locks
+    avatar.py, drain.py        initials pictures; draining refused request bodies
+"""
