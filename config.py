@@ -11,61 +11,179 @@ Relative paths are taken from the project folder, so the app finds them from any
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
-import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from config_types import (ConfigError, authority, between, count, derived_fernet_key,
+                          existing_file, fernet_keys, host_names, https_url, long_secret, path,
+                          positive_size, proxy_hops, redirect_path, redirect_uri, redis_url,
+                          scopes, seconds, size, text, upload_chunk)
+from mailer.graph.uploads import CHUNK_SIZE
+
+__all__ = ["ConfigError", "SETTINGS", "DEFAULTS", "ENV_KEYS", "load_config", "defaults"]
 
 ROOT = Path(__file__).resolve().parent
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-RESERVED_SCOPES = {"openid", "profile", "offline_access"}  # MSAL adds these itself
-MB = 1024 * 1024
 DEMO_APP_FILE = "demo-app.json"
-# Every key load_config() returns that can also come from the environment.
-ENV_KEYS = (
-    "SECRET_KEY", "CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "GRAPH_ENDPOINT", "SCOPES",
-    "REDIRECT_PATH", "REDIRECT_URI", "TRUST_PROXY", "REDIS_URL", "SESSION_DIR", "TOKEN_CACHE_KEY",
-    "CA_FILE", "HTTP_TIMEOUT", "EMULATOR_STATE_DIR", "PORT", "MAX_FILE_SIZE", "MAX_MESSAGE_SIZE",
-    "UPLOAD_DIR", "APP_STATE_DIR", "TRUSTED_HOSTS",
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (as in the environment), type, default, check and meaning."""
+
+    name: str
+    type: Callable[[str, str], Any]  # (name, text) -> value, or ConfigError
+    default: str | None  # as the environment would spell it; None: unset, or see ``shown``
+    meaning: str  # one line, as the README's configuration table shows it
+    check: Callable[[str, Any], None] | None = None  # raises ConfigError
+    env: bool = True  # False: worked out by load_config, never read from the environment
+    shown: str = ""  # the default in words, when it is not a plain value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # -- who the app is, and whom it trusts
+    Setting("CLIENT_ID", text, None, "the app registration's client id", shown="unset → demo mode"),
+    Setting("CLIENT_SECRET", text, None, "its client secret value",
+            shown="— (required with `CLIENT_ID`)"),
+    Setting("SECRET_KEY", text, None, "signs the session cookie", long_secret,
+            shown="generated in `.local/app/` in demo mode; required otherwise"),
+    Setting("AUTHORITY", authority, "https://login.microsoftonline.com/common",
+            "`common`, `organizations`, `consumers` or your tenant"),
+    Setting("GRAPH_ENDPOINT", https_url, "https://graph.microsoft.com/v1.0",
+            "Microsoft Graph's base URL"),
+    Setting("SCOPES", scopes, "User.Read",
+            "scopes asked at sign-in (mail scopes are added when needed)"),
+    Setting("REDIRECT_PATH", text, "/auth/callback", "the sign-in callback's path",
+            redirect_path),
+    Setting("REDIRECT_URI", redirect_uri, None,
+            "the callback's full URL: set it behind a proxy (it fixes `REDIRECT_PATH`)",
+            shown="derived from the request"),
+    Setting("TRUSTED_HOSTS", host_names, None,
+            "host names the app answers to (`.example.org` takes subdomains); outside demo "
+            "mode needed unless `REDIRECT_URI` is set", shown="unset"),
+    Setting("TRUST_PROXY", proxy_hops, "0", "trust `X-Forwarded-*` from this many proxies "
+            "(ProxyFix)", shown="off"),
+    Setting("TOKEN_CACHE_KEY", fernet_keys, None, "Fernet keys encrypting the token cache at "
+            "rest (comma-separated: the first encrypts, all decrypt)",
+            shown="derived from `SECRET_KEY`"),
+    Setting("CA_FILE", existing_file, None, "the only CA trusted for identity and Graph (set it "
+            "only for a private PKI)", shown="the emulator's CA in demo mode; else the system's"),
+    Setting("HTTP_TIMEOUT", seconds, "30", "seconds, for every call to identity and Graph",
+            between(0.1, 600)),
+    # -- where state lives
+    Setting("REDIS_URL", redis_url, None, "sessions and send jobs in Redis (several hosts)",
+            shown="unset → files under `APP_STATE_DIR`"),
+    Setting("APP_STATE_DIR", path, ".local/app", "the app's files: secret key, sessions, "
+            "uploads, jobs"),
+    Setting("SESSION_DIR", path, None, "server-side sessions, without Redis",
+            shown="`APP_STATE_DIR`/sessions"),
+    Setting("UPLOAD_DIR", path, None, "drafts being composed and their attachments",
+            shown="`APP_STATE_DIR`/uploads"),
+    Setting("JOB_DIR", path, None, "send jobs' records, without Redis",
+            shown="`APP_STATE_DIR`/jobs"),
+    Setting("EMULATOR_STATE_DIR", path, ".local/emulator",
+            "the emulator's CA, keys and demo app secret"),
+    Setting("PORT", count, "5000", "`python app.py`'s port", between(1, 65535)),
+    # -- Microsoft's limits, checked before anything is uploaded
+    Setting("MAX_FILE_SIZE", size, "150MB", "largest attachment (upload sessions take 150 MB)",
+            positive_size),
+    Setting("MAX_MESSAGE_SIZE", size, "35MB", "largest message (Exchange Online's default)",
+            positive_size),
+    Setting("MAX_RECIPIENTS", count, "500", "To, Cc and Bcc together (Exchange's default)",
+            between(1, 100_000)),
+    Setting("SENDMAIL_MAX_REQUEST", size, "4MB", "Graph's cap on one request (sendMail's "
+            "JSON)", positive_size),
+    Setting("SENDMAIL_MARGIN", size, "512KB", "kept free under that cap: headers, rounding"),
+    Setting("SMALL_ATTACHMENT_MAX", size, "3MB", "files below this are posted to a draft; "
+            "others go through an upload session", positive_size),
+    Setting("UPLOAD_CHUNK_SIZE", size, str(CHUNK_SIZE), "bytes per upload-session PUT",
+            upload_chunk),
+    # -- tuning
+    Setting("RETRY_MAX_ATTEMPTS", count, "5", "tries of one Graph call on 429/503/504, the "
+            "first included", between(1, 20)),
+    Setting("RETRY_MAX_WAIT", seconds, "60", "seconds one Graph call may spend waiting to "
+            "retry", between(0, 600)),
+    Setting("QUICK_SEND_WAIT", seconds, "3", "seconds a small send may hold the Send request "
+            "before the progress page", between(0, 60)),
+    Setting("SEND_CONFIRM_TRIES", count, "3", "looks for a sent copy after a send's answer was "
+            "lost", between(1, 20)),
+    Setting("SEND_CONFIRM_DELAY", seconds, "1", "seconds between those looks", between(0, 60)),
+    Setting("SEND_STALE_AFTER", seconds, "900", "seconds a running send may stay silent before "
+            "it counts as interrupted", between(10, DAY)),
+    Setting("JOB_TTL", seconds, str(7 * DAY), "seconds a send's record is kept (a resubmit "
+            "finds it)", between(60, 366 * DAY), shown="604800 (7 days)"),
+    Setting("DRAFT_MAX_SIZE", size, None, "attachments one draft may hold", positive_size,
+            shown="`MAX_MESSAGE_SIZE`"),
+    Setting("DRAFT_MAX_AGE", seconds, str(7 * DAY), "seconds an untouched draft is kept",
+            between(60, 366 * DAY), shown="604800 (7 days)"),
+    Setting("DRAFT_MAX_PER_USER", count, "20", "drafts one person may have at once",
+            between(1, 10_000)),
+    Setting("FORM_MEMORY", size, "20MB", "text one compose form may carry in memory: the "
+            "longest body in UTF-8 and every other field", positive_size),
+    Setting("DRAIN_MAX", size, "16MB", "most of a refused request's body read to keep its "
+            "connection", positive_size),
+    Setting("SESSION_LIFETIME", seconds, str(7 * DAY), "seconds a session lasts unused",
+            between(60, 366 * DAY), shown="604800 (7 days)"),
+    Setting("SESSION_TOUCH_EVERY", seconds, "300", "seconds between writes of an unchanged "
+            "session (its expiry slides)", between(0, DAY)),
+    Setting("TOKEN_LOCK_TIMEOUT", seconds, "30", "seconds a token refresh may hold its "
+            "session's lock", between(1, 600)),
+    # -- worked out, never read from the environment
+    Setting("DEMO_MODE", bool, None, "`CLIENT_ID` unset: the local emulator", env=False),
+    Setting("DEMO_PAGES_URL", text, None, "the emulator's sign-in pages (demo mode)", env=False),
+    Setting("DEMO_API_URL", text, None, "the emulator's API origin (demo mode)", env=False),
 )
-DEFAULTS = {
-    "AUTHORITY": "https://login.microsoftonline.com/common",
-    "GRAPH_ENDPOINT": "https://graph.microsoft.com/v1.0",
-    "SCOPES": "User.Read",
-    "REDIRECT_PATH": "/auth/callback",
-    "TRUST_PROXY": "0",
-    "HTTP_TIMEOUT": "30",
-    "EMULATOR_STATE_DIR": ".local/emulator",
-    "APP_STATE_DIR": ".local/app",
-    "PORT": "5000",
-    "MAX_FILE_SIZE": "150MB",
-    "MAX_MESSAGE_SIZE": "35MB",
-}
+BY_NAME = {s.name: s for s in SETTINGS}
+ENV_KEYS = tuple(s.name for s in SETTINGS if s.env)
+DEFAULTS = {s.name: s.default for s in SETTINGS if s.default is not None}
+DEMO_KEYS = ("CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "GRAPH_ENDPOINT", "CA_FILE")
 
 
-class ConfigError(Exception):
-    """A setting is missing or wrong; the message is one line telling what to change."""
+def _read(name: str, value: str):
+    setting = BY_NAME[name]
+    result = setting.type(name, value)
+    if setting.check:
+        setting.check(name, result)
+    return result
+
+
+def defaults() -> dict:
+    """Every setting with a declared default, converted (tests build services from these)."""
+    values = {name: _read(name, text) for name, text in DEFAULTS.items()}
+    values["DRAFT_MAX_SIZE"] = values["MAX_MESSAGE_SIZE"]
+    return values
+
+
+def markdown_table() -> str:
+    """The README's configuration table, from SETTINGS (``python config.py`` prints it)."""
+    rows = ["| variable | type | default | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        if s.env:
+            kind = s.type.label + (f", {s.check.label}" if s.check else "")
+            default = s.shown or (f"`{s.default}`" if s.default is not None else "unset")
+            rows.append(f"| `{s.name}` | {kind} | {default} | {s.meaning} |")
+    return "\n".join(rows)
 
 
 def load_config(environ=os.environ) -> dict:
     """Read, check and convert the settings; raise ConfigError on the first problem."""
     env = {key: str(environ[key]).strip() for key in ENV_KEYS if str(environ.get(key) or "").strip()}
-    get = lambda key: env.get(key, DEFAULTS.get(key))  # noqa: E731
-    cfg: dict = {"APP_STATE_DIR": _path(get("APP_STATE_DIR"))}
-    cfg["DEMO_MODE"] = "CLIENT_ID" not in env
+    given = {**DEFAULTS, **env}
+    cfg: dict = {"DEMO_MODE": "CLIENT_ID" not in env, "DEMO_PAGES_URL": None, "DEMO_API_URL": None}
+    app_dir = _path(given["APP_STATE_DIR"])
     if cfg["DEMO_MODE"]:
         if "CLIENT_SECRET" in env:
             raise ConfigError("CLIENT_SECRET is set but CLIENT_ID is not: set both to use "
                               "Microsoft, or neither for demo mode")
-        cfg.update(_demo_settings(_path(get("EMULATOR_STATE_DIR"))))
-        cfg["SECRET_KEY"] = env.get("SECRET_KEY") or _demo_secret_key(cfg["APP_STATE_DIR"])
+        demo = _demo_settings(_path(given["EMULATOR_STATE_DIR"]))
+        given.update({key: demo[key] for key in DEMO_KEYS})  # the emulator's win
+        cfg.update(DEMO_PAGES_URL=demo["DEMO_PAGES_URL"], DEMO_API_URL=demo["DEMO_API_URL"])
+        given["SECRET_KEY"] = env.get("SECRET_KEY") or _demo_secret_key(app_dir)
     else:
         if "CLIENT_SECRET" not in env:
             raise ConfigError("CLIENT_ID is set but CLIENT_SECRET is not: set the client secret "
@@ -73,35 +191,35 @@ def load_config(environ=os.environ) -> dict:
         if "SECRET_KEY" not in env:
             raise ConfigError("SECRET_KEY is not set: set it to a long random value, e.g. "
                               "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
-        cfg.update(CLIENT_ID=env["CLIENT_ID"], CLIENT_SECRET=env["CLIENT_SECRET"],
-                   SECRET_KEY=env["SECRET_KEY"], AUTHORITY=get("AUTHORITY"),
-                   GRAPH_ENDPOINT=get("GRAPH_ENDPOINT"), CA_FILE=env.get("CA_FILE"),
-                   DEMO_PAGES_URL=None, DEMO_API_URL=None)
-    cfg["EMULATOR_STATE_DIR"] = str(_path(get("EMULATOR_STATE_DIR")))
-    if len(cfg["SECRET_KEY"]) < 32:
-        raise ConfigError("SECRET_KEY is too short: use at least 32 random characters")
-    cfg["AUTHORITY"] = _authority(cfg["AUTHORITY"])
-    cfg["GRAPH_ENDPOINT"] = _https_url("GRAPH_ENDPOINT", cfg["GRAPH_ENDPOINT"]).rstrip("/")
-    if cfg.get("CA_FILE") and not Path(cfg["CA_FILE"]).is_file():
-        raise ConfigError(f"CA_FILE {cfg['CA_FILE']} does not exist")
-    cfg["SCOPES"] = _scopes(get("SCOPES"))
-    cfg.update(_redirect(env.get("REDIRECT_URI"), env.get("REDIRECT_PATH")))
-    cfg["TRUSTED_HOSTS"] = _trusted_hosts(env.get("TRUSTED_HOSTS"))
+    for setting in SETTINGS:  # each converted and checked, in the table's order
+        if setting.env:
+            value = given.get(setting.name)
+            cfg[setting.name] = None if value is None else _read(setting.name, value)
+    cfg.update(_redirect(cfg["REDIRECT_URI"], env.get("REDIRECT_PATH"), cfg["REDIRECT_PATH"]))
     if not (cfg["DEMO_MODE"] or cfg["REDIRECT_URI"] or cfg["TRUSTED_HOSTS"]):
         raise ConfigError("set REDIRECT_URI (https://your.host/auth/callback) or TRUSTED_HOSTS "
                           "(your.host): without either, sign-in would follow whatever Host "
                           "header a request forges")
-    cfg["TRUST_PROXY"] = _proxy_hops(get("TRUST_PROXY"))
-    cfg["REDIS_URL"] = _redis_url(env.get("REDIS_URL"))
-    cfg["SESSION_DIR"] = str(_path(env.get("SESSION_DIR") or cfg["APP_STATE_DIR"] / "sessions"))
-    cfg["UPLOAD_DIR"] = str(_path(env.get("UPLOAD_DIR") or cfg["APP_STATE_DIR"] / "uploads"))
-    cfg["APP_STATE_DIR"] = str(cfg["APP_STATE_DIR"])
-    cfg["TOKEN_CACHE_KEY"] = _token_cache_keys(env.get("TOKEN_CACHE_KEY"), cfg["SECRET_KEY"])
-    cfg["HTTP_TIMEOUT"] = _number("HTTP_TIMEOUT", get("HTTP_TIMEOUT"), float, 0.1, 600)
-    cfg["PORT"] = _number("PORT", get("PORT"), int, 1, 65535)
-    cfg["MAX_FILE_SIZE"] = _size("MAX_FILE_SIZE", get("MAX_FILE_SIZE"))
-    cfg["MAX_MESSAGE_SIZE"] = _size("MAX_MESSAGE_SIZE", get("MAX_MESSAGE_SIZE"))
+    cfg["TOKEN_CACHE_KEY"] = cfg["TOKEN_CACHE_KEY"] or derived_fernet_key(cfg["SECRET_KEY"])
+    for name, folder in (("SESSION_DIR", "sessions"), ("UPLOAD_DIR", "uploads"),
+                         ("JOB_DIR", "jobs")):
+        cfg[name] = str(_path(cfg[name] or app_dir / folder))
+    cfg["APP_STATE_DIR"] = str(app_dir)
+    cfg["EMULATOR_STATE_DIR"] = str(_path(cfg["EMULATOR_STATE_DIR"]))
+    cfg["DRAFT_MAX_SIZE"] = cfg["DRAFT_MAX_SIZE"] or cfg["MAX_MESSAGE_SIZE"]
     return cfg
+
+
+def _redirect(uri: str | None, given_path: str | None, default_path: str) -> dict:
+    """REDIRECT_URI (explicit, e.g. behind a proxy) fixes REDIRECT_PATH."""
+    if not uri:
+        return {"REDIRECT_PATH": default_path}
+    uri_path = urlsplit(uri).path or "/"
+    if given_path and given_path != uri_path:
+        raise ConfigError(f"REDIRECT_PATH {given_path} disagrees with REDIRECT_URI {uri}: set "
+                          "only REDIRECT_URI")
+    redirect_path("REDIRECT_PATH", uri_path)
+    return {"REDIRECT_PATH": uri_path}
 
 
 def _path(value) -> Path:
@@ -141,123 +259,5 @@ def _demo_secret_key(app_dir: Path) -> str:
     return key
 
 
-def _https_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise ConfigError(f"{name} must be an https:// URL (MSAL and Graph refuse anything else): "
-                          f"got {value!r}")
-    return value
-
-
-def _authority(value: str) -> str:
-    value = _https_url("AUTHORITY", value).rstrip("/")
-    if not urlsplit(value).path.strip("/"):
-        raise ConfigError(f"AUTHORITY needs a tenant, e.g. {DEFAULTS['AUTHORITY']} (or "
-                          f"organizations, consumers, your tenant id): got {value!r}")
-    return value
-
-
-def _scopes(value: str) -> list[str]:
-    scopes = [s for s in re.split(r"[\s,]+", value) if s]
-    reserved = sorted(RESERVED_SCOPES.intersection(s.lower() for s in scopes))
-    if reserved:
-        raise ConfigError(f"SCOPES must not list {', '.join(reserved)}: the app always asks for "
-                          "openid, profile and offline_access itself")
-    if not scopes:
-        raise ConfigError("SCOPES is empty: the default is User.Read")
-    return scopes
-
-
-def _redirect(uri: str | None, path: str | None) -> dict:
-    """REDIRECT_URI (explicit, e.g. behind a proxy) fixes REDIRECT_PATH; http only for localhost."""
-    if uri:
-        parts = urlsplit(uri)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"REDIRECT_URI must be an absolute URL: got {uri!r}")
-        if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-            raise ConfigError(f"REDIRECT_URI must use https: Microsoft accepts http only for "
-                              f"localhost (got {uri}); behind a TLS proxy use https://"
-                              f"{parts.netloc}{parts.path}")
-        if parts.query or parts.fragment:
-            raise ConfigError(f"REDIRECT_URI must not have a query or fragment: got {uri!r}")
-        if path and path != (parts.path or "/"):
-            raise ConfigError(f"REDIRECT_PATH {path} disagrees with REDIRECT_URI {uri}: set only "
-                              "REDIRECT_URI")
-        path = parts.path or "/"
-    path = path or DEFAULTS["REDIRECT_PATH"]
-    if not path.startswith("/") or path == "/":
-        raise ConfigError(f"REDIRECT_PATH must be a path like /auth/callback: got {path!r}")
-    return {"REDIRECT_URI": uri, "REDIRECT_PATH": path}
-
-
-def _trusted_hosts(value: str | None) -> list[str] | None:
-    """TRUSTED_HOSTS: host names the app answers to (Flask refuses any other Host header with
-    400); a leading dot allows subdomains. Comma or space separated; None when unset."""
-    if not value:
-        return None
-    hosts = []
-    for host in (h for h in re.split(r"[\s,]+", value) if h):
-        try:  # Host headers carry the ASCII (IDNA) form of a name
-            host = host.encode("idna").decode("ascii") if not host.isascii() else host
-        except UnicodeError:
-            pass  # refused just below, with the name as given
-        hosts.append(host)
-        if not re.fullmatch(r"\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]",
-                            host):
-            raise ConfigError(f"TRUSTED_HOSTS lists host names like mail.example.org (no scheme, "
-                              f"port or path): got {host!r}")
-    return hosts
-
-
-def _proxy_hops(value: str) -> int:
-    """TRUST_PROXY: off/false/0, on/true/yes (one proxy) or a number of proxies."""
-    lowered = value.lower()
-    if lowered in ("0", "false", "no", "off"):
-        return 0
-    if lowered in ("true", "yes", "on"):
-        return 1
-    if lowered.isdigit() and int(lowered) <= 5:
-        return int(lowered)
-    raise ConfigError(f"TRUST_PROXY must be on, off or a number of proxies (1-5): got {value!r}")
-
-
-def _redis_url(value: str | None) -> str | None:
-    if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"REDIS_URL must start with redis://, rediss:// or unix://: got {value!r}")
-    return value
-
-
-def _token_cache_keys(value: str | None, secret_key: str) -> list[bytes]:
-    """Fernet keys for the token cache: TOKEN_CACHE_KEY (comma-separated for rotation: the first
-    encrypts, all decrypt) or one derived from SECRET_KEY with HKDF."""
-    if not value:
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"mailer token cache v1")
-        return [base64.urlsafe_b64encode(hkdf.derive(secret_key.encode()))]
-    keys = [k.strip().encode() for k in value.split(",") if k.strip()]
-    for key in keys:
-        try:
-            Fernet(key)
-        except ValueError:
-            raise ConfigError("TOKEN_CACHE_KEY is not a Fernet key: make one with python3 -c "
-                              "'from cryptography.fernet import Fernet; "
-                              "print(Fernet.generate_key().decode())'") from None
-    return keys
-
-
-def _number(name: str, value: str, kind, low, high):
-    try:
-        number = kind(value)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number: got {value!r}") from None
-    if not low <= number <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}: got {value}")
-    return number
-
-
-def _size(name: str, value: str) -> int:
-    """A size in bytes, or with a unit: 35MB, 150 MB, 512KB (binary multiples, as Exchange)."""
-    match = re.fullmatch(r"(\d+)\s*(?:([KMG])i?)?B?", value.strip(), re.IGNORECASE)
-    if not match or int(match.group(1)) == 0:
-        raise ConfigError(f"{name} must be a size like 35MB or a number of bytes: got {value!r}")
-    unit = (match.group(2) or "B").upper()
-    return int(match.group(1)) * {"B": 1, "K": 1024, "M": MB, "G": 1024 * MB}[unit]
+if __name__ == "__main__":
+    print(markdown_table())
