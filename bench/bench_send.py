@@ -25,9 +25,11 @@ import requests
 
 from harness import msal_token, print_table, sign_in_app, stack, summary, timed
 
+from config import defaults
 from mailer.graph.client import GraphClient
 from mailer.graph.http import build_session
-from mailer.graph.uploads import CHUNK_SIZE, chunk_ranges
+from mailer.graph.uploads import CHUNK_SIZE
+from mailer.web.compose.services import graph_options
 
 MB = 1024 * 1024
 USER, TO = "adele@contoso.example", "megan@contoso.example"
@@ -126,7 +128,8 @@ def raw_upload(graph: str, http: requests.Session, token: str, path: str, size: 
                         json={"AttachmentItem": {"attachmentType": "file", "name": "big.bin",
                                                  "size": size}}, headers=auth, timeout=30).json()
     with open(path, "rb") as handle:
-        for start, end in chunk_ranges(size, CHUNK_SIZE):
+        for start in range(0, size, CHUNK_SIZE):  # inclusive ranges, as Content-Range wants
+            end = min(start + CHUNK_SIZE, size) - 1
             chunk = handle.read(end - start + 1)
             response = http.put(session["uploadUrl"], data=chunk, timeout=60, headers={
                 "Content-Type": "application/octet-stream",
@@ -149,7 +152,8 @@ def main() -> None:
         app = App(s.app_url)
         graph_url = s.config["graph_endpoint"]
         token = msal_token(s, USER, SCOPES)
-        client = GraphClient(graph_url, lambda: token, build_session(s.ca))
+        client = GraphClient(graph_url, lambda: token, build_session(s.ca),
+                             **graph_options(defaults()))
         raw = s.https()
         auth = {"Authorization": f"Bearer {token}"}
 

@@ -31,16 +31,11 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_attempts: int = 5  # tries in all, the first included
-    max_total_wait: float = 60.0  # seconds slept across all retries of one call
+    max_attempts: int  # tries in all, the first included (RETRY_MAX_ATTEMPTS)
+    max_total_wait: float  # seconds slept across all retries of one call (RETRY_MAX_WAIT)
     base_delay: float = 1.0
     max_delay: float = 30.0
     jitter: float = 0.5  # up to +50 % random, so workers throttled together spread out
-
-    @classmethod
-    def from_config(cls, config: dict) -> "RetryPolicy":
-        return cls(max_attempts=int(config.get("RETRY_MAX_ATTEMPTS", cls.max_attempts)),
-                   max_total_wait=float(config.get("RETRY_MAX_WAIT", cls.max_total_wait)))
 
     def backoff(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         """The wait after failed attempt number ``attempt`` (1-based) with no Retry-After."""

@@ -1,8 +1,9 @@
 """Where send jobs keep their state: a tiny key-value interface any worker process can read.
 
-Two implementations, picked by ``store_from_config``: files in a folder (one host, several
-gunicorn workers) and Redis (several hosts). Both offer an atomic ``claim`` (create only if
-absent), which is what makes a send happen at most once per draft id.
+Two implementations, chosen where the app is wired (web/compose/services.py): files in a folder
+(one host, several gunicorn workers) and Redis (several hosts). Both offer an atomic ``claim``
+(create only if absent), which is what makes a send happen at most once per draft id.
+``redis_client(url)`` makes the app's one Redis client, shared by the sessions and this store.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import uuid
 from pathlib import Path
 from typing import Protocol
 
-logger = logging.getLogger(__name__)
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
-DEFAULT_TTL = 7 * 86400  # a sent draft's record outlives any plausible resubmit
+logger = logging.getLogger(__name__)
 
 
 class KeyValueStore(Protocol):
@@ -33,7 +36,7 @@ class KeyValueStore(Protocol):
 class FileStore:
     """One JSON file per key; writes are atomic renames, claims are atomic hard links."""
 
-    def __init__(self, root: str | Path, ttl: float = DEFAULT_TTL):
+    def __init__(self, root: str | Path, ttl: float):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.ttl = ttl
@@ -79,13 +82,8 @@ class FileStore:
 class RedisStore:
     """The same over Redis: SET NX for claims, a TTL on every key."""
 
-    def __init__(self, client, prefix: str = "mailer:job:", ttl: int = DEFAULT_TTL):
+    def __init__(self, client: redis.Redis, ttl: float, prefix: str = "mailer:job:"):
         self.client, self.prefix, self.ttl = client, prefix, int(ttl)
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs) -> "RedisStore":
-        import redis  # only needed when configured
-        return cls(redis.Redis.from_url(url), **kwargs)
 
     def get(self, key: str) -> dict | None:
         raw = self.client.get(self.prefix + key)
@@ -101,14 +99,13 @@ class RedisStore:
         self.client.delete(self.prefix + key)
 
 
-def store_from_config(config: dict) -> KeyValueStore:
-    """Redis when REDIS_URL is set, else files under JOB_DIR (default: APP_STATE_DIR/jobs,
-    or beside UPLOAD_DIR)."""
-    if config.get("REDIS_URL"):
-        return RedisStore.from_url(config["REDIS_URL"])
-    folder = config.get("JOB_DIR")
-    if not folder and config.get("APP_STATE_DIR"):
-        folder = Path(config["APP_STATE_DIR"]) / "jobs"
-    if not folder:
-        folder = Path(config.get("UPLOAD_DIR", ".local/app/uploads")).parent / "jobs"
-    return FileStore(folder)
+def redis_client(url: str) -> redis.Redis:
+    """The app's one Redis client (a connection pool), for sessions, token locks and jobs.
+
+    Bounded everywhere, so a Redis that is down or stuck costs a request seconds, not a worker:
+    2 s to connect, 5 s per command, one retry (a pooled connection Redis closed meanwhile), and
+    a PING before reusing a connection idle for 30 s. redis-py's own default retries ten times.
+    """
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
+                                health_check_interval=30,
+                                retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1))

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, request
+from flask import Response, current_app, request
 from werkzeug.wsgi import LimitedStream
 
 logger = logging.getLogger(__name__)
 
-DRAIN_MAX = 16 * 1024 * 1024  # read at most this much of an unread body: loopback ms, LAN s
-
 
 def drain_unread_body(response: Response) -> Response:
-    """after_request: discard the unread rest of a body of known length up to DRAIN_MAX."""
+    """after_request: discard the unread rest of a body of known length up to DRAIN_MAX bytes
+    (a setting: 16 MB by default, milliseconds on loopback, seconds on a LAN)."""
     length = request.content_length
-    if not length or length > DRAIN_MAX:
+    if not length or length > current_app.config["DRAIN_MAX"]:
         return response
     stream = request.__dict__.get("stream")  # set once anything read the body (form, a view)
     if not isinstance(stream, LimitedStream):  # nothing read it, or reading it was refused

@@ -1,8 +1,6 @@
 """An unchanged session is not written back on every request, but its expiry still slides."""
 import pytest
 
-from mailer.web import sessions
-
 
 @pytest.fixture
 def writes(app):
@@ -28,10 +26,10 @@ def test_reading_pages_does_not_rewrite_the_session(client, sign_in, writes):
     assert writes == []
 
 
-def test_an_old_session_is_touched_so_it_does_not_expire(client, sign_in, writes, monkeypatch):
+def test_an_old_session_is_touched_so_it_does_not_expire(app, client, sign_in, writes):
     sign_in(client)
     writes.clear()
-    monkeypatch.setattr(sessions, "TOUCH_EVERY", 0)
+    app.config["SESSION_TOUCH_EVERY"] = 0
     client.get("/")
     assert len(writes) == 1
     with client.session_transaction() as session:

@@ -10,8 +10,8 @@ import pytest
 
 from emulator.directory import DEMO_CLIENT_ID
 from helpers.files import write_file
+from helpers.settings import graph_client, retry_policy
 from mailer.graph.client import GraphClient
-from mailer.graph.retry import RetryPolicy
 
 ADELE = "adele@contoso.example"
 MAIL_SCOPES = ["Mail.Send", "Mail.ReadWrite", "Mail.Send.Shared", "User.Read"]
@@ -32,8 +32,8 @@ def graph_for(emu, https, token_for):
     """graph_for(upn, scopes, **client options) -> a GraphClient acting as that user."""
     def make(upn: str = ADELE, scopes: list[str] | None = None, **options) -> GraphClient:
         token = token_for(upn, scopes)
-        options.setdefault("retry", RetryPolicy(max_total_wait=10, base_delay=0.05, max_delay=0.2))
-        return GraphClient(emu.client_config()["graph_endpoint"], lambda: token, https, **options)
+        options.setdefault("retry", retry_policy(max_total_wait=10, base_delay=0.05, max_delay=0.2))
+        return graph_client(emu.client_config()["graph_endpoint"], lambda: token, https, **options)
     return make
 
 

@@ -1,8 +1,8 @@
 """GraphClient.photo(): the signed-in user's photo bytes and type, None without one, errors."""
 import pytest
 
+from helpers.settings import retry_policy
 from mailer.graph.client import GraphError
-from mailer.graph.retry import RetryPolicy
 
 
 def test_photo_returns_the_bytes_and_their_type(graph, emu, https, token_for):
@@ -28,5 +28,5 @@ def test_other_failures_raise(graph_for, faults):
     assert denied.value.status == 403
     faults.add(path=r"/photo/\$value$", status=503)
     with pytest.raises(GraphError) as down:
-        graph_for(retry=RetryPolicy(max_attempts=1)).photo()
+        graph_for(retry=retry_policy(max_attempts=1)).photo()
     assert down.value.status == 503

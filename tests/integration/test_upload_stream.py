@@ -54,10 +54,12 @@ def test_an_expired_session_url_fails_with_a_graph_error(graph, make_file):
 
 MEASURE = """
 import sys, tracemalloc
+from config import defaults
 from mailer.graph.client import GraphClient
 from mailer.graph.http import build_session
+from mailer.web.compose.services import graph_options
 endpoint, ca_file, upload_url, path = sys.argv[1:5]
-client = GraphClient(endpoint, lambda: "unused", build_session(ca_file))
+client = GraphClient(endpoint, lambda: "unused", build_session(ca_file), **graph_options(defaults()))
 tracemalloc.start()
 client.upload_file(upload_url, path)
 print(tracemalloc.get_traced_memory()[1])

@@ -1,8 +1,9 @@
 """compose.py: addresses, one-line fields, file names, sanitizing, and the message JSON."""
 import pytest
 
-from mailer.sending.compose import (Attachment, ComposeData, ComposeInvalid, parse_address, prepare,
-                            sanitize_filename, sanitize_html, split_addresses)
+from helpers.settings import prepare
+from mailer.sending.compose import (Attachment, ComposeData, ComposeInvalid, parse_address,
+                                    sanitize_filename, sanitize_html, split_addresses)
 
 
 @pytest.mark.parametrize("text, expected", [

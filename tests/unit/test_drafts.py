@@ -6,15 +6,16 @@ import tracemalloc
 
 import pytest
 
+from helpers.settings import draft_store
 from mailer.sending.compose import ComposeData
-from mailer.sending.drafts import DraftError, DraftNotFound, DraftStore
+from mailer.sending.drafts import DraftError, DraftNotFound
 
 OWNER = "oid-adele"
 
 
 @pytest.fixture
 def store(tmp_path):
-    return DraftStore(tmp_path / "uploads", max_file=10_000, max_draft=15_000, max_age=3600,
+    return draft_store(tmp_path / "uploads", max_file=10_000, max_draft=15_000, max_age=3600,
                       max_drafts_per_owner=3)
 
 
@@ -42,7 +43,7 @@ def test_fields_and_files_come_back_after_a_failure(store):
     store.save_fields(draft_id, OWNER, typed)
     att = store.add_file(draft_id, OWNER, "C:\\Users\\a\\Q1 résumé.pdf", io.BytesIO(b"%PDF-1"),
                          "application/pdf")
-    again = DraftStore(store.root).load(draft_id, OWNER)  # as another worker would
+    again = draft_store(store.root).load(draft_id, OWNER)  # as another worker would
     assert (again.to, again.subject, again.importance, again.save_to_sent_items) == \
         ("a@x.org", "Quarterly", "high", False)
     [loaded] = again.attachments
@@ -81,7 +82,7 @@ def test_the_draft_total_is_bounded(store):
 
 
 def test_uploads_stream_to_disk(tmp_path):
-    store = DraftStore(tmp_path, max_file=64 * 1024 * 1024, max_draft=64 * 1024 * 1024)
+    store = draft_store(tmp_path, max_file=64 * 1024 * 1024, max_draft=64 * 1024 * 1024)
     draft_id = store.new(OWNER)
     tracemalloc.start()
     try:
@@ -133,11 +134,11 @@ def test_cleanup_removes_old_drafts(store):
 
 
 def test_a_new_draft_tidies_old_ones_without_a_cron(tmp_path):
-    first = DraftStore(tmp_path, max_age=3600)
+    first = draft_store(tmp_path, max_age=3600)
     old = first.new(OWNER)
     past = time.time() - 7200
     os.utime(tmp_path / old / "draft.json", (past, past))
-    DraftStore(tmp_path, max_age=3600).new("oid-megan")  # a fresh worker's first draft
+    draft_store(tmp_path, max_age=3600).new("oid-megan")  # a fresh worker's first draft
     assert not (tmp_path / old).exists()
 
 
@@ -150,8 +151,3 @@ def test_each_owner_keeps_a_bounded_number_of_drafts(store):
     left = {p.name for p in store.root.iterdir()}
     assert left == set(ids[-3:]) | {other}
 
-
-def test_from_config(tmp_path):
-    store = DraftStore.from_config({"UPLOAD_DIR": str(tmp_path / "u"), "MAX_FILE_SIZE": "123",
-                                    "MAX_MESSAGE_SIZE": 456, "DRAFT_MAX_AGE": 60})
-    assert (store.max_file, store.max_draft, store.max_age) == (123, 456, 60.0)

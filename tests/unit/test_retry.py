@@ -4,7 +4,8 @@ import datetime as dt
 import pytest
 import requests
 
-from mailer.graph.retry import RetryPolicy, is_safe_to_retry, parse_retry_after, send_with_retry
+from helpers.settings import retry_policy
+from mailer.graph.retry import is_safe_to_retry, parse_retry_after, send_with_retry
 
 NOW = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -26,11 +27,11 @@ def test_parse_retry_after(value, expected):
     (1, 0.0, 1.0), (2, 0.0, 2.0), (3, 0.0, 4.0), (3, 1.0, 6.0), (10, 0.0, 30.0), (10, 1.0, 45.0),
 ])
 def test_backoff_is_exponential_jittered_and_capped(attempt, rand, expected):
-    assert RetryPolicy().backoff(attempt, lambda: rand) == expected
+    assert retry_policy().backoff(attempt, lambda: rand) == expected
 
 
 def test_retry_after_wins_over_backoff():
-    policy = RetryPolicy()
+    policy = retry_policy()
     assert policy.delay(1, "Sat, 01 Mar 2025 12:00:09 GMT", NOW) == 9.0
     assert policy.delay(3, None, NOW, rand=lambda: 0.0) == 4.0
 
@@ -62,19 +63,19 @@ class Server:
 
 def test_post_is_retried_on_429_honouring_retry_after():
     server = Server(_response(429, "2"), _response(503, "1"), _response(202))
-    response = send_with_retry(server.send, "POST", RetryPolicy(), server.sleep)
+    response = send_with_retry(server.send, "POST", retry_policy(), server.sleep)
     assert response.status_code == 202 and server.calls == 3 and server.slept == [2.0, 1.0]
 
 
 def test_gives_up_when_retry_after_exceeds_the_budget():
     server = Server(_response(429, "5"), _response(429, "100"), _response(202))
-    response = send_with_retry(server.send, "POST", RetryPolicy(max_total_wait=60), server.sleep)
+    response = send_with_retry(server.send, "POST", retry_policy(max_total_wait=60), server.sleep)
     assert response.status_code == 429 and server.calls == 2 and server.slept == [5.0]
 
 
 def test_attempts_are_bounded():
     server = Server(*[_response(504) for _ in range(3)])
-    response = send_with_retry(server.send, "PUT", RetryPolicy(max_attempts=3, jitter=0),
+    response = send_with_retry(server.send, "PUT", retry_policy(max_attempts=3, jitter=0),
                                server.sleep)
     assert response.status_code == 504 and server.calls == 3 and server.slept == [1.0, 2.0]
 
@@ -82,7 +83,7 @@ def test_attempts_are_bounded():
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 413, 500])
 def test_other_errors_are_not_retried(status):
     server = Server(_response(status))
-    assert send_with_retry(server.send, "POST", RetryPolicy(), server.sleep).status_code == status
+    assert send_with_retry(server.send, "POST", retry_policy(), server.sleep).status_code == status
     assert server.calls == 1
 
 
@@ -90,13 +91,13 @@ def test_a_dropped_post_is_not_repeated():
     server = Server(requests.ConnectionError("Connection aborted: RemoteDisconnected"),
                     _response(202))
     with pytest.raises(requests.ConnectionError):
-        send_with_retry(server.send, "POST", RetryPolicy(), server.sleep)
+        send_with_retry(server.send, "POST", retry_policy(), server.sleep)
     assert server.calls == 1
 
 
 def test_a_post_that_never_connected_is_repeated():
     server = Server(requests.ConnectTimeout("connect timed out"), _response(202))
-    assert send_with_retry(server.send, "POST", RetryPolicy(jitter=0), server.sleep).status_code == 202
+    assert send_with_retry(server.send, "POST", retry_policy(jitter=0), server.sleep).status_code == 202
     assert server.slept == [1.0]
 
 
@@ -112,7 +113,3 @@ def test_a_post_that_never_connected_is_repeated():
 def test_is_safe_to_retry(method, exc, safe):
     assert is_safe_to_retry(method, exc) is safe
 
-
-def test_policy_from_config():
-    policy = RetryPolicy.from_config({"RETRY_MAX_WAIT": "5", "RETRY_MAX_ATTEMPTS": 2})
-    assert (policy.max_total_wait, policy.max_attempts) == (5.0, 2)

@@ -10,6 +10,7 @@ shared and locked, so a refresh made by the job is kept for the next request).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ from mailer.web import sessions
 from mailer.web.auth import current_user
 from mailer.sending.drafts import DraftStore
 from mailer.identity.errors import AuthError
-from mailer.graph.client import GraphClient, GraphError, client_from_config
+from mailer.graph.client import GraphClient, GraphError
+from mailer.graph.retry import RetryPolicy
 from mailer.graph.errors import SIGN_IN_UNAVAILABLE
 from mailer.identity.service import SESSION_USER, Identity
 from mailer.sending.jobs import SendJobs
-from mailer.sending.store import store_from_config
+from mailer.sending.store import FileStore, KeyValueStore, RedisStore
 from mailer.sending.from_history import FromHistory
 from mailer.sending.plan import Limits
 
@@ -32,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 EXTENSION = "mailer.mail"
 REQUEST_OVERHEAD = 1024 * 1024  # form fields and multipart framing around the files
-FORM_MEMORY = 5 * 1024 * 1024  # text fields held in memory: a long HTML body, 500 addresses
 
 
 @dataclass
@@ -48,17 +49,55 @@ class MailServices:
         return max(self.limits.max_file, self.limits.max_message) + REQUEST_OVERHEAD
 
 
+# -- the services' settings, from the app's (checked) configuration: config.py's table -------
+
+def limits(cfg) -> Limits:
+    return Limits(sendmail_max_request=cfg["SENDMAIL_MAX_REQUEST"],
+                  sendmail_margin=cfg["SENDMAIL_MARGIN"],
+                  small_attachment_max=cfg["SMALL_ATTACHMENT_MAX"], max_file=cfg["MAX_FILE_SIZE"],
+                  max_message=cfg["MAX_MESSAGE_SIZE"], max_recipients=cfg["MAX_RECIPIENTS"])
+
+
+def graph_options(cfg) -> dict:
+    """GraphClient's settings, for ``GraphClient(endpoint, token_provider, session, **these)``."""
+    return {"timeout": cfg["HTTP_TIMEOUT"], "chunk_size": cfg["UPLOAD_CHUNK_SIZE"],
+            "retry": RetryPolicy(max_attempts=cfg["RETRY_MAX_ATTEMPTS"],
+                                 max_total_wait=cfg["RETRY_MAX_WAIT"])}
+
+
+def graph_clients(cfg, http):
+    """``make(token_provider) -> GraphClient``: the app's one way to build a Graph client."""
+    return functools.partial(GraphClient, cfg["GRAPH_ENDPOINT"], session=http,
+                             **graph_options(cfg))
+
+
+def draft_options(cfg) -> dict:
+    return {"max_file": cfg["MAX_FILE_SIZE"], "max_draft": cfg["DRAFT_MAX_SIZE"],
+            "max_age": cfg["DRAFT_MAX_AGE"], "max_drafts_per_owner": cfg["DRAFT_MAX_PER_USER"]}
+
+
+def job_options(cfg) -> dict:
+    return {"confirm_tries": cfg["SEND_CONFIRM_TRIES"], "confirm_delay": cfg["SEND_CONFIRM_DELAY"],
+            "stale_after": cfg["SEND_STALE_AFTER"]}
+
+
+def job_store(cfg, redis_client) -> KeyValueStore:
+    """Jobs in Redis through the app's one client when there is one, else files in JOB_DIR."""
+    if redis_client is not None:
+        return RedisStore(redis_client, ttl=cfg["JOB_TTL"])
+    return FileStore(cfg["JOB_DIR"], ttl=cfg["JOB_TTL"])
+
+
 def init_app(app) -> MailServices:
     """Build the app's MailServices (idempotent)."""
     if EXTENSION not in app.extensions:
-        drafts = DraftStore.from_config(app.config)
-        store = store_from_config(app.config)
+        cfg = app.config
+        drafts = DraftStore(cfg["UPLOAD_DIR"], **draft_options(cfg))
+        store = job_store(cfg, app.extensions["mailer"]["redis"])
         history = FromHistory(store)  # beside the jobs: a background send records its outcome
-        jobs = SendJobs(store, drafts=drafts,
-                        confirm_delay=float(app.config.get("SEND_CONFIRM_DELAY", 1.0)),
-                        auth_errors=(AuthError,), on_finish=history.record_job)
-        app.extensions[EXTENSION] = MailServices(drafts, jobs, Limits.from_config(app.config),
-                                                 history)
+        jobs = SendJobs(store, drafts=drafts, auth_errors=(AuthError,),
+                        on_finish=history.record_job, **job_options(cfg))
+        app.extensions[EXTENSION] = MailServices(drafts, jobs, limits(cfg), history)
     return app.extensions[EXTENSION]
 
 
@@ -79,7 +118,7 @@ def set_request_limits() -> None:
     (CSRF checking included) parses the form; Flask's defaults would refuse both."""
     mail = services()
     request.max_content_length = mail.max_request
-    request.max_form_memory_size = FORM_MEMORY
+    request.max_form_memory_size = current_app.config["FORM_MEMORY"]
 
 
 def background_client(scopes: list[str], token: dict | None = None) -> GraphClient:
@@ -108,7 +147,7 @@ def background_client(scopes: list[str], token: dict | None = None) -> GraphClie
             # free the draft for a second send) while confirming a send whose answer was lost.
             raise GraphError(401, "InvalidAuthenticationToken",
                              err.description or err.error) from err
-    return client_from_config(current_app.config, token_provider, ext["http"])
+    return ext["graph"](token_provider)
 
 
 def login_url(draft_id: str, scopes: list[str] | None = None, resume: bool = False) -> str:

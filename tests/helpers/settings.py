@@ -1,0 +1,61 @@
+"""Services built as the app builds them, from config.py's declared defaults, for tests.
+
+The services have no defaults of their own: each test names only what it changes, e.g.
+``limits(max_file=1000)``, ``draft_store(tmp_path, max_age=3600)``, ``send_jobs(store,
+confirm_delay=0)``; everything else is what config.py declares and web/compose/services.py wires.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from config import defaults
+from mailer.graph.client import GraphClient
+from mailer.graph.retry import RetryPolicy
+from mailer.sending import compose
+from mailer.sending.drafts import DraftStore
+from mailer.sending.jobs import SendJobs
+from mailer.sending import plan as send_plan
+from mailer.sending.plan import Limits
+from mailer.sending.store import FileStore, RedisStore, redis_client
+from mailer.web.compose import services as wiring
+
+SETTINGS = defaults()
+
+
+def limits(**fields) -> Limits:
+    return dataclasses.replace(wiring.limits(SETTINGS), **fields)
+
+
+def retry_policy(**fields) -> RetryPolicy:
+    return dataclasses.replace(wiring.graph_options(SETTINGS)["retry"], **fields)
+
+
+def graph_client(base_url: str, token_provider, session, **options) -> GraphClient:
+    return GraphClient(base_url, token_provider, session,
+                       **{**wiring.graph_options(SETTINGS), **options})
+
+
+def draft_store(root, **options) -> DraftStore:
+    return DraftStore(root, **{**wiring.draft_options(SETTINGS), **options})
+
+
+def send_jobs(store, drafts=None, **options) -> SendJobs:
+    return SendJobs(store, drafts, **{**wiring.job_options(SETTINGS), **options})
+
+
+def file_store(root, **options) -> FileStore:
+    return FileStore(root, **{"ttl": SETTINGS["JOB_TTL"], **options})
+
+
+def redis_store(url: str, prefix: str) -> RedisStore:
+    """A job store on its own client, as another worker (another process) would have."""
+    return RedisStore(redis_client(url), ttl=SETTINGS["JOB_TTL"], prefix=prefix)
+
+
+def plan(prepared, limits_: Limits | None = None, draft_id: str | None = None):
+    return send_plan.plan(prepared, limits_ or limits(), draft_id)
+
+
+def prepare(data: compose.ComposeData, me_address: str | None = None, **options):
+    return compose.prepare(data, me_address,
+                           **{"max_recipients": SETTINGS["MAX_RECIPIENTS"], **options})
