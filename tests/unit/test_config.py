@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 import pytest
@@ -196,3 +197,61 @@ def test_start_up_says_so_in_one_line(capsys):
         create_app(environ={**MS, "APP_STATE_DIR": "/nonexistent-app-state"})
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Configuration error: set REDIRECT_URI")
+
+
+def test_tuning_settings_are_declared_checked_and_converted():
+    cfg = load_config(ms(QUICK_SEND_WAIT="0", RETRY_MAX_ATTEMPTS="2", UPLOAD_CHUNK_SIZE="640KB",
+                         DRAFT_MAX_AGE="3600", FORM_MEMORY="8MB"))
+    assert cfg["QUICK_SEND_WAIT"] == 0.0 and cfg["RETRY_MAX_ATTEMPTS"] == 2
+    assert cfg["UPLOAD_CHUNK_SIZE"] == 640 * 1024 and cfg["FORM_MEMORY"] == 8 * 1024 * 1024
+    assert cfg["DRAFT_MAX_AGE"] == 3600.0
+    assert cfg["DRAFT_MAX_SIZE"] == cfg["MAX_MESSAGE_SIZE"]  # unless set
+    assert cfg["JOB_DIR"].endswith("/nonexistent-app-state/jobs")
+    assert load_config(ms())["SENDMAIL_MARGIN"] == 512 * 1024
+
+
+@pytest.mark.parametrize("environ, message", [
+    (ms(UPLOAD_CHUNK_SIZE="1000"), "UPLOAD_CHUNK_SIZE: chunk size 1000 must be a positive multiple"),
+    (ms(RETRY_MAX_ATTEMPTS="0"), "RETRY_MAX_ATTEMPTS must be between 1 and 20"),
+    (ms(QUICK_SEND_WAIT="soon"), "QUICK_SEND_WAIT must be a number"),
+    (ms(DRAFT_MAX_PER_USER="2.5"), "DRAFT_MAX_PER_USER must be a number"),
+    (ms(FORM_MEMORY="lots"), "FORM_MEMORY must be a size like 35MB"),
+])
+def test_a_wrong_tuning_setting_is_one_clear_line(environ, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ)
+
+
+def test_every_service_setting_has_a_declared_default():
+    """Services have no defaults of their own: every value they get has one here."""
+    values = config.defaults()
+    for name in ("MAX_RECIPIENTS", "SENDMAIL_MAX_REQUEST", "SENDMAIL_MARGIN", "SMALL_ATTACHMENT_MAX",
+                 "UPLOAD_CHUNK_SIZE", "RETRY_MAX_ATTEMPTS", "RETRY_MAX_WAIT", "QUICK_SEND_WAIT",
+                 "SEND_CONFIRM_TRIES", "SEND_CONFIRM_DELAY", "SEND_STALE_AFTER", "JOB_TTL",
+                 "DRAFT_MAX_SIZE", "DRAFT_MAX_AGE", "DRAFT_MAX_PER_USER", "FORM_MEMORY",
+                 "DRAIN_MAX", "SESSION_LIFETIME", "SESSION_TOUCH_EVERY", "TOKEN_LOCK_TIMEOUT"):
+        assert values[name] is not None, name
+
+
+def test_the_form_memory_holds_every_text_field_at_its_limit():
+    """The body allows BODY_MAX characters, up to 4 UTF-8 bytes each: the form's memory must hold
+    that and every other field at its limit (it was 5 MB, so a long non-ASCII body was refused)."""
+    from mailer.web.forms import byte_caps
+    assert config.defaults()["FORM_MEMORY"] >= sum(byte_caps().values())
+
+
+def test_the_readme_lists_every_setting_as_declared():
+    """README.md's configuration table is config.markdown_table(): the same settings, same words
+    (regenerate it with ``python config.py``)."""
+    readme = (config.ROOT / "README.md").read_text("utf-8")
+    section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([A-Z_]+)` \|", section, re.M))
+    assert listed == set(config.ENV_KEYS)
+    assert config.markdown_table() in section
+
+
+def test_constants_are_defined_once():
+    from mailer.identity import rules
+    from mailer.web import auth
+    assert auth.LOCAL_HOSTS is rules.LOCAL_HOSTS
+    assert rules.RESERVED_SCOPES == {"openid", "profile", "offline_access"}  # MSAL's reserved set
