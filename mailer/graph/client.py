@@ -5,11 +5,11 @@ token, called for each request so it may refresh) and a requests.Session from
 ``mailer.http.build_session``. Every call retries 429/503/504 (retry.py), POSTs included;
 every failure surfaces as one ``GraphError``. A send whose connection dropped after the
 request went out raises ``GraphError`` with code ``OutcomeUnknown``: never resent blindly.
-JSON bodies are encoded compactly as UTF-8, exactly as sendplan.py measures them.
+JSON bodies are encoded compactly as UTF-8 (shapes.py), exactly as the send plan measures them;
+files to attach are described by ``shapes.FileSource``.
 """
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from typing import Callable
@@ -17,15 +17,14 @@ from urllib.parse import quote
 
 import requests
 
-from mailer.sending.compose import Attachment
-from mailer.graph.errors import NETWORK_ERROR, OUTCOME_UNKNOWN, GraphError, explain
+from mailer.graph.errors import NETWORK_ERROR, OUTCOME_UNKNOWN, GraphError
 from mailer.graph.retry import RetryPolicy, is_safe_to_retry, send_with_retry
-from mailer.sending.plan import encode_json, file_attachment_json
-from mailer.graph.uploads import CHUNK_SIZE, ChunkUploader, Progress
+from mailer.graph.shapes import FileSource, encode_json, file_attachment_json, upload_item_json
+from mailer.graph.uploads import ChunkUploader, Progress
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GraphClient", "GraphError", "explain", "client_from_config"]
+__all__ = ["GraphClient", "GraphError"]
 
 
 def _mailbox(mailbox: str | None) -> str:
@@ -33,10 +32,17 @@ def _mailbox(mailbox: str | None) -> str:
 
 
 class GraphClient:
+    """Microsoft Graph as the signed-in user: profile and photo, sendMail, drafts, attachments,
+    upload sessions and message listings (``mailbox`` reaches another user's mailbox).
+
+    Each call asks ``token_provider`` for a bearer token (so a long retry may refresh it),
+    retries 429/503/504 under ``retry``, and raises one ``GraphError`` for any failure; a send
+    whose answer was lost raises code ``OutcomeUnknown`` instead of being sent again.
+    """
+
     def __init__(self, base_url: str, token_provider: Callable[[], str],
-                 session: requests.Session, timeout: float = 30.0,
-                 retry: RetryPolicy = RetryPolicy(), chunk_size: int = CHUNK_SIZE,
-                 sleep: Callable[[float], None] = time.sleep):
+                 session: requests.Session, *, timeout: float, retry: RetryPolicy,
+                 chunk_size: int, sleep: Callable[[float], None] = time.sleep):
         self.base_url = base_url.rstrip("/")
         self.token_provider = token_provider
         self.session = session
@@ -102,21 +108,17 @@ class GraphClient:
         """POST /me/messages: a draft (needs Mail.ReadWrite); returns it, with its id."""
         return self._request("POST", f"{_mailbox(mailbox)}/messages", json_body=message).json()
 
-    def add_attachment(self, message_id: str, attachment: Attachment,
+    def add_attachment(self, message_id: str, file: FileSource,
                        mailbox: str | None = None) -> dict:
         """POST .../messages/{id}/attachments for a file under 3 MB (read into memory)."""
-        content = base64.b64encode(attachment.path.read_bytes()).decode("ascii")
         return self._request(
             "POST", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/attachments",
-            json_body=file_attachment_json(attachment, content)).json()
+            json_body=file_attachment_json(file, file.base64())).json()
 
-    def create_upload_session(self, message_id: str, attachment: Attachment,
+    def create_upload_session(self, message_id: str, file: FileSource,
                               mailbox: str | None = None) -> dict:
         """POST .../attachments/createUploadSession: returns {uploadUrl, nextExpectedRanges...}."""
-        item = {"attachmentType": "file", "name": attachment.name, "size": attachment.size,
-                "contentType": attachment.content_type}
-        if attachment.is_inline:
-            item.update(isInline=True, contentId=attachment.content_id or attachment.name)
+        item = upload_item_json(file)
         path = f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/attachments/createUploadSession"
         return self._request("POST", path, json_body={"AttachmentItem": item}).json()
 
@@ -168,13 +170,3 @@ class GraphClient:
             if not url:
                 break
         return found
-
-
-def client_from_config(config: dict, token_provider: Callable[[], str],
-                       session: requests.Session) -> GraphClient:
-    """A GraphClient set up from app config: GRAPH_ENDPOINT, HTTP_TIMEOUT, RETRY_*,
-    UPLOAD_CHUNK_SIZE."""
-    return GraphClient(config.get("GRAPH_ENDPOINT", "https://graph.microsoft.com/v1.0"),
-                       token_provider, session, timeout=float(config.get("HTTP_TIMEOUT", 30)),
-                       retry=RetryPolicy.from_config(config),
-                       chunk_size=int(config.get("UPLOAD_CHUNK_SIZE", CHUNK_SIZE)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import requests
 
@@ -33,14 +33,6 @@ def check_chunk_size(size: int) -> int:
         raise ValueError(f"chunk size {size} must be a positive multiple of {UNIT} bytes, "
                          f"at most {MAX_CHUNK}")
     return size
-
-
-def chunk_ranges(total: int, chunk_size: int = CHUNK_SIZE, start: int = 0) -> Iterator[tuple[int, int]]:
-    """(first, last) byte offsets, inclusive as Content-Range wants them, from ``start``."""
-    while start < total:
-        end = min(start + chunk_size, total) - 1
-        yield start, end
-        start = end + 1
 
 
 def next_expected(body: dict | None) -> int | None:
@@ -66,8 +58,8 @@ class ChunkUploader:
     """One upload of one file to one uploadUrl. ``run()`` returns the final 201 response."""
 
     def __init__(self, session: requests.Session, upload_url: str, path: str | Path,
-                 chunk_size: int = CHUNK_SIZE, timeout: float = 60.0,
-                 policy: RetryPolicy = RetryPolicy(), sleep=None, progress: Progress | None = None):
+                 chunk_size: int, timeout: float, policy: RetryPolicy, sleep=None,
+                 progress: Progress | None = None):
         self.session, self.url, self.path = session, upload_url, Path(path)
         self.chunk_size = check_chunk_size(chunk_size)
         self.timeout, self.policy, self.progress = timeout, policy, progress

@@ -97,14 +97,6 @@ def mask(token: str | None, keep: int = 6) -> str:
     return f"{token[:keep]}{'•' * 12} ({len(token)} characters)"
 
 
-def redact(text: str, *tokens: str | None) -> str:
-    """``text`` with every given token (and anything shaped like a JWT) replaced."""
-    for token in tokens:
-        if token:
-            text = text.replace(token, "[redacted]")
-    return re.sub(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", "[redacted]", text)
-
-
 class CacheCipher:
     """Fernet over the serialized cache; the first key encrypts, every key decrypts (rotation)."""
 

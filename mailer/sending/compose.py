@@ -11,16 +11,16 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import nh3
 from email_validator import EmailNotValidError, validate_email
+
+from mailer.graph.shapes import FileSource
 
 logger = logging.getLogger(__name__)
 
 IMPORTANCE = ("low", "normal", "high")
 BODY_TYPES = ("html", "text")
-MAX_RECIPIENTS = 500  # Exchange Online's per-message default
 FIELD_LABELS = {"to": "To", "cc": "Cc", "bcc": "Bcc", "reply_to": "Reply-To", "from_address": "From"}
 _SEPARATORS = ",;\r\n"
 _NAMED = re.compile(r'^(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[^<>"]*?))\s*<(?P<addr>[^<>]*)>$', re.S)
@@ -43,15 +43,10 @@ class Address:
 
 
 @dataclass
-class Attachment:
-    """A file of a draft, already on disk (see drafts.py) under a sanitized display name."""
+class Attachment(FileSource):
+    """A file of a draft, already on disk (see drafts.py) under a sanitized display name: the
+    Graph client's FileSource, plus the draft store's id for it."""
 
-    name: str
-    path: Path
-    size: int
-    content_type: str = "application/octet-stream"
-    is_inline: bool = False
-    content_id: str | None = None
     file_id: str = ""  # the draft store's id for it (to remove it from the form)
 
 
@@ -199,8 +194,8 @@ def _one_line(value: str, what: str) -> str | None:
     return None
 
 
-def prepare(data: ComposeData, me_address: str | None = None,
-            max_recipients: int = MAX_RECIPIENTS) -> PreparedMessage:
+def prepare(data: ComposeData, me_address: str | None = None, *,
+            max_recipients: int) -> PreparedMessage:
     """Check everything typed and build Graph's message JSON; raises ComposeInvalid.
 
     Duplicates across To, Cc and Bcc are dropped (the first occurrence wins). ``from`` is set

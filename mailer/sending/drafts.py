@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
-from mailer.sending.plan import human
+from mailer.sending.sizes import file_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -78,23 +78,20 @@ def _fields_of(data: ComposeData) -> dict:
 
 
 class DraftStore:
-    def __init__(self, root: str | Path, max_file: int = 150 * 1024 * 1024,
-                 max_draft: int = 150 * 1024 * 1024, max_age: float = 7 * 86400,
-                 max_drafts_per_owner: int = 20):
+    """Drafts on disk, one folder per draft id: the typed fields (draft.json) and the files.
+
+    Every call names the owner; another user's draft is "not found". Files stream in under
+    generated names, bounded per file and per draft while they arrive (sizes.file_refusal);
+    a sent draft keeps its fields and drops its files; ``cleanup`` ages drafts out.
+    """
+
+    def __init__(self, root: str | Path, *, max_file: int, max_draft: int, max_age: float,
+                 max_drafts_per_owner: int):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_file, self.max_draft = max_file, max_draft
         self.max_age, self.max_drafts_per_owner = max_age, max_drafts_per_owner
         self._last_cleanup = 0.0
-
-    @classmethod
-    def from_config(cls, config: dict) -> "DraftStore":
-        mb = 1024 * 1024
-        return cls(config.get("UPLOAD_DIR", ".local/app/uploads"),
-                   max_file=int(config.get("MAX_FILE_SIZE", 150 * mb)),
-                   max_draft=int(config.get("DRAFT_MAX_SIZE", config.get("MAX_MESSAGE_SIZE", 150 * mb))),
-                   max_age=float(config.get("DRAFT_MAX_AGE", 7 * 86400)),
-                   max_drafts_per_owner=int(config.get("DRAFT_MAX_PER_USER", 20)))
 
     # -- paths, locking, metadata ------------------------------------------------------------
     def _dir(self, draft_id: str) -> Path:
@@ -177,12 +174,10 @@ class DraftStore:
             with open(target, "xb") as out:
                 while piece := stream.read(PIECE):
                     size += len(piece)
-                    if size > self.max_file:
-                        raise DraftError(f"{name!r} is larger than the "
-                                         f"{human(self.max_file)} allowed per file.")
-                    if used + size > self.max_draft:
-                        raise DraftError(f"{name!r} does not fit: the attachments of one message "
-                                         f"may total {human(self.max_draft)}.")
+                    refusal = file_refusal(name, size, used, self.max_file, self.max_draft,
+                                           streaming=True)
+                    if refusal:
+                        raise DraftError(refusal)
                     out.write(piece)
             if size == 0:
                 raise DraftError(f"{name!r} is empty (0 bytes); attach a file with content.")
@@ -219,9 +214,6 @@ class DraftStore:
             meta["files"] = []  # their bytes go next: no entry may point at a missing file
             self._write(folder, meta)
             shutil.rmtree(folder / "files", ignore_errors=True)
-
-    def delete(self, draft_id: str) -> None:
-        shutil.rmtree(self._dir(draft_id), ignore_errors=True)
 
     def cleanup(self, now: float | None = None) -> int:
         """Remove drafts untouched for longer than max_age; returns how many went."""

@@ -12,6 +12,8 @@ draft with any ``from`` is accepted, its attachments upload, and only the final 
   since) and offer the ones that worked as suggestions;
 - after a refusal, say that nothing was sent, the attachments included, and the draft is intact.
 
+The words for all this are the compose page's (mailer/web/compose/from_field.py).
+
 One record per user (the most recent addresses first, a few of each); a lost update when two
 sends of one user finish at the same instant in two processes costs only a hint.
 """
@@ -28,16 +30,6 @@ logger = logging.getLogger(__name__)
 
 SEND_AS_DENIED = "ErrorSendAsDenied"
 KEEP = 20  # addresses remembered per list and user
-CONFIRMED = "from_confirmed"  # session key: {draft id: From address confirmed for it}
-PERSONAL = ("You are signed in with a personal Microsoft account, which can send only from its "
-            "own address ({me}): Send As and Send on Behalf exist only for work or school "
-            "mailboxes. Clear From to send as yourself.")
-REFUSED_BEFORE = ("Microsoft 365 refused to send from {address} last time ({when}): you had "
-                  "neither Send As nor Send on Behalf on it. If you have been given the right "
-                  "since, tick the box below and send; otherwise clear From.")
-NOTHING_SENT = ("Nothing was sent to anyone: not the message, and not its attachments{uploaded}. "
-                "Your draft here is intact, with every file: send it from your own address, or "
-                "send again once you have the right.")
 
 
 def address_key(address: str) -> str:
@@ -85,58 +77,3 @@ class FromHistory:
             self.record(owner, address, worked=True)
         elif job["state"] == NOT_SENT and job.get("error_code") == SEND_AS_DENIED:
             self.record(owner, address, worked=False)
-
-
-def personal_error(user: dict | None, typed_from: str) -> str | None:
-    """The refusal for a personal account sending from another address, else None."""
-    me = (user or {}).get("username") or ""
-    typed = _bare(typed_from)
-    if (user or {}).get("personal") and typed and typed != address_key(me):
-        return PERSONAL.format(me=me)
-    return None
-
-
-def when(timestamp: float) -> str:
-    return time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(timestamp))
-
-
-def refusal_note(job: dict | None) -> str:
-    """Words added to a send refused with ErrorSendAsDenied: nothing went out, draft intact."""
-    if not job or job.get("error_code") != SEND_AS_DENIED:
-        return ""
-    uploaded = ""
-    if job.get("plan") == "draft" and job.get("files"):
-        uploaded = (", which were uploaded to a temporary draft in your mailbox and never left "
-                    "it (Microsoft 365 checks the right to send from another mailbox only at "
-                    "the final send)")
-    return NOTHING_SENT.format(uploaded=uploaded)
-
-
-def page_state(history: FromHistory, user: dict, owner: str | None, typed: str,
-               confirmed: str = "") -> dict:
-    """What the compose page needs next to From: suggestions, warnings, the confirmation box."""
-    me = (user or {}).get("username") or ""
-    personal = bool((user or {}).get("personal"))
-    record = history.get(owner)
-    typed_key = _bare(typed)
-    other = bool(typed_key) and typed_key != address_key(me)
-    refused_at = record["refused"].get(typed_key) if other and not personal else None
-    return {
-        "me": me, "personal": personal, "personal_words": PERSONAL.format(me=me),
-        "worked": [] if personal else list(record["worked"]),
-        "refused": {a: when(t) for a, t in record["refused"].items()},
-        "warn": "personal" if personal and other else ("refused" if refused_at else ""),
-        "address": typed_key,
-        "refused_template": REFUSED_BEFORE,  # the page fills it in as From is typed
-        "refused_words": REFUSED_BEFORE.format(address=typed_key,
-                                               when=when(refused_at)) if refused_at else "",
-        "confirmed": bool(refused_at) and address_key(confirmed) == typed_key,
-    }
-
-
-def _bare(typed: str) -> str:
-    """The address of a From as typed (``Name <address>`` too), lower-cased; no validation."""
-    text = (typed or "").strip()
-    if text.endswith(">") and "<" in text:
-        text = text[text.rindex("<") + 1:-1]
-    return address_key(text)

@@ -11,12 +11,14 @@ looks in Sent Items for the ``x-mailer-draft-id`` header the message carries. Th
 then one of "sent", "not_sent" or "unknown" (could not confirm: check Sent Items).
 
 Status fields (a plain dict, JSON-ready): draft_id, owner, state (running | sent | not_sent |
-unknown), phase, plan, from_address (None: the user's own mailbox), bytes_done, bytes_total, files [{name, size, done}], message (plain
-words for the page), error_code, needs_sign_in, started, updated.
+unknown), phase, plan, from_address (None: the user's own mailbox), bytes_done, bytes_total,
+files [{name, size, done}], code (why it ended so: one of the outcome codes below, None while
+running or once sent), detail (the facts behind it: the Graph error's fields, the file being
+attached, the exception's name), error_code (Graph's code), needs_sign_in, started, updated.
+Records hold data only; mailer/web/words.py says it in words.
 """
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 import time
@@ -24,21 +26,43 @@ import time
 from mailer.sending import recovery
 from mailer.sending.compose import PreparedMessage
 from mailer.graph.client import GraphClient
-from mailer.graph.errors import GraphError, explain, needs_sign_in
-from mailer.sending.store import KeyValueStore, store_from_config
-from mailer.sending.plan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, file_attachment_json, human, \
-    message_with_header
+from mailer.graph.errors import GraphError, needs_sign_in
+from mailer.graph.shapes import file_attachment_json
+from mailer.sending.store import KeyValueStore
+from mailer.sending.plan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, message_with_header
 
 logger = logging.getLogger(__name__)
 
 RUNNING, SENT, NOT_SENT, UNKNOWN = "running", "sent", "not_sent", "unknown"
-CHECK_SENT_ITEMS = "Could not confirm whether the message was sent — check your Sent Items " \
-                   "before sending it again."
+# Outcome codes (the record's "code"): why a job ended as it did, or why start() found one.
+GRAPH_REFUSED = "graph_refused"  # not sent: Graph answered an error (detail.graph)
+LOST_WHILE_PREPARING = "lost_while_preparing"  # not sent: a lost answer before the send
+SIGN_IN_EXPIRED = "sign_in_expired"  # not sent: only a new sign-in gives a token
+FAILED = "failed"  # not sent: the app itself failed (detail.exception)
+NOT_TAKEN = "not_taken"  # not sent: the send's answer was lost, and the draft is still one
+UNCONFIRMED = "unconfirmed"  # unknown: check Sent Items
+UNCONFIRMED_NOT_SAVED = "unconfirmed_not_saved"  # unknown, and no copy in Sent Items to check
+INTERRUPTED = "interrupted"  # unknown: the worker went silent mid-send
+ALREADY_SENDING = "already_sending"  # start(): another request holds the claim
+
+
+def graph_detail(error: GraphError) -> dict:
+    """A GraphError as JSON-ready data, enough to say it in words later."""
+    return {"status": error.status, "code": error.code, "message": error.message,
+            "request_id": error.request_id, "retry_after": error.retry_after}
 
 
 class SendJobs:
-    def __init__(self, store: KeyValueStore, drafts=None, confirm_tries: int = 3,
-                 confirm_delay: float = 1.0, stale_after: float = 900.0, sleep=time.sleep,
+    """Starts each draft's send at most once and runs it in a background thread.
+
+    ``start`` claims the draft id atomically in ``store`` (a second Send finds the running job),
+    then sends through the plan's path; progress and the outcome (state, code, detail) are saved
+    to ``store`` as they change, so any worker's ``status`` reads them. A lost answer is checked
+    against the mailbox, never resent; only a definite "not sent" frees the draft to send again.
+    """
+
+    def __init__(self, store: KeyValueStore, drafts=None, *, confirm_tries: int,
+                 confirm_delay: float, stale_after: float, sleep=time.sleep,
                  auth_errors: tuple[type[BaseException], ...] = (), on_finish=None):
         self.store, self.drafts = store, drafts
         self.on_finish = on_finish  # called with each finished job (e.g. to learn From rights)
@@ -48,19 +72,13 @@ class SendJobs:
         self.stale_after = stale_after  # a "running" job silent this long lost its worker
         self._threads: dict[str, threading.Thread] = {}
 
-    @classmethod
-    def from_config(cls, config: dict, drafts=None,
-                    auth_errors: tuple[type[BaseException], ...] = ()) -> "SendJobs":
-        """Jobs kept in Redis (REDIS_URL) or in files (JOB_DIR / APP_STATE_DIR/jobs)."""
-        return cls(store_from_config(config), drafts, auth_errors=auth_errors)
-
     def status(self, draft_id: str, owner: str) -> dict | None:
         """The job of ``draft_id`` as any worker sees it; None if none (or not this owner's)."""
         job = self.store.get(f"job:{draft_id}")
         if not job or job.get("owner") != owner:
             return None
         if job["state"] == RUNNING and time.time() - job["updated"] > self.stale_after:
-            job.update(state=UNKNOWN, message="The send was interrupted. " + CHECK_SENT_ITEMS)
+            job.update(state=UNKNOWN, code=INTERRUPTED)
         return job
 
     def start(self, draft_id: str, owner: str, prepared: PreparedMessage, plan: SendPlan,
@@ -71,11 +89,11 @@ class SendJobs:
         job = {"draft_id": draft_id, "owner": owner, "state": RUNNING, "phase": "queued",
                "plan": plan.kind, "from_address": prepared.from_address,
                "bytes_done": 0, "bytes_total": plan.total_bytes,
-               "files": files, "message": "Sending…", "error_code": None,
+               "files": files, "code": None, "detail": {}, "error_code": None,
                "needs_sign_in": False, "started": now, "updated": now}
         if not self.store.claim(f"claim:{draft_id}", {"owner": owner, "at": now}):
             existing = self.status(draft_id, owner)
-            return (existing or {**job, "message": "This message is already being sent."}), False
+            return (existing or {**job, "code": ALREADY_SENDING}), False
         self._save(job)
         if not background:
             self._run(job, prepared, plan, client)
@@ -97,12 +115,15 @@ class SendJobs:
         job["updated"] = time.time()
         self.store.put(f"job:{job['draft_id']}", job)
 
-    def _phase(self, job: dict, phase: str, message: str) -> None:
-        job.update(phase=phase, message=message)
+    def _phase(self, job: dict, phase: str, **detail) -> None:
+        job.update(phase=phase, detail=detail)
         self._save(job)
 
-    def _finish(self, job: dict, state: str, message: str, error: GraphError | None = None):
-        job.update(state=state, phase="done", message=message,
+    def _finish(self, job: dict, state: str, code: str | None = None,
+                error: GraphError | None = None, **detail):
+        if error is not None:
+            detail["graph"] = graph_detail(error)
+        job.update(state=state, phase="done", code=code, detail=detail,
                    error_code=error.code if error else None,
                    needs_sign_in=bool(error and needs_sign_in(error)))
         if state == SENT:
@@ -131,29 +152,28 @@ class SendJobs:
             self._threads.pop(job["draft_id"], None)  # finished: wait() has nothing to join
 
     def _send(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
-        draft_id, graph_id, current = job["draft_id"], None, ""
+        draft_id, graph_id, current = job["draft_id"], None, None
         message = message_with_header(prepared, draft_id)
         try:
             if plan.kind == SENDMAIL:
-                self._phase(job, "sending", "Sending…")
-                message["attachments"] = [
-                    file_attachment_json(a, base64.b64encode(a.path.read_bytes()).decode("ascii"))
-                    for a in prepared.attachments]
+                self._phase(job, "sending")
+                message["attachments"] = [file_attachment_json(a, a.base64())
+                                          for a in prepared.attachments]
                 try:
                     client.send_mail(message, prepared.save_to_sent_items)
                 except GraphError as exc:
                     if not exc.outcome_unknown:
                         raise
                     return self._confirm_sendmail(job, client, prepared)
-                return self._finish(job, SENT, "Sent.")
-            self._phase(job, "creating draft", "Creating a draft…")
+                return self._finish(job, SENT)
+            self._phase(job, "creating draft")
             graph_id = self._create_draft(client, message, draft_id)
             job["graph_message_id"] = graph_id
             done_before = 0
             small = {id(a) for a in plan.small}
             for index, attachment in enumerate(prepared.attachments):
-                current = f"{attachment.name!r} ({human(attachment.size)})"
-                self._phase(job, "uploading", f"Attaching {current}…")
+                current = {"name": attachment.name, "size": attachment.size}
+                self._phase(job, "uploading", file=current)
                 try:
                     if id(attachment) in small:
                         client.add_attachment(graph_id, attachment)
@@ -172,35 +192,29 @@ class SendJobs:
                 done_before += attachment.size
                 job["files"][index]["done"] = attachment.size
                 job["bytes_done"] = done_before
-            current = ""
-            self._phase(job, "sending", "Sending…")
+            current = None
+            self._phase(job, "sending")
             try:
                 client.send_draft(graph_id)
             except GraphError as exc:
                 if not exc.outcome_unknown:
                     raise
                 return self._confirm_draft(job, client, graph_id)
-            self._finish(job, SENT, "Sent.")
+            self._finish(job, SENT)
         except GraphError as exc:
             creating = job["phase"] == "creating draft"  # its answer may be lost: find it by id
-            detail = f"While attaching {current}." if current else ""
-            if exc.outcome_unknown:  # lost while preparing (draft, attachment): nothing went out
-                text = ("Not sent: the connection to Microsoft Graph dropped while the message "
-                        "was being prepared. Nothing was sent; try again.")
-            else:
-                text = "Not sent. " + explain(exc, detail)
-            self._finish(job, NOT_SENT, text, exc)
+            # A lost answer while preparing (draft, attachment): nothing went out.
+            code = LOST_WHILE_PREPARING if exc.outcome_unknown else GRAPH_REFUSED
+            self._finish(job, NOT_SENT, code, exc, **({"file": current} if current else {}))
             self._discard(client, graph_id, draft_id if creating else None)
         except self.auth_errors:
-            self._finish(job, NOT_SENT, "Not sent: your sign-in has expired. Sign in again; what "
-                                        "you typed and attached is kept.")
+            self._finish(job, NOT_SENT, SIGN_IN_EXPIRED)
             job["needs_sign_in"] = True
             self._save(job)
             self._discard(client, graph_id)
         except Exception as exc:  # a disk or programming failure: still an outcome, not a 500
             logger.exception("send job %s failed", draft_id)
-            self._finish(job, NOT_SENT, f"Not sent: {type(exc).__name__}. Nothing was sent; "
-                                        "your message is kept, try again.")
+            self._finish(job, NOT_SENT, FAILED, exception=type(exc).__name__)
             self._discard(client, graph_id)
 
     def _progress(self, job: dict, index: int, done_before: int):
@@ -240,27 +254,24 @@ class SendJobs:
             logger.info("could not delete unsent draft")
 
     def _confirm_draft(self, job: dict, client: GraphClient, graph_id: str) -> None:
-        self._phase(job, "confirming", "Checking whether the message went out…")
+        self._phase(job, "confirming")
         try:
             draft = client.get_message(graph_id, select=["isDraft"])
         except GraphError as exc:
             if exc.status == 404:  # a sent draft leaves Drafts
-                return self._finish(job, SENT, "Sent.")
-            return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS, exc)
+                return self._finish(job, SENT)
+            return self._finish(job, UNKNOWN, UNCONFIRMED, exc)
         except self.auth_errors:  # it may have gone out: never free the draft for a resend
-            return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS)
+            return self._finish(job, UNKNOWN, UNCONFIRMED)
         if draft.get("isDraft") is False:
-            return self._finish(job, SENT, "Sent.")
-        self._finish(job, NOT_SENT, "Not sent: the connection dropped before Graph took the "
-                                    "message. Nothing was sent; send again.")
+            return self._finish(job, SENT)
+        self._finish(job, NOT_SENT, NOT_TAKEN)
         self._discard(client, graph_id)
 
     def _confirm_sendmail(self, job: dict, client: GraphClient, prepared: PreparedMessage):
         if not prepared.save_to_sent_items:
-            return self._finish(job, UNKNOWN, "Could not confirm whether the message was sent, "
-                                              "and it was not saved to Sent Items: ask a recipient "
-                                              "before sending it again.")
-        self._phase(job, "confirming", "Checking Sent Items…")
+            return self._finish(job, UNKNOWN, UNCONFIRMED_NOT_SAVED)
+        self._phase(job, "confirming")
         for attempt in range(self.confirm_tries):
             if attempt:
                 self.sleep(self.confirm_delay)  # Sent Items can lag the send a little
@@ -268,12 +279,12 @@ class SendJobs:
                 recent = client.list_messages("sentitems", select=["internetMessageHeaders"],
                                               top=25)
             except GraphError as exc:
-                return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS, exc)
+                return self._finish(job, UNKNOWN, UNCONFIRMED, exc)
             except self.auth_errors:  # it may have gone out: never free the draft for a resend
-                return self._finish(job, UNKNOWN, CHECK_SENT_ITEMS)
+                return self._finish(job, UNKNOWN, UNCONFIRMED)
             for item in recent:
                 for header in item.get("internetMessageHeaders") or []:
                     if header.get("name", "").lower() == DRAFT_ID_HEADER \
                             and header.get("value") == job["draft_id"]:
-                        return self._finish(job, SENT, "Sent.")
-        self._finish(job, UNKNOWN, CHECK_SENT_ITEMS)
+                        return self._finish(job, SENT)
+        self._finish(job, UNKNOWN, UNCONFIRMED)

@@ -10,12 +10,12 @@ for incremental consent first.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
+from mailer.graph.shapes import base64_length, encode_json, file_attachment_json
 from mailer.sending.compose import Attachment, PreparedMessage
+from mailer.sending.sizes import MB, file_refusal, human, message_refusal
 
-MB = 1024 * 1024
 SENDMAIL = "sendmail"
 DRAFT = "draft"
 DRAFT_ID_HEADER = "x-mailer-draft-id"  # custom headers must start with x-
@@ -23,22 +23,14 @@ DRAFT_ID_HEADER = "x-mailer-draft-id"  # custom headers must start with x-
 
 @dataclass(frozen=True)
 class Limits:
-    """Graph's and Exchange's size limits; defaults are Microsoft's, all configurable."""
+    """Graph's and Exchange's limits, as config.py declares them (Microsoft's by default)."""
 
-    sendmail_max_request: int = 4 * MB  # Graph's request cap
-    sendmail_margin: int = MB // 2  # keep this far under the cap (headers, rounding)
-    small_attachment_max: int = 3 * MB  # POST .../attachments takes files below this
-    max_file: int = 150 * MB  # upload sessions take up to 150 MB per file
-    max_message: int = 35 * MB  # Exchange Online's default maximum message size
-    max_recipients: int = 500
-
-    @classmethod
-    def from_config(cls, config: dict) -> "Limits":
-        keys = {"sendmail_max_request": "SENDMAIL_MAX_REQUEST", "sendmail_margin": "SENDMAIL_MARGIN",
-                "small_attachment_max": "SMALL_ATTACHMENT_MAX", "max_file": "MAX_FILE_SIZE",
-                "max_message": "MAX_MESSAGE_SIZE", "max_recipients": "MAX_RECIPIENTS"}
-        return cls(**{attr: int(config[key]) for attr, key in keys.items()
-                      if config.get(key) not in (None, "")})
+    sendmail_max_request: int  # Graph's request cap (SENDMAIL_MAX_REQUEST)
+    sendmail_margin: int  # keep this far under the cap: headers, rounding (SENDMAIL_MARGIN)
+    small_attachment_max: int  # POST .../attachments takes files below this (SMALL_ATTACHMENT_MAX)
+    max_file: int  # per file (MAX_FILE_SIZE)
+    max_message: int  # per message (MAX_MESSAGE_SIZE)
+    max_recipients: int  # To, Cc and Bcc together (MAX_RECIPIENTS)
 
     @property
     def sendmail_budget(self) -> int:
@@ -62,42 +54,6 @@ class SendPlan:
     small: list[Attachment] = field(default_factory=list)  # posted to the draft
     large: list[Attachment] = field(default_factory=list)  # through upload sessions
     reason: str = ""
-
-
-def human(size: int) -> str:
-    """Sizes as people read them: 3.5 MB, 820 KB, 12 bytes."""
-    if size >= MB:
-        return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
-    if size >= 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
-
-
-def human_pair(size: int, limit: int) -> tuple[str, str]:
-    """``size`` and ``limit`` in words for "X is Y; at most Z": exact byte counts when rounding
-    would make them read the same (a file one byte over 150 MB is not "150 MB, at most 150 MB")."""
-    if human(size) == human(limit):
-        return f"{size:,} bytes", f"{limit:,} bytes"
-    return human(size), human(limit)
-
-
-def base64_length(size: int) -> int:
-    return 4 * ((size + 2) // 3)
-
-
-def file_attachment_json(attachment: Attachment, content_bytes: str = "") -> dict:
-    """Graph's fileAttachment for ``attachment`` (contentBytes filled in by the caller)."""
-    item = {"@odata.type": "#microsoft.graph.fileAttachment", "name": attachment.name,
-            "contentType": attachment.content_type, "contentBytes": content_bytes}
-    if attachment.is_inline:
-        item["isInline"] = True
-        item["contentId"] = attachment.content_id or attachment.name
-    return item
-
-
-def encode_json(body: dict) -> bytes:
-    """The exact bytes GraphClient sends for a JSON body (compact, UTF-8, not ASCII-escaped)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def message_with_header(prepared: PreparedMessage, draft_id: str | None) -> dict:
@@ -129,24 +85,17 @@ def scopes_for(kind: str, from_address: str | None) -> list[str]:
 
 def check_sizes(prepared: PreparedMessage, limits: Limits) -> list[str]:
     """Every size problem, each naming the file and the limit; empty when all is well."""
-    errors = []
-    for a in prepared.attachments:
-        if a.size > limits.max_file:
-            size, limit = human_pair(a.size, limits.max_file)
-            errors.append(f"{a.name!r} is {size}; a single attachment can be at most {limit}.")
+    errors = [file_refusal(a.name, a.size, 0, limits.max_file, limits.max_message)
+              for a in prepared.attachments if a.size > limits.max_file]
     total = sum(a.size for a in prepared.attachments)
     body = len(prepared.message.get("body", {}).get("content", "").encode("utf-8"))
-    if total + body > limits.max_message:
-        biggest = max(prepared.attachments, key=lambda a: a.size, default=None)
-        hint = f" The largest file is {biggest.name!r} ({human(biggest.size)})." if biggest else ""
-        size, limit = human_pair(total + body, limits.max_message)
-        errors.append(f"The message is {size} with its attachments; the mailbox accepts at most "
-                      f"{limit} per message.{hint}")
-    return errors
+    biggest = max(prepared.attachments, key=lambda a: a.size, default=None)
+    problem = message_refusal(total + body, limits.max_message,
+                              (biggest.name, biggest.size) if biggest else None)
+    return errors + ([problem] if problem else [])
 
 
-def plan(prepared: PreparedMessage, limits: Limits = Limits(),
-         draft_id: str | None = None) -> SendPlan:
+def plan(prepared: PreparedMessage, limits: Limits, draft_id: str | None = None) -> SendPlan:
     """Choose how to send ``prepared``; raises PlanRefused if no way fits the limits."""
     errors = check_sizes(prepared, limits)
     if errors:

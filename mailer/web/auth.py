@@ -4,8 +4,9 @@ The Flask side of mailer/identity.py: it hands Identity the server-side session 
 session's token vault, turns AuthError into a page that says what happened, and decides where
 the browser goes next (``next`` only ever to a path of this app: no open redirect).
 
-Other blueprints use ``login_required(scopes=...)``, ``current_user()``, ``get_token(scopes)``
-and ``graph_client(scopes)``.
+Other blueprints use ``guard(bp)`` (their one signed-in check), ``login_required(scopes=...)``
+(a view that needs a token for more scopes), ``current_user()``, ``get_token(scopes)`` and
+``graph_client(scopes)``.
 """
 from __future__ import annotations
 
@@ -15,25 +16,27 @@ import re
 import time
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
+                   request, session, url_for)
 
 from werkzeug.exceptions import HTTPException
 
 from mailer.web import sessions
-from mailer.identity.errors import AuthError, explain
-from mailer.graph.client import GraphClient, client_from_config
+from mailer.identity.errors import AuthError
+from mailer.graph.client import GraphClient
+from mailer.identity.rules import LOCAL_HOSTS
 from mailer.identity.service import Identity
+from mailer.web.words import auth_advice
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 # Scopes a /login link may add (incremental consent), besides SCOPES and those that views
 # declare with login_required(scopes=...).
 INCREMENTAL_SCOPES = {"User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"}
 _declared_scopes: set[str] = set()
 SESSION_REAUTH = "reauth"  # the last "sign in again for these scopes" redirect: loop guard
+SIGNED_OUT = "You are signed out. Sign in again."
 
 
 def current_identity() -> Identity:
@@ -57,9 +60,34 @@ def get_token(scopes=None) -> dict:
 def graph_client(scopes=None) -> GraphClient:
     """A GraphClient acting as the signed-in user, with tokens for ``scopes``."""
     identity = current_identity()
-    return client_from_config(current_app.config,
-                              lambda: identity.get_token(scopes)["access_token"],
-                              current_app.extensions["mailer"]["http"])
+    return current_app.extensions["mailer"]["graph"](
+        lambda: identity.get_token(scopes)["access_token"])
+
+
+def wants_json() -> bool:
+    """True for the page's own scripts (fetch or XHR asking for JSON), not for a browser page."""
+    return request.accept_mimetypes.best == "application/json" or \
+        request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def guard(bp: Blueprint, *, public=(), not_pages=(), sign_in_url=None,
+          words: str = SIGNED_OUT) -> None:
+    """The one signed-in check of every view of ``bp`` but its ``public`` endpoints.
+
+    Signed out, a JSON or XHR request gets a 401 with ``words`` and where to sign in; a page
+    is redirected to sign in (``sign_in_url()``, by default /login?next=here) and back; an
+    endpoint in ``not_pages`` (a picture, say) is simply not found.
+    """
+    @bp.before_request
+    def _signed_in():
+        if request.endpoint in public or current_identity().user:
+            return None
+        if request.endpoint in not_pages:
+            abort(404)
+        url = sign_in_url() if sign_in_url else url_for("auth.login", next=_here())
+        if wants_json():
+            return jsonify({"error": words, "sign_in": url}), 401
+        return redirect(url)
 
 
 def login_required(view=None, *, scopes=None):
@@ -197,7 +225,7 @@ def logout():
 
 def auth_error_page(err: AuthError):
     """The page for a failed sign-in: what happened, what to do, a Try again button."""
-    title, text, status = explain(err)
+    title, text, status = auth_advice(err)
     try:
         uri = redirect_uri()
     except HTTPException:  # a host the demo does not sign in at

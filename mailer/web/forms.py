@@ -18,7 +18,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
 from wtforms.validators import ValidationError
 
 from mailer.sending.compose import ComposeData
-from mailer.sending.plan import human
+from mailer.sending.sizes import human
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms import SelectChoice
@@ -190,7 +190,3 @@ class ComposeForm(FlaskForm):
 
 def _string(value) -> str:
     return value if isinstance(value, str) else ""
-
-
-class CsrfOnlyForm(FlaskForm):
-    """Just the CSRF token: for buttons that change state (remove a file, start again)."""

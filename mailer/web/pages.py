@@ -4,20 +4,23 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, current_app, flash, redirect, render_template, request,
                    session, url_for)
 
 from mailer.web import avatar
 from mailer.identity import tokens
-from mailer.web.auth import current_identity, current_user, graph_client, login_required
+from mailer.web.auth import current_identity, current_user, graph_client, guard, login_required
 from mailer.identity.errors import AuthError
-from mailer.graph.client import GraphError, explain
+from mailer.graph.client import GraphError
 from mailer.graph.errors import needs_sign_in
 from mailer.identity.service import SESSION_USER
 from mailer.graph.retry import RetryPolicy
+from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("main", __name__)
+# Signed out: the home page is the landing page; a photo is not found; the rest sign in first.
+guard(bp, public={"main.index"}, not_pages={"main.profile_photo"})
 
 # The navigation bar and the dashboard's tiles: (endpoint, label, Bootstrap icon, blurb). An item
 # shows only when its endpoint is registered: a feature's blueprint appears by being registered.
@@ -84,7 +87,7 @@ def profile():
     except GraphError as err:
         logger.info("profile: Graph said %s %s", err.status, err.code)
         return render_template("profile.html", me=None, rows=[], error=err,
-                               advice=explain(err), reauth=needs_sign_in(err)), 502
+                               advice=graph_advice(err), reauth=needs_sign_in(err)), 502
     rows = []
     for key, label in PROFILE_FIELDS:
         value = me.get(key)
@@ -97,8 +100,6 @@ def profile():
 def profile_photo():
     """The signed-in user's photo from Graph, or their initials in a coloured circle (SVG)."""
     user = current_user()
-    if not user:
-        abort(404)
     picture, max_age = _graph_photo()
     if picture is None:
         picture = (avatar.initials_svg(user.get("name") or user.get("username"),
@@ -115,7 +116,7 @@ def profile_photo():
 def _graph_photo() -> tuple[tuple[bytes, str] | None, int]:
     """((bytes, image type) or None, how long the answer may be cached); never raises for Graph."""
     client = graph_client(["User.Read"])
-    client.retry = RetryPolicy(max_attempts=1)
+    client.retry = RetryPolicy(max_attempts=1, max_total_wait=0)  # one try: no wait
     client.timeout = min(client.timeout, PHOTO_TIMEOUT)
     try:
         found = client.photo()
@@ -132,7 +133,6 @@ def _graph_photo() -> tuple[tuple[bytes, str] | None, int]:
 
 
 @bp.get("/token")
-@login_required
 def token():
     """The id token and the access token, decoded for debugging; the raw access token masked."""
     details = current_identity().token_details()
@@ -144,7 +144,6 @@ def token():
 
 
 @bp.post("/token/refresh")
-@login_required
 def refresh():
     """Fetch a new access token now with the refresh token, then show the token page."""
     current_identity().get_token(force_refresh=True)

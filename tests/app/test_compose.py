@@ -22,6 +22,17 @@ def test_compose_needs_sign_in_and_comes_back_to_the_same_draft(client):
     assert response.status_code == 302 and response.location == f"/login?next={draft}"
 
 
+def test_one_guard_signed_out_json_gets_a_401_in_words_and_pages_go_to_sign_in(client):
+    draft = "/compose/0b7e7a52-8f7c-4e0e-9a57-3c1a2b9d6f10"
+    for path in (f"{draft}/status.json", f"{draft}/status"):
+        response = client.get(path, headers={"Accept": "application/json"})
+        assert response.status_code == 401, path
+        assert response.get_json() == {"error": "You are signed out. Sign in again; your draft "
+                                                "is kept.", "sign_in": f"/login?next={draft}"}
+    response = client.get(f"{draft}/status")
+    assert response.status_code == 302 and response.location == f"/login?next={draft}"
+
+
 def test_a_new_message_gets_a_draft_whose_page_survives_a_refresh(adele):
     draft_id, _ = new_draft(adele)
     again = adele.get(f"/compose/{draft_id}")

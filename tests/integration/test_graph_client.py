@@ -3,12 +3,11 @@ import uuid
 
 import pytest
 
-from mailer.sending.compose import Attachment, ComposeData, prepare
-from mailer.graph.client import GraphClient, GraphError, explain
-from mailer.sending.jobs import SENT, SendJobs
-from mailer.sending.store import FileStore
-from mailer.graph.retry import RetryPolicy
-from mailer.sending.plan import plan
+from helpers.settings import file_store, graph_client, plan, prepare, retry_policy, send_jobs
+from mailer.sending.compose import Attachment, ComposeData
+from mailer.graph.client import GraphClient, GraphError
+from mailer.web.words import graph_advice
+from mailer.sending.jobs import SENT
 
 MEGAN = "megan@contoso.example"
 
@@ -40,24 +39,24 @@ def test_save_to_sent_items_false_leaves_no_copy(graph, graph_for):
 
 
 def test_a_bad_token_is_a_graph_error_with_advice(emu, https):
-    graph = GraphClient(emu.client_config()["graph_endpoint"], lambda: "not-a-token", https)
+    graph = graph_client(emu.client_config()["graph_endpoint"], lambda: "not-a-token", https)
     with pytest.raises(GraphError) as info:
         graph.me()
     assert info.value.status == 401 and info.value.code == "InvalidAuthenticationToken"
-    assert info.value.request_id and "Sign in again" in explain(info.value)
+    assert info.value.request_id and "Sign in again" in graph_advice(info.value)
 
 
 def test_a_mailbox_without_exchange_is_explained(graph):
     with pytest.raises(GraphError) as info:
         graph.list_messages("inbox", mailbox="allstaff@contoso.example")
     assert info.value.code == "MailboxNotEnabledForRESTAPI"
-    assert "Exchange Online mailbox" in explain(info.value)
+    assert "Exchange Online mailbox" in graph_advice(info.value)
 
 
 def test_unreachable_graph_is_a_network_error_retried_within_bounds(https):
     slept = []
-    graph = GraphClient("https://127.0.0.1:9/v1.0", lambda: "t", https, sleep=slept.append,
-                        retry=RetryPolicy(max_attempts=3, jitter=0))
+    graph = graph_client("https://127.0.0.1:9/v1.0", lambda: "t", https, sleep=slept.append,
+                        retry=retry_policy(max_attempts=3, jitter=0))
     with pytest.raises(GraphError) as info:
         graph.send_mail(_message("never"))  # refused: nothing was sent, so even POST retries
     assert (info.value.status, info.value.code) == (0, "NetworkError")
@@ -85,7 +84,7 @@ def test_inline_images_arrive_inline(tmp_path, graph, graph_for, make_file, size
                        body='<p>Look: <img src="cid:logo123@mailer" alt="logo"></p>',
                        attachments=[image])
     prepared, draft_id = prepare(data), str(uuid.uuid4())
-    jobs = SendJobs(FileStore(tmp_path / "jobs"))
+    jobs = send_jobs(file_store(tmp_path / "jobs"))
     job, _ = jobs.start(draft_id, "oid", prepared, plan(prepared), graph, background=False)
     assert job["state"] == SENT, job
     megan = graph_for(MEGAN)

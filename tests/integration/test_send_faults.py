@@ -8,17 +8,18 @@ import uuid
 
 import pytest
 
-from mailer.sending.compose import Attachment, ComposeData, prepare
-from mailer.sending.jobs import NOT_SENT, SENT, UNKNOWN, SendJobs
-from mailer.sending.store import FileStore
-from mailer.sending.plan import DRAFT, MB, SENDMAIL, plan
+from helpers.settings import file_store, plan, prepare, send_jobs
+from mailer.sending.compose import Attachment, ComposeData
+from mailer.sending.jobs import NOT_SENT, SENT, UNKNOWN
+from mailer.sending.plan import DRAFT, MB, SENDMAIL
+from mailer.web.words import job_message
 
 MEGAN = "megan@contoso.example"
 
 
 @pytest.fixture
 def jobs(tmp_path):
-    return SendJobs(FileStore(tmp_path / "jobs"), confirm_delay=0.05)
+    return send_jobs(file_store(tmp_path / "jobs"), confirm_delay=0.05)
 
 
 def _send(jobs, graph, subject, files=(), save=True):
@@ -49,7 +50,7 @@ def test_throttling_beyond_the_wait_budget_is_not_sent_and_explained(jobs, graph
     faults.add(path="/sendMail$", status=429, retry_after=120)
     job, _ = _send(jobs, graph_for(), "Too throttled")
     assert job["state"] == NOT_SENT and job["error_code"] == "TooManyRequests"
-    assert "throttling" in job["message"] and "120 seconds" in job["message"]
+    assert "throttling" in job_message(job) and "120 seconds" in job_message(job)
     assert _arrived(graph_for, "Too throttled") == []
 
 
@@ -102,7 +103,7 @@ def test_a_connection_dropped_after_the_send_is_confirmed_not_resent(
     attached = [make_file("big.bin", 4 * MB)] if files else []
     faults.add(path=path, method="POST", drop=True, after=True)
     job, _ = _send(jobs, graph, f"Dropped {path}", attached)
-    assert job["state"] == SENT and job["message"] == "Sent.", job
+    assert job["state"] == SENT and job_message(job) == "Sent.", job
     assert len(_arrived(graph_for, f"Dropped {path}")) == 1
 
 
@@ -110,7 +111,7 @@ def test_a_draft_send_dropped_before_graph_took_it_is_not_sent(jobs, graph, grap
                                                               make_file):
     faults.add(path="/send$", method="POST", drop=True)
     job, _ = _send(jobs, graph, "Dropped early", [make_file("big.bin", 4 * MB)])
-    assert job["state"] == NOT_SENT and "Nothing was sent" in job["message"]
+    assert job["state"] == NOT_SENT and "Nothing was sent" in job_message(job)
     assert _arrived(graph_for, "Dropped early") == []
     assert [d for d in graph.list_messages("drafts", select=["subject"])
             if d["subject"] == "Dropped early"] == []
@@ -119,14 +120,14 @@ def test_a_draft_send_dropped_before_graph_took_it_is_not_sent(jobs, graph, grap
 def test_an_unconfirmable_sendmail_says_check_sent_items(jobs, graph, graph_for, faults):
     faults.add(path="/sendMail$", method="POST", drop=True)  # dropped before it ran
     job, _ = _send(jobs, graph, "Who knows")
-    assert job["state"] == UNKNOWN and "check your Sent Items" in job["message"]
+    assert job["state"] == UNKNOWN and "check your Sent Items" in job_message(job)
     assert _arrived(graph_for, "Who knows") == []
 
 
 def test_an_unsaved_sendmail_cannot_be_confirmed_and_says_so(jobs, graph, graph_for, faults):
     faults.add(path="/sendMail$", method="POST", drop=True, after=True)
     job, _ = _send(jobs, graph, "Unsaved", save=False)
-    assert job["state"] == UNKNOWN and "not saved to Sent Items" in job["message"]
+    assert job["state"] == UNKNOWN and "not saved to Sent Items" in job_message(job)
     assert len(_arrived(graph_for, "Unsaved")) == 1  # it did go out, exactly once
 
 

@@ -9,17 +9,19 @@ import uuid
 
 import pytest
 
-from mailer.sending.compose import Attachment, ComposeData, prepare
-from mailer.sending.jobs import NOT_SENT, SENT, SendJobs
-from mailer.sending.store import FileStore
-from mailer.sending.plan import DRAFT, MB, SENDMAIL, plan
+from helpers.settings import (draft_store, file_store, graph_client, plan, prepare, redis_store,
+                              send_jobs)
+from mailer.sending.compose import Attachment, ComposeData
+from mailer.sending.jobs import NOT_SENT, SENT
+from mailer.sending.plan import DRAFT, MB, SENDMAIL
+from mailer.web.words import job_message
 
 MEGAN = "megan@contoso.example"
 
 
 @pytest.fixture
 def jobs(tmp_path):
-    return SendJobs(FileStore(tmp_path / "jobs"), confirm_delay=0.05)
+    return send_jobs(file_store(tmp_path / "jobs"), confirm_delay=0.05)
 
 
 def _attachment(path, content_type="application/octet-stream"):
@@ -118,7 +120,7 @@ def test_send_as_denied_is_explained_and_nothing_is_left_behind(jobs, graph_for,
                        attachments=[_attachment(make_file("a.bin", size))])
     job, _, draft_id = _send(jobs, patti, data, me="patti@contoso.example", owner="oid-patti")
     assert job["state"] == NOT_SENT and job["error_code"] == "ErrorSendAsDenied"
-    assert "Send As" in job["message"] and "Mail.Send.Shared" in job["message"]
+    assert "Send As" in job_message(job) and "Mail.Send.Shared" in job_message(job)
     assert _inbox(graph_for, subject="Not allowed") == []
     assert [d for d in patti.list_messages("drafts", select=["subject"])
             if d["subject"] == "Not allowed"] == []  # the failed draft was removed
@@ -133,16 +135,16 @@ def test_missing_scope_is_not_sent_and_says_so(jobs, graph_for):
     graph = graph_for(scopes=["User.Read"])
     job, _, _ = _send(jobs, graph, ComposeData(to=MEGAN, subject="No scope"))
     assert job["state"] == NOT_SENT and job["error_code"] == "ErrorAccessDenied"
-    assert "Access was denied" in job["message"]
+    assert "Access was denied" in job_message(job)
 
 
 def test_an_expired_token_asks_for_a_fresh_sign_in(emu, https, jobs, token_for):
     from mailer.graph.client import GraphClient
     stale = token_for(lifetime=-10)
-    graph = GraphClient(emu.client_config()["graph_endpoint"], lambda: stale, https)
+    graph = graph_client(emu.client_config()["graph_endpoint"], lambda: stale, https)
     job, _, _ = _send(jobs, graph, ComposeData(to=MEGAN, subject="Expired"))
     assert job["state"] == NOT_SENT and job["needs_sign_in"] is True
-    assert "Sign in again" in job["message"]
+    assert "Sign in again" in job_message(job)
 
 
 def test_a_resubmitted_draft_is_never_sent_twice(jobs, graph, graph_for):
@@ -171,10 +173,9 @@ def test_a_double_click_starts_one_job(jobs, graph, graph_for, make_file):
 
 @pytest.mark.redis
 def test_two_workers_sharing_redis_send_once(redis_url, graph, graph_for):
-    from mailer.sending.store import RedisStore
     prefix = f"t{uuid.uuid4().hex}:"
-    one = SendJobs(RedisStore.from_url(redis_url, prefix=prefix))
-    two = SendJobs(RedisStore.from_url(redis_url, prefix=prefix))
+    one = send_jobs(redis_store(redis_url, prefix))
+    two = send_jobs(redis_store(redis_url, prefix))
     prepared, draft_id = prepare(ComposeData(to=MEGAN, subject="Two workers")), str(uuid.uuid4())
     first, started1 = one.start(draft_id, "oid-adele", prepared, plan(prepared), graph)
     second, started2 = two.start(draft_id, "oid-adele", prepared, plan(prepared), graph)
@@ -192,8 +193,8 @@ def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_pat
                                                              make_file):
     from mailer.sending.drafts import DraftStore
     from mailer.graph.client import GraphClient
-    drafts = DraftStore(tmp_path / "uploads")
-    jobs = SendJobs(FileStore(tmp_path / "jobs"), drafts=drafts, auth_errors=(SignInNeeded,))
+    drafts = draft_store(tmp_path / "uploads")
+    jobs = send_jobs(file_store(tmp_path / "jobs"), drafts=drafts, auth_errors=(SignInNeeded,))
     draft_id = drafts.new("oid-adele")
     calls = []
     token = token_for()
@@ -203,18 +204,18 @@ def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_pat
         if len(calls) > 1:  # the draft is created, then the session runs out
             raise SignInNeeded()
         return token
-    graph = GraphClient(emu.client_config()["graph_endpoint"], provider, https)
+    graph = graph_client(emu.client_config()["graph_endpoint"], provider, https)
     drafts.add_file(draft_id, "oid-adele", "big.bin", io.BytesIO(b"x" * (4 * MB)))
     data = drafts.load(draft_id, "oid-adele")
     data.to, data.subject = MEGAN, "Needs sign-in"
     drafts.save_fields(draft_id, "oid-adele", data)
     job, _, _ = _send(jobs, graph, data, draft_id=draft_id)
     assert job["state"] == NOT_SENT and job["needs_sign_in"] is True
-    assert "Sign in again" in job["message"]
+    assert "Sign in again" in job_message(job)
     kept = drafts.load(draft_id, "oid-adele")  # everything typed and attached is still there
     assert kept.subject == "Needs sign-in" and kept.attachments[0].size == 4 * MB
     # After signing in again, the same draft id sends (the definite failure freed the claim).
-    fresh = GraphClient(emu.client_config()["graph_endpoint"], lambda: token, https)
+    fresh = graph_client(emu.client_config()["graph_endpoint"], lambda: token, https)
     job, _, _ = _send(jobs, fresh, kept, draft_id=draft_id)
     assert job["state"] == SENT and drafts.is_sent(draft_id, "oid-adele")
 
@@ -225,14 +226,14 @@ def test_losing_the_sign_in_while_confirming_a_lost_send_never_frees_the_draft(
     """The answer to the send was lost, then the token ran out: it may have gone out."""
     from mailer.graph.client import GraphClient
     from mailer.sending.jobs import UNKNOWN
-    jobs = SendJobs(FileStore(tmp_path / "jobs"), auth_errors=(SignInNeeded,), confirm_delay=0)
+    jobs = send_jobs(file_store(tmp_path / "jobs"), auth_errors=(SignInNeeded,), confirm_delay=0)
     token, sent = token_for(), []
 
     def provider():
         if sent:
             raise SignInNeeded()
         return token
-    graph = GraphClient(emu.client_config()["graph_endpoint"], provider, https)
+    graph = graph_client(emu.client_config()["graph_endpoint"], provider, https)
     path = "/sendMail$" if not files else "/send$"
     faults.add(path=path, method="POST", drop=True, after=True)
     original = graph.send_mail if not files else graph.send_draft
@@ -248,7 +249,7 @@ def test_losing_the_sign_in_while_confirming_a_lost_send_never_frees_the_draft(
     job, _, draft_id = _send(jobs, graph, data)
     assert job["state"] == UNKNOWN, job
     again, started = jobs.start(draft_id, "oid-adele", prepare(data), plan(prepare(data)),
-                                GraphClient(emu.client_config()["graph_endpoint"], lambda: token,
+                                graph_client(emu.client_config()["graph_endpoint"], lambda: token,
                                             https), background=False)
     assert started is False  # the claim was kept: no second send
     assert len(_inbox(graph_for, subject="Lost and signed out")) == 1

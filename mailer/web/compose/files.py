@@ -15,13 +15,14 @@ from flask import jsonify, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from mailer.web.auth import current_user
+from mailer.web.auth import current_user, wants_json
 from mailer.sending.compose import sanitize_filename
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
+from mailer.sending.sizes import file_refusal, human
+from mailer.web.compose import bp
 from mailer.web.forms import ComposeForm
-from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft, wants_json
+from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft
 from mailer.web.compose.services import login_url, owner, services
-from mailer.sending.plan import human, human_pair
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
@@ -42,10 +43,9 @@ def _summary(draft_id: str) -> dict:
     return {"files": [_file_json(a) for a in files], "total": total, "total_human": human(total)}
 
 
+@bp.post("/compose/<draft_id>/files")
 def upload(draft_id):
     """Store one file (the raw request body) in the draft; JSON with the new list."""
-    if not current_user():
-        return _fail("You are signed out. Sign in again; your draft is kept.", 401)
     mail = services()
     name = unquote(request.headers.get(NAME_HEADER, ""))
     try:
@@ -55,18 +55,14 @@ def upload(draft_id):
     size = request.content_length
     if size is not None:  # refuse before a single byte is written, naming the file
         limits = mail.limits
-        if size > limits.max_file:
-            size_words, limit_words = human_pair(size, limits.max_file)
-            return _fail(f"{shown!r} is {size_words}; a single attachment can be at most "
-                         f"{limit_words}.", 413)
         try:
-            used = sum(a.size for a in mail.drafts.load(draft_id, owner()).attachments)
+            used = 0 if size > limits.max_file else sum(
+                a.size for a in mail.drafts.load(draft_id, owner()).attachments)
         except DraftNotFound as exc:
             return _fail(str(exc), 404)
-        if used + size > limits.max_message:
-            return _fail(f"{shown!r} ({human(size)}) does not fit: the attachments of one message "
-                         f"may total {human(limits.max_message)}, and {human(used)} are attached "
-                         "already.", 413)
+        refusal = file_refusal(shown, size, used, limits.max_file, limits.max_message)
+        if refusal:
+            return _fail(refusal, 413)
     content_type = (request.headers.get("X-File-Type") or "").strip()[:200]
     try:
         attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream, content_type)
@@ -78,10 +74,9 @@ def upload(draft_id):
     return jsonify({"file": _file_json(attachment), **_summary(draft_id)}), 201
 
 
+@bp.post("/compose/<draft_id>/files/<file_id>/delete")
 def delete_file(draft_id, file_id):
     """Remove one file from the draft; JSON with the new list."""
-    if not current_user():
-        return _fail("You are signed out. Sign in again; your draft is kept.", 401)
     try:
         remove(draft_id, owner(), file_id)
         return jsonify(_summary(draft_id))
@@ -95,10 +90,9 @@ def remove(draft_id: str, who: str, file_id: str) -> None:
     services().drafts.remove_file(draft_id, who, file_id)
 
 
+@bp.post("/compose/<draft_id>/autosave")
 def autosave(draft_id):
     """Keep the typed fields (the page calls this as you type)."""
-    if not current_user():
-        return _fail("You are signed out. Sign in again; your draft is kept.", 401)
     form = ComposeForm()
     drafts = services().drafts
     try:
@@ -114,10 +108,9 @@ def autosave(draft_id):
     return jsonify({"saved": True})
 
 
+@bp.post("/compose/<draft_id>/copy")
 def copy(draft_id):
     """A new draft with this one's fields and files (after an unconfirmed send, say)."""
-    if not current_user():
-        return redirect(login_url(draft_id))
     drafts, who = services().drafts, owner()
     try:
         data = drafts.load(draft_id, who)
@@ -146,6 +139,7 @@ def add_posted_files(draft_id: str, who: str, files) -> dict[str, list[str]]:
     return {"attachments": errors} if errors else {}
 
 
+@bp.errorhandler(RequestEntityTooLarge)
 def too_large(err):
     """Werkzeug's 413 in words: what the limit is and what to do, never a crash."""
     mail = services()
@@ -170,6 +164,7 @@ def too_large(err):
                         errors={"attachments": [text]})
 
 
+@bp.errorhandler(CSRFError)
 def csrf_failed(err: CSRFError):
     """An expired or missing form token: the typed message comes back, never a dead end."""
     if wants_json():
@@ -195,12 +190,3 @@ def csrf_failed(err: CSRFError):
                         alert="This page was open too long to be sent as it was. Check your "
                               "message and press Send again.")
 
-
-def register(bp) -> None:
-    bp.add_url_rule("/compose/<draft_id>/files", "upload", upload, methods=["POST"])
-    bp.add_url_rule("/compose/<draft_id>/files/<file_id>/delete", "delete_file", delete_file,
-                    methods=["POST"])
-    bp.add_url_rule("/compose/<draft_id>/autosave", "autosave", autosave, methods=["POST"])
-    bp.add_url_rule("/compose/<draft_id>/copy", "copy", copy, methods=["POST"])
-    bp.register_error_handler(RequestEntityTooLarge, too_large)
-    bp.register_error_handler(CSRFError, csrf_failed)

@@ -4,25 +4,20 @@ from __future__ import annotations
 from flask import jsonify, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
-from mailer.web.auth import current_user
+from mailer.web.auth import current_user, wants_json
 from mailer.sending.drafts import is_draft_id, is_file_id
-from mailer.web.forms import ComposeForm
 from mailer.sending.jobs import NOT_SENT, UNKNOWN
-from mailer.sending.from_history import CONFIRMED, page_state, refusal_note
+from mailer.sending.sizes import human
+from mailer.web.compose.from_field import CONFIRMED, page_state, refusal_note
 from mailer.web.compose.services import owner, services
-from mailer.web.compose.status import without_verdict
-from mailer.sending.plan import human
+from mailer.web.forms import ComposeForm
+from mailer.web.words import job_advice, job_message
 
 PENDING = "compose_pending"  # session key: fields posted when the session had expired
 PENDING_MAX = 1024 * 1024  # what the session keeps of them at most (characters)
 NO_DRAFT = "This draft does not exist: {shown} is not a draft's id. Start a new message instead."
 NO_FILE = ("There is no such attachment in this draft: {shown} is not an attachment's id. Reload "
            "the page to see its attachments.")
-
-
-def wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json" or \
-        request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
 
 def _shown(value: str) -> str:
@@ -56,7 +51,9 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
     if job is None:
         job = mail.jobs.status(draft_id, owner())
     if job and job["state"] == NOT_SENT and not alert:
-        alert = " ".join(filter(None, (refusal_note(job), without_verdict(job["message"]))))
+        alert = " ".join(filter(None, (refusal_note(job), job_advice(job))))
+    if job:
+        job = {**job, "message": job_message(job)}
     sender = page_state(mail.from_history, current_user() or {}, owner(),
                         form.from_address.data or "", _confirmed(draft_id))
     return render_template(

@@ -1,23 +1,23 @@
 """The send's progress page and the JSON it polls: phases, bytes sent to Graph, the outcome.
 
-The status is the send job's record (jobs.py), readable by any worker; the page adds the
-draft's subject and recipients so the outcome says what was sent. The outcome is in plain
-words (graph_errors.explain) with the way forward: back to the intact draft, sign in again, or
-check Sent Items when a lost answer left it unknown.
+The status is the send job's record (sending/jobs.py: state, code, detail), readable by any
+worker; the page adds the draft's subject and recipients so the outcome says what was sent.
+The outcome is put in plain words here (words.py) with the way forward: back to the intact
+draft, sign in again, or check Sent Items when a lost answer left it unknown.
 """
 from __future__ import annotations
 
-import re
-
 from flask import current_app, jsonify, redirect, render_template, url_for
 
-from mailer.web.auth import current_user
 from mailer.sending.compose import split_addresses
 from mailer.sending.drafts import DraftNotFound
 from mailer.sending.jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
-from mailer.sending.from_history import refusal_note
-from mailer.web.compose.services import login_url, owner, services
-from mailer.sending.plan import DRAFT, human
+from mailer.sending.plan import DRAFT
+from mailer.sending.sizes import human
+from mailer.web.compose import bp
+from mailer.web.compose.from_field import refusal_note
+from mailer.web.compose.services import owner, services
+from mailer.web.words import job_advice, job_message
 
 # The steps shown for each kind of plan, as (job phase, words).
 STEPS = {
@@ -30,21 +30,15 @@ TITLES = {RUNNING: "Sending…", SENT: "Sent", NOT_SENT: "Not sent", UNKNOWN: "N
 SENT_WORDS = "Microsoft 365 accepted your message for delivery."
 
 
-def without_verdict(message: str) -> str:
-    """The job's message minus its leading "Not sent." (the page's title already says so)."""
-    text = re.sub(r"^Not sent[.:]\s*", "", message or "")
-    return text[:1].upper() + text[1:]
-
-
 def public(job: dict) -> dict:
-    """The job as the page needs it (no owner id), with sizes in words."""
+    """The job as the page needs it (no owner id), with its outcome and sizes in words."""
     files = [{**f, "human": human(f["size"]), "done_human": human(f["done"])}
              for f in job.get("files", [])]
     return {
         "state": job["state"], "title": TITLES.get(job["state"], job["state"]),
-        "phase": job.get("phase"), "plan": job.get("plan"), "message": job.get("message"),
+        "phase": job.get("phase"), "plan": job.get("plan"), "message": job_message(job),
         "advice": SENT_WORDS if job["state"] == SENT else " ".join(filter(None, (
-            refusal_note(job), without_verdict(job.get("message"))))),
+            refusal_note(job), job_advice(job)))),
         "error_code": job.get("error_code"), "needs_sign_in": bool(job.get("needs_sign_in")),
         "bytes_done": job.get("bytes_done", 0), "bytes_total": job.get("bytes_total", 0),
         "bytes_label": ("Uploaded to a temporary draft in your mailbox, never sent"
@@ -65,10 +59,9 @@ def _summary(draft_id: str) -> dict | None:
             "count": count, "from_address": data.from_address}
 
 
+@bp.get("/compose/<draft_id>/status")
 def status(draft_id):
     """The send's progress; the outcome in plain words when it is over."""
-    if not current_user():
-        return redirect(login_url(draft_id))
     job = services().jobs.status(draft_id, owner())
     summary = _summary(draft_id)
     if job is None:
@@ -77,7 +70,7 @@ def status(draft_id):
         if not services().drafts.is_sent(draft_id, owner()):
             return redirect(url_for("mail.draft", draft_id=draft_id))
         # sent long ago: the job record expired, the draft still says so
-        job = {"state": SENT, "phase": "done", "plan": "sendmail", "message": "Sent.",
+        job = {"state": SENT, "phase": "done", "plan": "sendmail", "code": None,
                "files": [], "bytes_done": 0, "bytes_total": 0}
     view = public(job)
     steps = STEPS.get(view["plan"], STEPS["sendmail"])
@@ -88,17 +81,11 @@ def status(draft_id):
                            viewer=current_app.config.get("DEMO_PAGES_URL"))
 
 
+@bp.get("/compose/<draft_id>/status.json")
 def status_json(draft_id):
     """The same, as JSON for the page's polling."""
-    if not current_user():
-        return jsonify({"error": "You are signed out.", "sign_in": login_url(draft_id)}), 401
     job = services().jobs.status(draft_id, owner())
     if job is None:
         return jsonify({"error": "No send was started for this draft."}), 404
     return jsonify(public(job))
 
-
-def register(bp) -> None:
-    bp.add_app_template_filter(without_verdict)
-    bp.add_url_rule("/compose/<draft_id>/status", "status", status)
-    bp.add_url_rule("/compose/<draft_id>/status.json", "status_json", status_json)

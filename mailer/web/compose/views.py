@@ -1,85 +1,44 @@
-"""Blueprint ``mail``: the compose page, its send button, uploads and the send's progress.
-
-    GET  /compose                          a new draft, then its page (refresh-safe URL)
-    GET  /compose/<id>                     the draft's page: every field and file as left
-    POST /compose/<id>                     send (or save, or remove a file without JavaScript)
-    POST /compose/<id>/autosave            keep what was typed (XHR)
-    POST /compose/<id>/files               one file, streamed to disk (XHR, raw body)
-    POST /compose/<id>/files/<fid>/delete  remove one file (XHR)
-    POST /compose/<id>/copy                a new draft with the same fields and files
-    GET  /compose/<id>/status[.json]       the send's progress and outcome
+"""The compose page and its Send: a new draft, the draft's page, and the form's submission.
 
 Sending never loses anything: the fields are saved to the draft before they are checked, and a
 failed check, a consent round trip, an expired session or a refused send all come back to the
-same draft. The send itself is a background job keyed by the draft id (jobs.py), so a double
-click or a refresh can never send twice; the views only check, plan and start it.
+same draft. The send itself is a background job keyed by the draft id (sending/jobs.py), so a
+double click or a refresh can never send twice; these views only check, plan and start it.
 """
 from __future__ import annotations
 
 import logging
-from functools import partial
 
-from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 
+from mailer.web.compose import bp
 from mailer.web.compose import files as mail_files
-from mailer.web.compose import status as mail_status
 from mailer.web.auth import current_user, get_token
 from mailer.sending.compose import ComposeInvalid, prepare
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
 from mailer.identity.errors import AuthError
-from mailer.web.form_parser import LenientFormDataParser
-from mailer.web.forms import OVERFLOW, ComposeForm, byte_caps
+from mailer.web.forms import ComposeForm
 from mailer.sending.jobs import RUNNING, SENT, UNKNOWN
-from mailer.sending.from_history import CONFIRMED, address_key, personal_error
-from mailer.web.compose.page import PENDING, odd_id_refusal, render_draft
-from mailer.web.compose.services import (background_client, init_app, login_url, owner, services,
-                            set_request_limits)
+from mailer.sending.from_history import address_key
+from mailer.web.compose.from_field import CONFIRMED, personal_error
+from mailer.web.compose.page import PENDING, render_draft
+from mailer.web.compose.services import background_client, login_url, owner, services
 from mailer.sending.plan import SENDMAIL, PlanRefused, plan
 
 logger = logging.getLogger(__name__)
-bp = Blueprint("mail", __name__)
-QUICK_SEND_WAIT = 3.0  # seconds a small send may hold the Send request before the progress page
 FROM_NOTICE = "Not sent yet: check the From address below."
 ACTIONS = ("send", "save")  # and "remove:<file id>": the form's buttons
-
-
-@bp.record_once
-def _setup(state):
-    init_app(state.app)
-
-
-@bp.url_value_preprocessor
-def _limits(endpoint, values):
-    set_request_limits()  # before CSRFProtect parses the form
-    # A field over its limit is dropped and named (forms.py), not a 413 that loses the rest.
-    g.setdefault(OVERFLOW, {})
-    request.form_data_parser_class = partial(LenientFormDataParser, caps=byte_caps(),
-                                             overflow=g.get(OVERFLOW))
-
-
-@bp.before_request
-def _odd_ids():
-    return odd_id_refusal(request.view_args)
-
-
-def _signed_out(draft_id: str | None = None):
-    return redirect(login_url(draft_id) if draft_id else url_for("auth.login",
-                                                                  next=url_for("mail.compose")))
 
 
 @bp.get("/compose")
 def compose():
     """Start a new message: a fresh draft, then its page."""
-    if not current_user():
-        return _signed_out()
     return redirect(url_for("mail.draft", draft_id=services().drafts.new(owner())))
 
 
 @bp.get("/compose/<draft_id>")
 def draft(draft_id):
     """The draft's page, filled with what was typed and attached."""
-    if not current_user():
-        return _signed_out(draft_id)
     mail = services()
     try:
         data = mail.drafts.load(draft_id, owner())
@@ -107,8 +66,6 @@ def draft(draft_id):
 @bp.post("/compose/<draft_id>")
 def submit(draft_id):
     """Send the draft (or save it, or remove one of its files when JavaScript is off)."""
-    if not current_user():
-        return _signed_out(draft_id)
     mail, who = services(), owner()
     job = mail.jobs.status(draft_id, who)
     if job and job["state"] in (RUNNING, SENT, UNKNOWN):  # a resubmit or a double click
@@ -157,7 +114,7 @@ def _send(draft_id: str, form: ComposeForm):
     data = form.to_data()
     data.attachments = mail.drafts.load(draft_id, owner()).attachments
     # Everything that can be known about From is checked here, before consent and uploads:
-    # Graph itself only refuses a mailbox at the final send (see mail_from.py).
+    # Graph itself only refuses a mailbox at the final send (see from_field.py).
     personal = personal_error(user, data.from_address)
     errors = {"from_address": [personal]} if personal else {}
     try:
@@ -182,7 +139,7 @@ def _send(draft_id: str, form: ComposeForm):
                  f"({', '.join(the_plan.scopes)})." if err.interaction_required else
                  "The sign-in service could not be reached.")
         return render_draft(draft_id, form, status=400,
-                            alert=f"Not sent: {words} Your message is kept; try again.")
+                            alert=f"{words} Your message is kept; try again.")
     job, started = mail.jobs.start(draft_id, owner(), prepared, the_plan,
                                    background_client(the_plan.scopes, token))
     if session.get(CONFIRMED, {}).get(draft_id):  # used: a new refusal asks again
@@ -192,8 +149,7 @@ def _send(draft_id: str, form: ComposeForm):
     if started and the_plan.kind == SENDMAIL:
         # One quick request: answer with its outcome rather than a progress page that flashes.
         # A slow one (throttled, say) goes on in the background and the page follows it.
-        mail.jobs.wait(draft_id, timeout=current_app.config.get("QUICK_SEND_WAIT",
-                                                                QUICK_SEND_WAIT))
+        mail.jobs.wait(draft_id, timeout=current_app.config["QUICK_SEND_WAIT"])
     return redirect(url_for("mail.status", draft_id=draft_id), 303)
 
 
@@ -218,6 +174,3 @@ def _from_confirmed(draft_id: str, address: str) -> bool:
     session[CONFIRMED] = dict(list(kept.items())[-10:])
     return True
 
-
-mail_files.register(bp)
-mail_status.register(bp)

@@ -1,13 +1,14 @@
-"""sendplan.py: the 4 MB decision measured exactly, limits checked first, scopes per plan."""
+"""mailer.sending.plan: the 4 MB decision measured exactly, limits checked first, scopes per plan."""
 import base64
 import json
 
 import pytest
 
-from mailer.sending.compose import Attachment, ComposeData, prepare
-from mailer.sending.plan import (DRAFT, MB, SENDMAIL, Limits, PlanRefused, encode_json,
-                             file_attachment_json, human, human_pair, message_with_header, plan,
-                             sendmail_size)
+from helpers.settings import limits, plan, prepare
+from mailer.sending.compose import Attachment, ComposeData
+from mailer.graph.shapes import encode_json, file_attachment_json
+from mailer.sending.plan import (DRAFT, MB, SENDMAIL, PlanRefused, message_with_header,
+                                  sendmail_size)
 
 DRAFT_ID = "0b9f5e0e-8a6f-4d4c-9d56-1b1f0f3f3c11"
 
@@ -42,19 +43,19 @@ def test_sendmail_size_is_exact(tmp_path, sizes):
 
 
 def test_the_4mb_boundary_is_exact(tmp_path):
-    limits = Limits(sendmail_max_request=200_000, sendmail_margin=10_000)  # budget 190,000
+    small = limits(sendmail_max_request=200_000, sendmail_margin=10_000)  # budget 190,000
     skeleton = sendmail_size(_prepared(tmp_path, 3), DRAFT_ID) - 4
-    fits = (limits.sendmail_budget - skeleton) // 4 * 3  # raw bytes whose base64 just fits
+    fits = (small.sendmail_budget - skeleton) // 4 * 3  # raw bytes whose base64 just fits
     at = _prepared(tmp_path, fits)
-    assert sendmail_size(at, DRAFT_ID) <= limits.sendmail_budget
-    assert plan(at, limits, DRAFT_ID).kind == SENDMAIL
+    assert sendmail_size(at, DRAFT_ID) <= small.sendmail_budget
+    assert plan(at, small, DRAFT_ID).kind == SENDMAIL
     over = _prepared(tmp_path, fits + 1)  # one more byte: 4 more base64 characters
-    assert sendmail_size(over, DRAFT_ID) > limits.sendmail_budget
-    assert plan(over, limits, DRAFT_ID).kind == DRAFT
+    assert sendmail_size(over, DRAFT_ID) > small.sendmail_budget
+    assert plan(over, small, DRAFT_ID).kind == DRAFT
 
 
 def test_default_budget_is_3_5_mb_of_request():
-    assert Limits().sendmail_budget == 4 * MB - MB // 2
+    assert limits().sendmail_budget == 4 * MB - MB // 2
 
 
 def test_a_big_file_goes_through_a_draft_and_upload_session(tmp_path):
@@ -79,16 +80,16 @@ def test_plan_names_the_scopes_it_needs(tmp_path, from_address, sizes, scopes):
 
 
 @pytest.mark.parametrize("limits, sizes, message", [
-    (Limits(max_file=1000, max_message=10_000), (1001,),
+    (limits(max_file=1000, max_message=10_000), (1001,),
      "'ﬁle-0.pdf' is 1001 bytes; a single attachment can be at most 1000 bytes."),
-    (Limits(max_file=150 * MB), (151 * MB,),
+    (limits(max_file=150 * MB), (151 * MB,),
      "'ﬁle-0.pdf' is 151 MB; a single attachment can be at most 150 MB."),
-    (Limits(max_file=150 * MB), (150 * MB + 1,),  # just over: rounding would hide it
+    (limits(max_file=150 * MB), (150 * MB + 1,),  # just over: rounding would hide it
      "'ﬁle-0.pdf' is 157,286,401 bytes; a single attachment can be at most 157,286,400 bytes."),
-    (Limits(max_file=10_000, max_message=5000), (3000, 2500),
+    (limits(max_file=10_000, max_message=5000), (3000, 2500),
      "The message is 5,500 bytes with its attachments; the mailbox accepts at most 5,000 bytes "
      "per message. The largest file is 'ﬁle-0.pdf' (3 KB)."),
-    (Limits(max_file=10 * MB, max_message=3 * MB), (2 * MB, 2 * MB),
+    (limits(max_file=10 * MB, max_message=3 * MB), (2 * MB, 2 * MB),
      "The message is 4 MB with its attachments; the mailbox accepts at most 3 MB per message. "
      "The largest file is 'ﬁle-0.pdf' (2 MB)."),
 ])
@@ -104,36 +105,6 @@ def test_limits_are_checked_before_anything_is_sent(tmp_path, limits, sizes, mes
     with pytest.raises(PlanRefused) as info:
         plan(prepared, limits)
     assert message in info.value.errors
-
-
-def test_limits_come_from_config():
-    limits = Limits.from_config({"MAX_FILE_SIZE": "1000", "MAX_MESSAGE_SIZE": 5000,
-                                 "SENDMAIL_MARGIN": 0, "OTHER": 1})
-    assert (limits.max_file, limits.max_message, limits.sendmail_margin) == (1000, 5000, 0)
-    assert Limits.from_config({"SENDMAIL_MARGIN": ""}).sendmail_margin == 512 * 1024
-
-
-@pytest.mark.parametrize("size, text", [(12, "12 bytes"), (2048, "2 KB"), (3 * MB, "3 MB"),
-                                        (int(3.5 * MB), "3.5 MB")])
-def test_human_sizes(size, text):
-    assert human(size) == text
-
-
-@pytest.mark.parametrize("size, limit, words", [
-    (MB + 1, MB, ("1,048,577 bytes", "1,048,576 bytes")),  # both would read "1 MB"
-    (10 * 1024 + 100, 10 * 1024, ("10,340 bytes", "10,240 bytes")),  # both "10 KB"
-    (1001, 1000, ("1001 bytes", "1000 bytes")),  # already different
-    (int(1.2 * MB), MB, ("1.2 MB", "1 MB")),
-])
-def test_human_pair_is_exact_only_when_rounding_hides_the_difference(size, limit, words):
-    assert human_pair(size, limit) == words
-
-
-def test_inline_attachment_json_carries_its_content_id(tmp_path):
-    item = file_attachment_json(_file(tmp_path, "logo.png", 5, inline=True), "AAAA")
-    assert item == {"@odata.type": "#microsoft.graph.fileAttachment", "name": "logo.png",
-                    "contentType": "application/pdf", "contentBytes": "AAAA",
-                    "isInline": True, "contentId": "logo@x"}
 
 
 def test_size_without_a_draft_id_counts_a_uuid_sized_header(tmp_path):
