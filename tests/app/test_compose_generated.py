@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from mailer.sending.compose import ComposeData, sanitize_filename
 from mailer.web.forms import BODY_TYPES, FIELD_LIMITS, IMPORTANCES
 
-FORM_MEMORY = 5 * 1024 * 1024
+FORM_MEMORY = 5 * 1024 * 1024  # the setting, smaller than its default: a form over it is cheap
 CHOICES = {"body_type": [v for v, _ in BODY_TYPES], "importance": [v for v, _ in IMPORTANCES]}
 DEFAULTS = {"body_type": "html", "importance": "normal"}
 # A fresh draft stores no fields yet: it reads as ComposeData's defaults.
@@ -30,7 +30,8 @@ FRAMING = '"\\\r\n'  # would break a Content-Disposition header: the framing sta
 
 
 @pytest.fixture
-def adele(client, sign_in):
+def adele(app, client, sign_in):
+    app.config["FORM_MEMORY"] = FORM_MEMORY
     sign_in(client)
     return client
 
