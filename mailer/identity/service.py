@@ -39,6 +39,9 @@ MAX_FLOWS = 5
 RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 MICROSOFT_HOSTS = {"login.microsoftonline.com"}
+# A token this Identity already fetched is handed out again while it has more than this many
+# seconds left: MSAL's own margin, within which acquire_token_silent would refresh it anyway.
+REUSE_MARGIN = 300
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class MemoryVault:
 class Identity:
     def __init__(self, settings: Settings, session, vault: Vault, cipher: CacheCipher):
         self.settings, self._session, self._vault, self._cipher = settings, session, vault, cipher
+        self._held: dict[tuple[str, ...], dict] = {}  # scopes -> the token get_token returned
 
     @property
     def user(self) -> dict | None:
@@ -135,6 +139,7 @@ class Identity:
         claims = result.get("id_token_claims") or {}
         if rotate is not None:
             self._vault = rotate()
+        self._held.clear()
         self._session.pop(SESSION_FLOWS, None)
         self._session[SESSION_USER] = {
             "name": claims.get("name") or accounts[0].get("username"),
@@ -154,6 +159,11 @@ class Identity:
         ``interaction_required`` when the user must sign in or consent again).
         """
         scopes = list(scopes or self.settings.scopes)
+        held = self._held.get(tuple(scopes))
+        if held and not force_refresh and held["expires_on"] - time.time() > REUSE_MARGIN:
+            # A view's guard and its Graph call ask for the same token: the vault is read,
+            # decrypted and searched once per request, not once per ask.
+            return {**held, "source": "cache"}
         try:
             result, cache = self._silent(scopes, force_refresh)
         except AuthError as err:
@@ -163,10 +173,12 @@ class Identity:
         entry = next(iter(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
                                        query={"secret": token})), {})
         expires_in = int(result.get("expires_in") or 0)
-        return {"access_token": token, "expires_in": expires_in,
+        held = {"access_token": token, "expires_in": expires_in,
                 "expires_on": int(time.time()) + expires_in,
                 "scopes": (entry.get("target") or " ".join(scopes)).split(),
                 "source": result.get("token_source")}
+        self._held[tuple(scopes)] = held
+        return dict(held)
 
     def _silent(self, scopes: list[str], force_refresh: bool):
         """acquire_token_silent under the vault's lock, on the freshest copy of the cache."""
@@ -203,6 +215,7 @@ class Identity:
 
     def sign_out(self, post_logout_redirect_uri: str) -> str:
         """Forget the tokens and the session; return Microsoft's sign-out URL."""
+        self._held.clear()
         self._vault.delete()
         self._session.clear()
         query = urlencode({"post_logout_redirect_uri": post_logout_redirect_uri})

@@ -20,12 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
-from cachelib import FileSystemCache, RedisCache
+from cachelib import RedisCache
 from flask import current_app, request, session
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
 from mailer.identity.errors import SessionStoreUnavailable
+from mailer.web.session_files import SessionFiles
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +161,8 @@ def init_app(app) -> None:
                  "locks": RedisLocks(client)}
     else:
         Path(cfg["SESSION_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
-        cache = FileSystemCache(cfg["SESSION_DIR"], threshold=20000, mode=0o600)
+        cache = SessionFiles(cfg["SESSION_DIR"], max_age=int(cfg["SESSION_LIFETIME"]),
+                             limit=20000, sweep_every=60)
         app.session_interface = FileSessionInterface(app, client=cache, key_prefix="session:")
         store = {"cache": cache, "locks": FileLocks(Path(cfg["SESSION_DIR"]) / "locks")}
     app.extensions["mailer.sessions"] = store

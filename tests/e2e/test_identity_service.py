@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,31 @@ def test_consent_for_more_scopes_is_interaction_required(identity):
     err = info.value
     assert err.interaction_required and err.code == 65001 and err.scopes == ["Mail.ReadWrite"]
     assert "Trace ID" not in err.description
+
+
+class CountingVault(MemoryVault):
+    def __init__(self):
+        super().__init__()
+        self.loads = 0
+
+    def load(self):
+        self.loads += 1
+        return super().load()
+
+
+def test_one_identity_reads_the_vault_once_per_token(identity):
+    vault = CountingVault()
+    identity.complete_login(_finish(identity.start_login(REDIRECT_URI), ADELE),
+                            rotate=lambda: vault)
+    first = identity.get_token()
+    again = identity.get_token()
+    assert vault.loads == 1 and again["access_token"] == first["access_token"]
+    assert again["source"] == "cache"
+    refreshed = identity.get_token(force_refresh=True)  # never from what it holds
+    assert vault.loads == 2 and refreshed["access_token"] != first["access_token"]
+    identity._held[("User.Read",)]["expires_on"] = int(time.time()) + 200  # inside MSAL's margin
+    identity.get_token()
+    assert vault.loads == 3
+    identity.sign_out("http://localhost:8765/")
+    with pytest.raises(AuthError):  # what it held went with the sign-out
+        identity.get_token()

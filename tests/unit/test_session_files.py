@@ -1,0 +1,64 @@
+"""SessionFiles: cachelib's file store with no counter file, bounded by a periodic sweep."""
+from __future__ import annotations
+
+import os
+import time
+
+from mailer.web.session_files import SessionFiles
+
+DAY = 24 * 3600
+
+
+def store(folder, **kwargs) -> SessionFiles:
+    return SessionFiles(str(folder), **{"max_age": DAY, "limit": 100, "sweep_every": 60,
+                                        **kwargs})
+
+
+def age(files: SessionFiles, key: str, seconds: float) -> None:
+    """Make ``key`` look last written ``seconds`` ago."""
+    path = files._get_filename(key)
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_records_round_trip_with_no_counter_file(tmp_path):
+    files = store(tmp_path)
+    assert files.set("session:a", {"user": "adele"}, timeout=DAY)
+    assert files.get("session:a") == {"user": "adele"}
+    assert files.delete("session:a") and files.get("session:a") is None
+    assert os.listdir(tmp_path) == []  # nothing but the records themselves
+
+
+def test_sweep_removes_expired_records_and_leaves_folders(tmp_path):
+    files = store(tmp_path)
+    (tmp_path / "locks").mkdir()
+    for key in ("session:old", "tokens:old", "session:new"):
+        files.set(key, "x", timeout=DAY)
+    age(files, "session:old", DAY + 5)
+    age(files, "tokens:old", DAY + 5)
+    assert files.sweep() == 2
+    assert files.get("session:new") == "x"
+    assert (tmp_path / "locks").is_dir()
+    assert sorted(os.listdir(tmp_path)) == sorted(["locks", os.path.basename(
+        files._get_filename("session:new"))])
+
+
+def test_sweep_keeps_the_most_recently_written_within_the_limit(tmp_path):
+    files = store(tmp_path, limit=3)
+    for n in range(5):
+        files.set(f"session:{n}", n, timeout=DAY)
+        age(files, f"session:{n}", 100 - n)  # session:4 is the newest
+    assert files.sweep() == 2
+    assert [files.get(f"session:{n}") for n in range(5)] == [None, None, 2, 3, 4]
+
+
+def test_writes_sweep_at_most_every_sweep_every_seconds(tmp_path):
+    files = store(tmp_path)
+    files.set("session:a", 1, timeout=DAY)  # the first write sweeps (nothing to do)
+    age(files, "session:a", DAY + 5)
+    files.set("session:b", 2, timeout=DAY)  # within the minute: no sweep
+    assert files.get("session:b") == 2 and os.path.exists(files._get_filename("session:a"))
+    files._next_sweep = 0  # the minute has passed
+    files.set("session:c", 3, timeout=DAY)
+    assert not os.path.exists(files._get_filename("session:a"))
+    assert files.get("session:c") == 3
