@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from mailer.graph.shapes import base64_length, encode_json, file_attachment_json
 from mailer.sending.compose import Attachment, PreparedMessage
-from mailer.sending.sizes import MB, file_refusal, human, message_refusal
+from mailer.sending.sizes import file_refusal, human, message_refusal
 
 SENDMAIL = "sendmail"
 DRAFT = "draft"

@@ -11,7 +11,8 @@ import pytest
 from helpers.settings import file_store, plan, prepare, send_jobs
 from mailer.sending.compose import Attachment, ComposeData
 from mailer.sending.jobs import NOT_SENT, SENT, UNKNOWN
-from mailer.sending.plan import DRAFT, MB, SENDMAIL
+from mailer.sending.plan import DRAFT, SENDMAIL
+from mailer.sending.sizes import MB
 from mailer.web.words import job_message
 
 MEGAN = "megan@contoso.example"

@@ -13,7 +13,8 @@ from helpers.settings import (draft_store, file_store, graph_client, plan, prepa
                               send_jobs)
 from mailer.sending.compose import Attachment, ComposeData
 from mailer.sending.jobs import NOT_SENT, SENT
-from mailer.sending.plan import DRAFT, MB, SENDMAIL
+from mailer.sending.plan import DRAFT, SENDMAIL
+from mailer.sending.sizes import MB
 from mailer.web.words import job_message
 
 MEGAN = "megan@contoso.example"

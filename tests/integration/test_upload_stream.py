@@ -7,7 +7,7 @@ import pytest
 
 from mailer.sending.compose import Attachment
 from mailer.graph.client import GraphError
-from mailer.sending.plan import MB
+from mailer.sending.sizes import MB
 from mailer.graph.uploads import CHUNK_SIZE
 
 MEGAN = "megan@contoso.example"

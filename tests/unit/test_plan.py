@@ -7,8 +7,8 @@ import pytest
 from helpers.settings import limits, plan, prepare
 from mailer.sending.compose import Attachment, ComposeData
 from mailer.graph.shapes import encode_json, file_attachment_json
-from mailer.sending.plan import (DRAFT, MB, SENDMAIL, PlanRefused, message_with_header,
-                                  sendmail_size)
+from mailer.sending.plan import DRAFT, SENDMAIL, PlanRefused, message_with_header, sendmail_size
+from mailer.sending.sizes import MB
 
 DRAFT_ID = "0b9f5e0e-8a6f-4d4c-9d56-1b1f0f3f3c11"
 
