@@ -75,7 +75,11 @@ class Stack:
              "--workers", str(workers), "--threads", str(threads), "--timeout", "600",
              "app:create_app()"],
             cwd=ROOT, env=app_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait(f"{self.app_url}/", None, self.app, "the app")
+        try:
+            _wait(f"{self.app_url}/", None, self.app, "the app")
+        except RuntimeError:  # stack() never sees this Stack: close what is already running
+            self.close()
+            raise
 
     def app_pids(self) -> list[int]:
         """The gunicorn master and its workers."""
