@@ -1,20 +1,20 @@
-"""jobstore.py: both key-value stores keep state across instances and claim atomically."""
+"""mailer.sending.store: both key-value stores keep state across instances and claim atomically."""
 import threading
 import time
 
 import pytest
 
-from mailer.sending.store import FileStore, RedisStore, store_from_config
+from helpers.settings import file_store, redis_store, send_jobs
 
 
 @pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
 def stores(request, tmp_path):
     """Two independent instances over the same backing store, as two workers would have."""
     if request.param == "files":
-        return FileStore(tmp_path / "jobs"), FileStore(tmp_path / "jobs")
+        return file_store(tmp_path / "jobs"), file_store(tmp_path / "jobs")
     url = request.getfixturevalue("redis_url")
     prefix = f"test:{time.time_ns()}:"
-    return RedisStore.from_url(url, prefix=prefix), RedisStore.from_url(url, prefix=prefix)
+    return redis_store(url, prefix), redis_store(url, prefix)
 
 
 def test_state_written_by_one_worker_is_read_by_another(stores):
@@ -48,7 +48,7 @@ def test_only_one_claim_wins_even_under_a_race(stores):
 
 
 def test_file_store_expires_old_keys(tmp_path):
-    store = FileStore(tmp_path, ttl=0.05)
+    store = file_store(tmp_path, ttl=0.05)
     store.put("k", {"v": 1})
     assert store.claim("claim:x", {"v": 1}) is True
     time.sleep(0.1)
@@ -57,34 +57,17 @@ def test_file_store_expires_old_keys(tmp_path):
 
 
 def test_keys_cannot_escape_the_folder(tmp_path):
-    store = FileStore(tmp_path / "jobs")
+    store = file_store(tmp_path / "jobs")
     store.put("../../evil", {"v": 1})
     assert not (tmp_path / "evil.json").exists() and store.get("../../evil") == {"v": 1}
 
 
-def test_store_from_config(tmp_path, redis_url):
-    files = store_from_config({"UPLOAD_DIR": str(tmp_path / "uploads")})
-    assert isinstance(files, FileStore) and files.root == tmp_path / "jobs"
-    assert isinstance(store_from_config({"JOB_DIR": str(tmp_path / "j")}), FileStore)
-    assert isinstance(store_from_config({"REDIS_URL": redis_url}), RedisStore)
-
-
-def test_store_prefers_the_app_state_dir(tmp_path):
-    store = store_from_config({"APP_STATE_DIR": str(tmp_path), "UPLOAD_DIR": "/elsewhere/u"})
-    assert store.root == tmp_path / "jobs"
-
-
 def test_a_job_whose_worker_died_reports_could_not_confirm(tmp_path):
     from mailer.sending.jobs import SendJobs
-    store = FileStore(tmp_path)
+    from mailer.web.words import job_message
+    store = file_store(tmp_path)
     store.put("job:d1", {"draft_id": "d1", "owner": "o", "state": "running",
-                         "updated": time.time() - 3600, "message": "Sending…"})
-    job = SendJobs(store, stale_after=900).status("d1", "o")
-    assert job["state"] == "unknown" and "check your Sent Items" in job["message"]
-    assert SendJobs(store).status("d1", "someone else") is None
-
-
-def test_jobs_from_config(tmp_path, redis_url):
-    from mailer.sending.jobs import SendJobs
-    assert isinstance(SendJobs.from_config({"JOB_DIR": str(tmp_path)}).store, FileStore)
-    assert isinstance(SendJobs.from_config({"REDIS_URL": redis_url}).store, RedisStore)
+                         "updated": time.time() - 3600, "code": None})
+    job = send_jobs(store, stale_after=900).status("d1", "o")
+    assert job["state"] == "unknown" and "check your Sent Items" in job_message(job)
+    assert send_jobs(store).status("d1", "someone else") is None
