@@ -25,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as config_module
 from mailer.web import auth
 from mailer.web.compose import views as mail
+from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
 from mailer.web import sessions
 from mailer.web import pages as views
 from mailer.web.drain import drain_unread_body
@@ -33,6 +34,7 @@ from mailer.graph.client import GraphError, explain
 from mailer.graph.http import build_session
 from mailer.identity.service import Settings, silence_form_post_warning
 from mailer.identity.tokens import CacheCipher
+from mailer.sending.store import redis_client
 
 logger = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -53,10 +55,10 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
         settings = _merged(config, environ)
     app = Flask(__name__)
     app.config.update(
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=sessions.SESSION_LIFETIME),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings["SESSION_LIFETIME"]),
         BOOTSTRAP_SERVE_LOCAL=True,
         SESSION_COOKIE_SECURE=bool((settings.get("REDIRECT_URI") or "").startswith("https:")),
-        MAX_CONTENT_LENGTH=settings["MAX_FILE_SIZE"] + 1024 * 1024, WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=settings["MAX_FILE_SIZE"] + REQUEST_OVERHEAD, WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(settings)
     app.before_request(_request_id)  # first, so that every error page can show it
@@ -64,12 +66,16 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
         hops = app.config["TRUST_PROXY"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
                                 x_port=hops, x_prefix=hops)
-    sessions.init_app(app)
+    # One Redis client (one pool, bounded timeouts) for the sessions and the send jobs alike.
+    store_client = redis_client(app.config["REDIS_URL"]) if app.config["REDIS_URL"] else None
+    sessions.init_app(app, store_client)
     csrf.init_app(app)
     bootstrap.init_app(app)
     http = build_session(app.config.get("CA_FILE"))
     app.extensions["mailer"] = {
         "http": http,
+        "redis": store_client,
+        "graph": graph_clients(app.config, http),  # graph(token_provider) -> GraphClient
         "cipher": CacheCipher(app.config["TOKEN_CACHE_KEY"]),
         "identity": Settings(app.config["CLIENT_ID"], app.config["CLIENT_SECRET"],
                              app.config["AUTHORITY"], tuple(app.config["SCOPES"]), http,

@@ -29,6 +29,7 @@ import requests
 from msal.exceptions import MsalError
 
 from mailer.identity.errors import AuthError, first_line
+from mailer.identity.rules import ID_TOKEN_SCOPES
 from mailer.identity.tokens import CacheCipher
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 SESSION_FLOWS = "auth_flows"  # state -> MSAL auth-code flow, for sign-ins under way
 SESSION_USER = "user"  # who is signed in: name, username, oid, tid, account_id
 MAX_FLOWS = 5
-RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 MICROSOFT_HOSTS = {"login.microsoftonline.com"}
 # A token this Identity already fetched is handed out again while it has more than this many
@@ -307,7 +307,7 @@ def _check_granted(requested, result: dict) -> None:
     if "scope" not in result:
         return
     granted = {s.rsplit("/", 1)[-1].lower() for s in str(result["scope"]).split()}
-    missing = [s for s in requested if s.lower() not in RESERVED_SCOPES
+    missing = [s for s in requested if s.lower() not in ID_TOKEN_SCOPES
                and s.rsplit("/", 1)[-1].lower() not in granted]
     if missing:
         raise AuthError("scopes_not_granted", "Microsoft did not grant: " + ", ".join(missing))
