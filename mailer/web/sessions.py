@@ -31,11 +31,9 @@ from mailer.web.session_files import SessionFiles
 logger = logging.getLogger(__name__)
 
 STORE_ERRORS = (redis.exceptions.RedisError, OSError)
-LOCK_TIMEOUT = 30.0  # seconds: longer than any token refresh, shorter than a gunicorn timeout
-SESSION_LIFETIME = 7 * 24 * 3600
-# An unchanged session is written back (its expiry slid forward) at most this often, not on every
-# request: a file write per request was most of a small request's time.
-TOUCH_EVERY = 300
+# When the session was last written: an unchanged one is written back (its expiry slid forward)
+# at most every SESSION_TOUCH_EVERY seconds, not on every request (a file write per request was
+# most of a small request's time).
 TOUCHED = "_touched"
 
 
@@ -53,7 +51,7 @@ class _Guarded:
 
     def should_set_storage(self, app, session) -> bool:
         now = int(time.time())
-        if session.modified or now - session.get(TOUCHED, 0) >= TOUCH_EVERY:
+        if session.modified or now - session.get(TOUCHED, 0) >= app.config["SESSION_TOUCH_EVERY"]:
             session[TOUCHED] = now  # dict write: no-op for `modified` once we're saving
             return True
         return False
@@ -83,8 +81,8 @@ class RedisSessions(_Guarded, RedisSessionInterface):
 class FileLocks:
     """Exclusive flock on one of ``stripes`` lock files (a bounded set, never cleaned up)."""
 
-    def __init__(self, folder: str | Path, stripes: int = 64):
-        self.folder, self.stripes = Path(folder), stripes
+    def __init__(self, folder: str | Path, timeout: float, stripes: int = 64):
+        self.folder, self.timeout, self.stripes = Path(folder), timeout, stripes
         self.folder.mkdir(parents=True, exist_ok=True)
 
     @contextmanager
@@ -92,7 +90,7 @@ class FileLocks:
         stripe = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % self.stripes
         # Each hold opens its own file description, so flock excludes other threads too.
         with open(self.folder / f"{stripe:02d}.lock", "a") as handle:
-            deadline = time.monotonic() + LOCK_TIMEOUT
+            deadline = time.monotonic() + self.timeout
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -110,13 +108,13 @@ class FileLocks:
 class RedisLocks:
     """A Redis lock per session: refreshes are serialised across every instance."""
 
-    def __init__(self, client: redis.Redis):
-        self.client = client
+    def __init__(self, client: redis.Redis, timeout: float):
+        self.client, self.timeout = client, timeout
 
     @contextmanager
     def hold(self, name: str):
-        lock = self.client.lock(f"lock:tokens:{name}", timeout=LOCK_TIMEOUT,
-                                blocking_timeout=LOCK_TIMEOUT)
+        lock = self.client.lock(f"lock:tokens:{name}", timeout=self.timeout,
+                                blocking_timeout=self.timeout)
         if not lock.acquire():
             raise SessionStoreUnavailable("token lock timed out")
         try:
@@ -131,7 +129,7 @@ class RedisLocks:
 class StoreVault:
     """One session's encrypted token cache, as a record of the session store."""
 
-    def __init__(self, cache, locks, sid: str, ttl: int = SESSION_LIFETIME):
+    def __init__(self, cache, locks, sid: str, ttl: int):
         self.cache, self.locks, self.key, self.sid, self.ttl = cache, locks, f"tokens:{sid}", sid, ttl
 
     def load(self) -> str | None:
@@ -148,23 +146,24 @@ class StoreVault:
         return self.locks.hold(self.sid)
 
 
-def init_app(app) -> None:
-    """Install the session interface; keep the vault store and locks in app.extensions."""
+def init_app(app, client: redis.Redis | None) -> None:
+    """Install the session interface: in Redis through ``client`` (the app's one Redis client,
+    see sending/store.py) or, without one, in files under SESSION_DIR. The vault store and the
+    locks go to app.extensions."""
     cfg = app.config
     cfg.update(SESSION_COOKIE_NAME="mailer_session", SESSION_COOKIE_HTTPONLY=True,
                SESSION_COOKIE_SAMESITE="Lax")
-    if cfg.get("REDIS_URL"):
-        client = redis.Redis.from_url(cfg["REDIS_URL"], socket_connect_timeout=2, socket_timeout=5,
-                                      health_check_interval=30)
+    if client is not None:
         app.session_interface = RedisSessions(app, client=client, key_prefix="session:")
         store = {"cache": RedisCache(host=client, key_prefix="mailer:", default_timeout=0),
-                 "locks": RedisLocks(client)}
+                 "locks": RedisLocks(client, cfg["TOKEN_LOCK_TIMEOUT"])}
     else:
         Path(cfg["SESSION_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
         cache = SessionFiles(cfg["SESSION_DIR"], max_age=int(cfg["SESSION_LIFETIME"]),
                              limit=20000, sweep_every=60)
         app.session_interface = FileSessionInterface(app, client=cache, key_prefix="session:")
-        store = {"cache": cache, "locks": FileLocks(Path(cfg["SESSION_DIR"]) / "locks")}
+        store = {"cache": cache,
+                 "locks": FileLocks(Path(cfg["SESSION_DIR"]) / "locks", cfg["TOKEN_LOCK_TIMEOUT"])}
     app.extensions["mailer.sessions"] = store
     app.before_request(_refuse_when_store_is_down)
 
