@@ -29,8 +29,10 @@ from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
 from mailer.web import sessions
 from mailer.web import pages as views
 from mailer.web.drain import drain_unread_body
-from mailer.identity.errors import AuthError, SessionStoreUnavailable
-from mailer.graph.client import GraphError, explain
+from mailer.identity.errors import AuthError
+from mailer.graph.client import GraphError
+from mailer.web.sessions import SessionStoreUnavailable
+from mailer.web.words import graph_advice
 from mailer.graph.http import build_session
 from mailer.identity.service import Settings, silence_form_post_warning
 from mailer.identity.tokens import CacheCipher
@@ -71,7 +73,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     sessions.init_app(app, store_client)
     csrf.init_app(app)
     bootstrap.init_app(app)
-    http = build_session(app.config.get("CA_FILE"))
+    http = build_session(app.config["CA_FILE"])
     app.extensions["mailer"] = {
         "http": http,
         "redis": store_client,
@@ -161,7 +163,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(GraphError)
     def graph_error(err: GraphError):
-        return _page("Microsoft Graph could not do that", explain(err), 502)
+        return _page("Microsoft Graph could not do that", graph_advice(err), 502)
 
     @app.errorhandler(500)
     def server_error(err):

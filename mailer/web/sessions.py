@@ -25,7 +25,6 @@ from flask import current_app, request, session
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
-from mailer.identity.errors import SessionStoreUnavailable
 from mailer.web.session_files import SessionFiles
 
 logger = logging.getLogger(__name__)
@@ -35,6 +34,10 @@ STORE_ERRORS = (redis.exceptions.RedisError, OSError)
 # at most every SESSION_TOUCH_EVERY seconds, not on every request (a file write per request was
 # most of a small request's time).
 TOUCHED = "_touched"
+
+
+class SessionStoreUnavailable(Exception):
+    """The session store could not be read or written (Redis down, disk full, lock stuck)."""
 
 
 class _Guarded:
