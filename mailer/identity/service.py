@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 import warnings
 from contextlib import AbstractContextManager, contextmanager
@@ -64,27 +63,16 @@ class Vault(Protocol):
     def lock(self) -> AbstractContextManager: ...
 
 
-class MemoryVault:
-    """A vault in a dict, for one process (tests, scripts)."""
-
-    def __init__(self):
-        self.blob: str | None = None
-        self._lock = threading.Lock()
-
-    def load(self):
-        return self.blob
-
-    def save(self, blob):
-        self.blob = blob
-
-    def delete(self):
-        self.blob = None
-
-    def lock(self):
-        return self._lock
-
-
 class Identity:
+    """One person's sign-in and tokens, over any dict-like ``session`` (no Flask here).
+
+    ``start_login``/``complete_login`` run MSAL's auth-code flow with PKCE, state and nonce;
+    ``get_token`` gives an access token for the signed-in account only, from the MSAL cache
+    that ``vault`` keeps encrypted by ``cipher`` (refreshed under the vault's lock); failures
+    are ``AuthError``. ``sign_out`` forgets the session and its tokens. One Identity serves one
+    request (or one background job), so it keeps the tokens it fetched for the next ask.
+    """
+
     def __init__(self, settings: Settings, session, vault: Vault, cipher: CacheCipher):
         self.settings, self._session, self._vault, self._cipher = settings, session, vault, cipher
         self._held: dict[tuple[str, ...], dict] = {}  # scopes -> the token get_token returned

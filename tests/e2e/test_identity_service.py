@@ -12,8 +12,9 @@ from cryptography.fernet import Fernet
 from app_fixtures import ADELE, SAM, _finish
 from mailer.identity.errors import AuthError
 from mailer.graph.http import build_session
-from mailer.identity.service import Identity, MemoryVault, Settings, silence_form_post_warning
+from mailer.identity.service import Identity, Settings, silence_form_post_warning
 from mailer.identity.tokens import CacheCipher
+from helpers.vault import MemoryVault
 
 REDIRECT_URI = "http://localhost:8765/auth/callback"
 
