@@ -64,14 +64,11 @@ class Vault(Protocol):
 
 
 class Identity:
-    """One person's sign-in and tokens, over any dict-like ``session`` (no Flask here).
-
-    ``start_login``/``complete_login`` run MSAL's auth-code flow with PKCE, state and nonce;
-    ``get_token`` gives an access token for the signed-in account only, from the MSAL cache
-    that ``vault`` keeps encrypted by ``cipher`` (refreshed under the vault's lock); failures
-    are ``AuthError``. ``sign_out`` forgets the session and its tokens. One Identity serves one
-    request (or one background job), so it keeps the tokens it fetched for the next ask.
-    """
+    """One person's sign-in and tokens over any dict-like ``session`` (no Flask here): MSAL's
+    auth-code flow (``start_login``, ``complete_login``), access tokens for the signed-in account
+    only (``get_token``) from the MSAL cache ``vault`` keeps encrypted, refreshed under its lock;
+    failures are ``AuthError``. One Identity serves one request (or one background job), so it
+    keeps the tokens it fetched for the next ask; ``sign_out`` forgets them and the session."""
 
     def __init__(self, settings: Settings, session, vault: Vault, cipher: CacheCipher):
         self.settings, self._session, self._vault, self._cipher = settings, session, vault, cipher
