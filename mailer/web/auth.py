@@ -146,7 +146,7 @@ def redirect_uri() -> str:
     configured = current_app.config["REDIRECT_URI"]
     if configured:
         return configured
-    if (current_app.config.get("DEMO_MODE") and not current_app.config.get("TRUSTED_HOSTS")
+    if (current_app.config["DEMO_MODE"] and not current_app.config["TRUSTED_HOSTS"]
             and urlsplit(request.host_url).hostname not in LOCAL_HOSTS):
         abort(400, description="The demo signs in only at localhost or 127.0.0.1: this request "
                                "named another host. Set REDIRECT_URI or TRUSTED_HOSTS to serve "
@@ -182,7 +182,7 @@ def login():
         abort(400, description=f"This app never asks for {', '.join(unknown) or 'so many'} "
                                "permissions.")
     uri = redirect_uri()
-    if _insecure(uri) and not current_app.config.get("DEMO_MODE"):
+    if _insecure(uri) and not current_app.config["DEMO_MODE"]:
         return render_template("auth/insecure.html", redirect_uri=uri), 500
     hint = (request.args.get("login_hint") or "")[:256] or None
     try:

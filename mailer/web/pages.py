@@ -55,7 +55,7 @@ def _template_globals():
         "current_user": session.get(SESSION_USER),
         "nav_items": [{"endpoint": e, "label": label, "icon": icon, "blurb": blurb}
                       for e, label, icon, blurb in NAV_ITEMS if e in functions],
-        "demo_mode": current_app.config.get("DEMO_MODE", False),
+        "demo_mode": current_app.config["DEMO_MODE"],
         "photo_url": _photo_url,
     }
 

@@ -78,7 +78,7 @@ def status(draft_id):
         if view["phase"] in [p for p, _ in steps] else (len(steps) if view["finished"] else -1)
     return render_template("mail/status.html", draft_id=draft_id, job=view, summary=summary,
                            steps=steps, reached=reached,
-                           viewer=current_app.config.get("DEMO_PAGES_URL"))
+                           viewer=current_app.config["DEMO_PAGES_URL"])
 
 
 @bp.get("/compose/<draft_id>/status.json")
