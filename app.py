@@ -23,14 +23,12 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from mailer.web import auth
-from mailer.web.compose import views as mail
-from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
-from mailer.web import sessions
-from mailer.web import pages as views
-from mailer.web.drain import drain_unread_body
-from mailer.identity.errors import AuthError
 from mailer.graph.client import GraphError
+from mailer.identity.errors import AuthError
+from mailer.web import auth, compose, sessions
+from mailer.web import pages as views
+from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
+from mailer.web.drain import drain_unread_body
 from mailer.web.sessions import SessionStoreUnavailable
 from mailer.web.words import graph_advice
 from mailer.graph.http import build_session
@@ -86,7 +84,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     silence_form_post_warning()
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
-    app.register_blueprint(mail.bp)
+    app.register_blueprint(compose.bp)
     _register_error_pages(app)
     app.after_request(_security_headers(app.config))
     app.after_request(drain_unread_body)

@@ -221,6 +221,8 @@ def job_words(job: dict) -> tuple[str, str]:
         return "", _UNKNOWN.get(code, CHECK_SENT_ITEMS)
     if state != jobs.NOT_SENT:
         return "", _running(job)
+    if code is None and job.get("message"):  # a record kept from before jobs held codes
+        return "", job["message"]
     if code in _NOT_SENT:
         return "Not sent: ", _NOT_SENT[code].format(exception=detail.get("exception") or "Error")
     file = detail.get("file")

@@ -90,3 +90,9 @@ def test_a_graph_refusal_is_said_from_its_fields_with_the_file_being_attached():
     throttled = _job(jobs.NOT_SENT, jobs.GRAPH_REFUSED, file={"name": "b.bin", "size": 10},
                      graph={**DENIED, "status": 413, "code": "RequestEntityTooLarge"})
     assert "While attaching 'b.bin' (10 bytes)." in job_advice(throttled)
+
+
+def test_a_job_record_from_before_codes_keeps_its_own_words():
+    """Records outlive a deploy (a week in the store): one with words and no code reads as it was."""
+    old = {"state": jobs.NOT_SENT, "message": "Not sent: your sign-in has expired.", "files": []}
+    assert job_message(old) == "Not sent: your sign-in has expired."
