@@ -9,6 +9,7 @@ ports). It writes ``demo-app.json`` to its state folder: what a client needs to 
 """
 from __future__ import annotations
 
+import atexit
 import json
 import io
 import logging
@@ -37,6 +38,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 # that follows goes to an empty buffer.
 _IDLE, _IDLE_PEER = socket.socketpair()
 _IDLE_PEER.send(b"\0")
+atexit.register(_IDLE_PEER.close)
+atexit.register(_IDLE.close)
 
 
 # A body the app left unread is skipped (read and dropped) so the connection can serve the next
@@ -180,18 +183,26 @@ class Emulator:
         self._api_server: BaseWSGIServer = make_server(
             host, api_port, _placeholder, threaded=True, ssl_context=context,
             request_handler=KeepAliveHandler)
-        self._pages_server: BaseWSGIServer = make_server(host, pages_port, _placeholder,
-                                                         threaded=True,
-                                                         request_handler=RedactingHandler)
+        try:
+            self._pages_server: BaseWSGIServer = make_server(
+                host, pages_port, _placeholder, threaded=True, request_handler=RedactingHandler)
+        except BaseException:  # e.g. the port is taken: free the other one
+            self._api_server.server_close()
+            raise
         self.urls = Urls.for_ports(host, self._api_server.port, self._pages_server.port)
-        self.state = State(
-            state_dir=self.state_dir, urls=self.urls,
-            client_secret=load_or_create_secret(self.state_dir),
-            redirect_uris=list(redirect_uris or []),
-            access_token_lifetime=access_token_lifetime, max_message_size=max_message_size,
-        )
-        self._api_server.app = create_api_app(self.state)
-        self._pages_server.app = create_pages_app(self.state)
+        try:
+            self.state = State(
+                state_dir=self.state_dir, urls=self.urls,
+                client_secret=load_or_create_secret(self.state_dir),
+                redirect_uris=list(redirect_uris or []),
+                access_token_lifetime=access_token_lifetime, max_message_size=max_message_size,
+            )
+            self._api_server.app = create_api_app(self.state)
+            self._pages_server.app = create_pages_app(self.state)
+        except BaseException:  # e.g. SystemExit on a bad EMULATOR_FAULTS: free the ports
+            self._api_server.server_close()
+            self._pages_server.server_close()
+            raise
         self._threads: list[threading.Thread] = []
 
     @property
