@@ -13,6 +13,7 @@ def test_reset_closes_the_spool_folder_without_a_resource_warning(emu):
     blob = store.blob(b"x" * (SPOOL_IN_MEMORY + 1))  # big enough for a spool file
     folder = os.path.dirname(blob.path)
     assert os.path.isfile(blob.path)
+    gc.collect()  # other tests' garbage is not this test's business
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         emu.state.reset()

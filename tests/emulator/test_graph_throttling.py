@@ -289,3 +289,4 @@ def test_serve_applies_flags_over_environment(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+        process.stdout.close()

@@ -101,7 +101,8 @@ def test_msal_on_microsofts_host_finds_accounts_through_aliases(emu, routed, dem
     app = msal.ConfidentialClientApplication(
         demo_client["client_id"], client_credential=demo_client["client_secret"],
         authority=f"https://{MICROSOFT}/organizations", http_client=http, token_cache=cache)
-    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=redirect_uri)
+    flow = app.initiate_auth_code_flow(["User.Read"], redirect_uri=redirect_uri,
+                                       response_mode="form_post")  # MSAL warns on any other
     assert flow["auth_uri"].startswith(emu.pages_url)  # discovery came from the emulator
     result = sign_in_with_requests(flow["auth_uri"], "adele@contoso.example", session=browser)
     assert "access_token" in app.acquire_token_by_auth_code_flow(flow, result.params)

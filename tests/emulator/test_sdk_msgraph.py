@@ -12,17 +12,12 @@ TLS: azure-identity (requests) and the SDK (httpx) read REQUESTS_CA_BUNDLE / SSL
 """
 from __future__ import annotations
 
-import asyncio
 import base64
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
-from azure.identity.aio import ClientSecretCredential
-from kiota_abstractions.serialization import Parsable
-from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
-from msgraph import GraphRequestAdapter, GraphServiceClient
+from helpers.kiota import run_async, sdk_client, trust
+from helpers.sdk_models import leftovers, parse, parse_list
 from msgraph.generated.models.attachment import Attachment
 from msgraph.generated.models.body_type import BodyType
 from msgraph.generated.models.email_address import EmailAddress
@@ -34,48 +29,24 @@ from msgraph.generated.models.recipient import Recipient
 from msgraph.generated.models.upload_session import UploadSession
 from msgraph.generated.models.user import User
 from msgraph.generated.users.item.send_mail.send_mail_post_request_body import SendMailPostRequestBody
-from msgraph_core.authentication import AzureIdentityAuthenticationProvider
 
 from emulator.directory import WORK_TENANT_ID
 
 ALEX = "alex@contoso.example"
-SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 @pytest.fixture
 def trust_emulator(emu, tmp_path, monkeypatch):
     """A CA bundle of the system roots plus the emulator's CA, in the variables clients read."""
-    bundle = tmp_path / "bundle.pem"
-    roots = SYSTEM_ROOTS.read_text() if SYSTEM_ROOTS.exists() else ""
-    bundle.write_text(roots + "\n" + Path(emu.ca_file).read_text())
-    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.setenv(name, str(bundle))
-    return bundle
-
-
-def run_async(coroutine):
-    """asyncio.run in a thread of its own: Playwright's sync API may own this thread's loop."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-def sdk_client(emu, demo_client) -> tuple[GraphServiceClient, ClientSecretCredential]:
-    host = urlsplit(emu.api_url)
-    credential = ClientSecretCredential(
-        WORK_TENANT_ID, demo_client["client_id"], demo_client["client_secret"],
-        authority=host.netloc, disable_instance_discovery=True)
-    auth = AzureIdentityAuthenticationProvider(
-        credential, scopes=["https://graph.microsoft.com/.default"], allowed_hosts=[host.hostname])
-    adapter = GraphRequestAdapter(auth)
-    adapter.base_url = f"{emu.api_url}/v1.0"
-    return GraphServiceClient(request_adapter=adapter), credential
+    return trust(emu, tmp_path, monkeypatch)
 
 
 def test_msgraph_sdk_sends_mail_with_client_credentials(emu, demo_client, trust_emulator, mailbox):
     adele = emu.state.directory.user("adele@contoso.example")
 
     async def run():
-        client, credential = sdk_client(emu, demo_client)
+        client, credential = sdk_client(emu, demo_client["client_id"],
+                                        demo_client["client_secret"], WORK_TENANT_ID)
         try:
             body = SendMailPostRequestBody(message=Message(
                 subject="Sent by msgraph-sdk",
@@ -104,33 +75,6 @@ def test_msgraph_sdk_sends_mail_with_client_credentials(emu, demo_client, trust_
 
 
 # --- Parsing every shape into the SDK's models ------------------------------------------------
-
-ANNOTATIONS = {"@odata.context", "@odata.etag", "@odata.nextLink", "@odata.mediaContentType"}
-
-
-def leftovers(model, path="") -> list[str]:
-    """Keys the SDK could not map, anywhere in the model tree (annotations excepted)."""
-    found = []
-    extra = getattr(model, "additional_data", None) or {}
-    found += [f"{path}.{key}" for key in extra if key not in ANNOTATIONS]
-    for name, value in vars(model).items():
-        if name == "additional_data" or name.startswith("_"):
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, Parsable):
-                found += leftovers(item, f"{path}.{name}")
-    return found
-
-
-def parse(payload: bytes, model):
-    node = JsonParseNodeFactory().get_root_parse_node("application/json", payload)
-    return node.get_object_value(model)
-
-
-def parse_list(payload: bytes, model):
-    node = JsonParseNodeFactory().get_root_parse_node("application/json", payload)
-    return node.get_child_node("value").get_collection_of_object_values(model)
-
 
 @pytest.fixture
 def sent_draft(graph_api):

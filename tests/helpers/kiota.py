@@ -11,8 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 from azure.identity.aio import ClientSecretCredential
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.graph_request_adapter import options as SDK_OPTIONS
+from msgraph_core import GraphClientFactory
 from msgraph_core.authentication import AzureIdentityAuthenticationProvider
 
 SYSTEM_ROOTS = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -34,12 +37,29 @@ def run_async(coroutine):
 
 
 def sdk_client(emu, client_id: str, secret: str, tenant_id: str):
-    """(GraphServiceClient on the emulator, its credential to close) with client credentials."""
+    """(GraphServiceClient on the emulator, what to close after) with client credentials."""
     host = urlsplit(emu.api_url)
     credential = ClientSecretCredential(tenant_id, client_id, secret, authority=host.netloc,
                                         disable_instance_discovery=True)
     auth = AzureIdentityAuthenticationProvider(
         credential, scopes=["https://graph.microsoft.com/.default"], allowed_hosts=[host.hostname])
-    adapter = GraphRequestAdapter(auth)
+    # msgraph-core wraps the client's transport in one whose aclose() does not close it, so the
+    # connections would be left to the garbage collector (ResourceWarning): we keep and close it.
+    transport = httpx.AsyncHTTPTransport(http2=True)
+    http = GraphClientFactory.create_with_default_middleware(
+        client=httpx.AsyncClient(transport=transport, timeout=30), options=SDK_OPTIONS)
+    adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = f"{emu.api_url}/v1.0"
-    return GraphServiceClient(request_adapter=adapter), credential
+    return GraphServiceClient(request_adapter=adapter), _Closing(credential, http, transport)
+
+
+class _Closing:
+    """The credential and the SDK's connections, closed together."""
+
+    def __init__(self, credential, http, transport) -> None:
+        self.credential, self.http, self.transport = credential, http, transport
+
+    async def close(self) -> None:
+        await self.credential.close()
+        await self.http.aclose()
+        await self.transport.aclose()
