@@ -105,12 +105,7 @@ def validate(directory: Directory, tenant: str, args, pkce: bool = True
         raise PageError(900144, "The request body must contain the following parameter: 'client_id'.")
     app = directory.apps.get(client_id)
     if app is None:
-        directory_name = path.tenant.id if path.tenant is not None else tenant
-        raise PageError(700016, f"Application with identifier '{client_id}' was not found in the "
-                        f"directory '{directory_name}'. This can happen if the application has not "
-                        "been installed by the administrator of the tenant or consented to by any "
-                        "user in the tenant. You may have sent your authentication request to the "
-                        "wrong tenant.")
+        raise PageError(700016, tenancy.unknown_app_message(client_id, path, tenant))
     redirect_uri = args.get("redirect_uri", "")
     if not redirect_uri:
         raise PageError(900144, "The request body must contain the following parameter: "

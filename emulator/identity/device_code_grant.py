@@ -63,13 +63,8 @@ def devicecode(tenant: str):
         return _missing("client_id")
     app = state.directory.apps.get(client_id)
     if app is None:
-        directory = path.tenant.id if path.tenant is not None else tenant
-        return aadsts_response(
-            "unauthorized_client", 700016,
-            f"Application with identifier '{client_id}' was not found in the directory "
-            f"'{directory}'. This can happen if the application has not been installed by the "
-            "administrator of the tenant or consented to by any user in the tenant. You may have "
-            "sent your authentication request to the wrong tenant.")
+        return aadsts_response("unauthorized_client", 700016,
+                               tenancy.unknown_app_message(client_id, path, tenant))
     problem = tenancy.app_path_error(app, path)
     if problem:
         return aadsts_response("invalid_request", *problem)

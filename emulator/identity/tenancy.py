@@ -56,6 +56,15 @@ def unknown_tenant_message(segment: str) -> str:
             "this may happen if there are no active subscriptions for the tenant.")
 
 
+def unknown_app_message(client_id: str, path: TenantPath | None, segment: str) -> str:
+    """AADSTS700016: the app is not in the directory the request named (or implied)."""
+    directory = path.tenant.id if path is not None and path.tenant is not None else segment
+    return (f"Application with identifier '{client_id}' was not found in the directory "
+            f"'{directory}'. This can happen if the application has not been installed by the "
+            "administrator of the tenant or consented to by any user in the tenant. You may have "
+            "sent your authentication request to the wrong tenant.")
+
+
 def app_path_error(app: AppRegistration, path: TenantPath) -> tuple[int, str] | None:
     """(code, message) when the app cannot be used at this endpoint at all (a page, not a redirect)."""
     name = f"'{app.client_id}'({app.display_name})"

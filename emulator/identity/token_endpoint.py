@@ -107,13 +107,8 @@ def _authenticate_client(state: State, tenant: str,
         raise missing("client_id")
     app = state.directory.apps.get(client_id)
     if app is None:
-        directory = path.tenant.id if path.tenant is not None else tenant
-        raise TokenError(
-            "unauthorized_client", 700016,
-            f"Application with identifier '{client_id}' was not found in the directory "
-            f"'{directory}'. This can happen if the application has not been installed by the "
-            "administrator of the tenant or consented to by any user in the tenant. You may have "
-            "sent your authentication request to the wrong tenant.")
+        raise TokenError("unauthorized_client", 700016,
+                         tenancy.unknown_app_message(client_id, path, tenant))
     if request.form.get("client_assertion"):
         raise TokenError("invalid_client", 700027, "Client assertion failed signature "
                          "validation: this app has no certificate credential registered.", 401)
@@ -251,12 +246,8 @@ def _client_credentials(state: State, app: AppRegistration, path: tenancy.Tenant
         raise TokenError("invalid_request", 50059, "No tenant-identifying information found in "
                          "either the request or implied by any provided credentials.")
     if path.personal_only or path.tenant.id != app.home_tenant_id:
-        raise TokenError(
-            "unauthorized_client", 700016,
-            f"Application with identifier '{app.client_id}' was not found in the directory "
-            f"'{path.tenant.id}'. This can happen if the application has not been installed by "
-            "the administrator of the tenant or consented to by any user in the tenant. You may "
-            "have sent your authentication request to the wrong tenant.")
+        raise TokenError("unauthorized_client", 700016,
+                         tenancy.unknown_app_message(app.client_id, path, path.segment))
     raw = request.form.get("scope", "")
     if not raw.strip():
         raise missing("scope")
