@@ -9,6 +9,7 @@ import pytest
 from helpers.compose import errors_on, mailbox, new_draft, post_form, text, upload
 
 from app import create_app
+from app_fixtures import ClosingTestClient
 
 MEGAN = "megan@contoso.example"
 MB = 1024 * 1024
@@ -24,6 +25,7 @@ def adele(client, sign_in):
 def small(app_config, emu, sign_in):
     """An app with small limits (1 MB per file, 2 MB per message), Adele signed in."""
     app = create_app({**app_config, "MAX_FILE_SIZE": "1MB", "MAX_MESSAGE_SIZE": "2MB"}, environ={})
+    app.test_client_class = ClosingTestClient  # it posts bodies werkzeug spools to a file
     client = app.test_client()
     sign_in(client)
     yield client

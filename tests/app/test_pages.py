@@ -30,9 +30,10 @@ def test_bootstrap_and_app_assets_are_served_locally(client):
     for url in ("/bootstrap/static/css/bootstrap.min.css", "/bootstrap/static/js/bootstrap.min.js",
                 "/bootstrap/static/css/font/bootstrap-icons.min.css", "/static/app.js",
                 "/static/app.css"):
-        response = client.get(url)
-        assert response.status_code == 200, url
-        assert response.headers.get("Cache-Control") != "no-store"
+        # A file is sent streamed from disk: closing the response closes the file.
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert response.headers.get("Cache-Control") != "no-store"
 
 
 def test_security_headers(client, app_config):

@@ -17,27 +17,32 @@ BODY = b"x" * 500 * 1024
 @pytest.fixture(scope="module")
 def gunicorn_app(emulator, tmp_path_factory):
     port = _free_port()
-    process = subprocess.Popen(
+    # `with`: on the way out Popen closes the output pipe and waits for the process.
+    with subprocess.Popen(
         [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
          "app:create_app()"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=clean_env(EMULATOR_STATE_DIR=emulator.state_dir, PORT=port,
-                      APP_STATE_DIR=tmp_path_factory.mktemp("app")))
-    deadline = time.monotonic() + 30
-    while True:
+                      APP_STATE_DIR=tmp_path_factory.mktemp("app")),
+    ) as process:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/")
-            conn.getresponse().read()
-            conn.close()
-            break
-        except OSError:
-            assert process.poll() is None, process.stdout.read()
-            assert time.monotonic() < deadline, "gunicorn did not answer"
-            time.sleep(0.1)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+            deadline = time.monotonic() + 30
+            while True:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                try:
+                    conn.request("GET", "/")
+                    conn.getresponse().read()
+                    break
+                except OSError:
+                    assert process.poll() is None, process.stdout.read()
+                    assert time.monotonic() < deadline, "gunicorn did not answer"
+                    time.sleep(0.1)
+                finally:
+                    conn.close()
+            yield port
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.mark.parametrize("path, headers", [

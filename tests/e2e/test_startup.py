@@ -58,23 +58,30 @@ def test_a_misconfiguration_stops_start_up_with_one_line(command, tmp_path):
 
 def test_gunicorn_serves_the_app_in_demo_mode(emu, tmp_path):
     port = _free_port()
-    process = subprocess.Popen(
+    # `with`: on the way out Popen closes the output pipe and waits for the process.
+    with subprocess.Popen(
         [str(GUNICORN), "--bind", f"127.0.0.1:{port}", "--workers", "2", "app:create_app()"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=clean_env(EMULATOR_STATE_DIR=emu.state_dir, APP_STATE_DIR=tmp_path, PORT=port))
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = requests.get(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.1)
-        assert response.status_code == 200 and 'id="sign-in"' in response.text
-        login = requests.get(f"http://127.0.0.1:{port}/login", allow_redirects=False, timeout=5)
-        assert login.status_code == 302 and login.headers["Location"].startswith(emu.pages_url)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        env=clean_env(EMULATOR_STATE_DIR=emu.state_dir, APP_STATE_DIR=tmp_path, PORT=port),
+    ) as process:
+        try:
+            _serves_the_landing_page(process, port)
+            login = requests.get(f"http://127.0.0.1:{port}/login", allow_redirects=False, timeout=5)
+            assert login.status_code == 302 and login.headers["Location"].startswith(emu.pages_url)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def _serves_the_landing_page(process: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            response = requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            break
+        # A timeout too: the master accepts connections before a worker has loaded the app.
+        except (requests.ConnectionError, requests.Timeout):
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.1)
+    assert response.status_code == 200 and 'id="sign-in"' in response.text
