@@ -113,8 +113,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEND_CONFIRM_TRIES", count, "3", "looks for a sent copy after a send's answer was "
             "lost", between(1, 20)),
     Setting("SEND_CONFIRM_DELAY", seconds, "1", "seconds between those looks", between(0, 60)),
-    Setting("SEND_STALE_AFTER", seconds, "900", "seconds a running send may stay silent before "
-            "it counts as interrupted", between(10, DAY)),
+    Setting("SEND_LEASE", seconds, "20", "seconds a send's lease lasts unrenewed (renewed every "
+            "third of it): after an instance dies, another settles its sends this long after",
+            between(3, 600)),
     Setting("JOB_TTL", seconds, str(7 * DAY), "seconds a send's record is kept (a resubmit "
             "finds it)", between(60, 366 * DAY), shown="604800 (7 days)"),
     Setting("DRAFT_MAX_SIZE", size, None, "attachments one draft may hold", positive_size,

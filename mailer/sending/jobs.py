@@ -10,9 +10,15 @@ draft path it asks Graph for the draft (gone, or ``isDraft`` false → sent); fo
 looks in Sent Items for the ``x-mailer-draft-id`` header the message carries. The outcome is
 then one of "sent", "not_sent" or "unknown" (could not confirm: check Sent Items).
 
+A running send holds a short lease in the store (lease.py, SEND_LEASE), renewed by a heartbeat
+while it works or sleeps; every write of its record is guarded by it. When an instance dies its
+lease expires within seconds, and ``recover`` (called by whichever instance serves the person's
+next status poll, with their token) takes it over atomically and settles the send from what
+Graph says (confirm.py): sent, finished under the new lease, or released to send again.
+
 Status fields (a plain dict, JSON-ready): draft_id, owner, state (running | sent | not_sent |
 unknown), phase, plan, from_address (None: the user's own mailbox), bytes_done, bytes_total,
-files [{name, size, done}], code (why it ended so: one of the outcome codes below, None while
+files [{name, size, done}], scopes, save_to_sent_items, graph_message_id, code (why it ended so: one of the outcome codes below, None while
 running or once sent), detail (the facts behind it: the Graph error's fields, the file being
 attached, the exception's name), error_code (Graph's code), needs_sign_in, started, updated.
 Records hold data only; mailer/web/words.py says it in words.
@@ -23,36 +29,22 @@ import logging
 import threading
 import time
 
-from mailer.sending import recovery
-from mailer.sending.compose import PreparedMessage
 from mailer.graph.client import GraphClient
 from mailer.graph.errors import GraphError, needs_sign_in
-from mailer.graph.shapes import file_attachment_json
+from mailer.sending.compose import PreparedMessage
+from mailer.sending.confirm import Confirming
+from mailer.sending.lease import Lease, lease_key
+from mailer.sending.outcomes import (  # noqa: F401 - the names callers know as jobs.X
+    ALREADY_SENDING, FAILED, GRAPH_REFUSED, INTERRUPTED, INTERRUPTED_NOT_SENT,
+    LOST_WHILE_PREPARING, NOT_IN_SENT_ITEMS, NOT_SENT, NOT_TAKEN, RUNNING, SENT,
+    SIGN_IN_EXPIRED, UNCONFIRMED, UNCONFIRMED_NOT_SAVED, UNKNOWN, LeaseLost, graph_detail)
+from mailer.sending.plan import SendPlan
+from mailer.sending.steps import SendSteps
 from mailer.sending.store import KeyValueStore
-from mailer.sending.plan import DRAFT_ID_HEADER, SENDMAIL, SendPlan, message_with_header
 
 logger = logging.getLogger(__name__)
 
-RUNNING, SENT, NOT_SENT, UNKNOWN = "running", "sent", "not_sent", "unknown"
-# Outcome codes (the record's "code"): why a job ended as it did, or why start() found one.
-GRAPH_REFUSED = "graph_refused"  # not sent: Graph answered an error (detail.graph)
-LOST_WHILE_PREPARING = "lost_while_preparing"  # not sent: a lost answer before the send
-SIGN_IN_EXPIRED = "sign_in_expired"  # not sent: only a new sign-in gives a token
-FAILED = "failed"  # not sent: the app itself failed (detail.exception)
-NOT_TAKEN = "not_taken"  # not sent: the send's answer was lost, and the draft is still one
-UNCONFIRMED = "unconfirmed"  # unknown: check Sent Items
-UNCONFIRMED_NOT_SAVED = "unconfirmed_not_saved"  # unknown, and no copy in Sent Items to check
-INTERRUPTED = "interrupted"  # unknown: the worker went silent mid-send
-ALREADY_SENDING = "already_sending"  # start(): another request holds the claim
-
-
-def graph_detail(error: GraphError) -> dict:
-    """A GraphError as JSON-ready data, enough to say it in words later."""
-    return {"status": error.status, "code": error.code, "message": error.message,
-            "request_id": error.request_id, "retry_after": error.retry_after}
-
-
-class SendJobs:
+class SendJobs(SendSteps, Confirming):
     """Starts each draft's send at most once and runs it in a background thread.
 
     ``start`` claims the draft id atomically in ``store`` (a second Send finds the running job),
@@ -62,24 +54,47 @@ class SendJobs:
     """
 
     def __init__(self, store: KeyValueStore, drafts=None, *, confirm_tries: int,
-                 confirm_delay: float, stale_after: float, sleep=time.sleep,
+                 confirm_delay: float, lease_seconds: float, sleep=time.sleep,
                  auth_errors: tuple[type[BaseException], ...] = (), on_finish=None):
         self.store, self.drafts = store, drafts
         self.on_finish = on_finish  # called with each finished job (e.g. to learn From rights)
         # Exceptions the token provider raises when only a fresh sign-in helps.
         self.auth_errors = auth_errors
         self.confirm_tries, self.confirm_delay, self.sleep = confirm_tries, confirm_delay, sleep
-        self.stale_after = stale_after  # a "running" job silent this long lost its worker
+        self.lease_seconds = lease_seconds  # SEND_LEASE: a dead instance's send waits this long
         self._threads: dict[str, threading.Thread] = {}
+        self._leases: dict[str, Lease] = {}  # this process's running sends
 
     def status(self, draft_id: str, owner: str) -> dict | None:
         """The job of ``draft_id`` as any worker sees it; None if none (or not this owner's)."""
         job = self.store.get(f"job:{draft_id}")
         if not job or job.get("owner") != owner:
             return None
-        if job["state"] == RUNNING and time.time() - job["updated"] > self.stale_after:
-            job.update(state=UNKNOWN, code=INTERRUPTED)
         return job
+
+    def orphaned(self, job: dict | None) -> bool:
+        """True for a running send that no live instance holds: its lease expired."""
+        return bool(job and job["state"] == RUNNING
+                    and self.store.lease_holder(lease_key(job["draft_id"])) is None)
+
+    def recover(self, draft_id: str, owner: str, client: GraphClient,
+                background: bool = True) -> dict | None:
+        """Take an orphaned send over and settle it with Graph (confirm.py); the job as it is now.
+
+        Only the caller whose atomic takeover wins acts; the others see it "confirming"."""
+        job = self.status(draft_id, owner)
+        if not self.orphaned(job):
+            return job
+        lease = Lease(self.store, draft_id, self.lease_seconds)
+        if not lease.take():
+            return self.status(draft_id, owner)
+        job = self.status(draft_id, owner)  # as the dead instance last wrote it
+        if job is None or job["state"] != RUNNING:
+            lease.release()
+            return job
+        logger.info("send job %s: lease expired in phase %s; taken over", draft_id, job["phase"])
+        job["took_over_from"] = job.get("phase")
+        return self._launch(job, lease, self._take_over, (job, client), background)
 
     def start(self, draft_id: str, owner: str, prepared: PreparedMessage, plan: SendPlan,
               client: GraphClient, background: bool = True) -> tuple[dict, bool]:
@@ -88,21 +103,37 @@ class SendJobs:
         now = time.time()
         job = {"draft_id": draft_id, "owner": owner, "state": RUNNING, "phase": "queued",
                "plan": plan.kind, "from_address": prepared.from_address,
+               "scopes": list(plan.scopes), "save_to_sent_items": prepared.save_to_sent_items,
                "bytes_done": 0, "bytes_total": plan.total_bytes,
                "files": files, "code": None, "detail": {}, "error_code": None,
                "needs_sign_in": False, "started": now, "updated": now}
         if not self.store.claim(f"claim:{draft_id}", {"owner": owner, "at": now}):
             existing = self.status(draft_id, owner)
             return (existing or {**job, "code": ALREADY_SENDING}), False
-        self._save(job)
+        lease = Lease(self.store, draft_id, self.lease_seconds)
+        if not lease.take():  # a takeover of this draft's last send still holds it
+            self.store.delete(f"claim:{draft_id}")
+            return {**job, "code": ALREADY_SENDING}, False
+        return self._launch(job, lease, self._send, (job, prepared, plan, client), background), True
+
+    def _launch(self, job: dict, lease: Lease, work, args: tuple, background: bool) -> dict:
+        """Save the job under its lease, then run ``work`` with the heartbeat on."""
+        draft_id = job["draft_id"]
+        self._leases[draft_id] = lease
+        lease.start_heartbeat()
+        try:
+            self._save(job)
+        except LeaseLost:
+            self._end(draft_id)
+            return job
         if not background:
-            self._run(job, prepared, plan, client)
-            return job, True
-        thread = threading.Thread(target=self._run, args=(job, prepared, plan, client),
+            self._run(draft_id, work, args)
+            return job
+        thread = threading.Thread(target=self._run, args=(draft_id, work, args),
                                   name=f"send-{draft_id[:8]}", daemon=True)
         self._threads[draft_id] = thread
         thread.start()
-        return dict(job), True
+        return dict(job)
 
     def wait(self, draft_id: str, timeout: float = 60.0) -> None:
         """Block until this process's thread for ``draft_id`` ends (tests, CLI)."""
@@ -113,7 +144,15 @@ class SendJobs:
     # -- the worker --------------------------------------------------------------------------
     def _save(self, job: dict) -> None:
         job["updated"] = time.time()
-        self.store.put(f"job:{job['draft_id']}", job)
+        lease = self._leases.get(job["draft_id"])
+        if lease is None or not lease.put(f"job:{job['draft_id']}", job):
+            raise LeaseLost(job["draft_id"])
+
+    def _act(self, job: dict) -> None:
+        """Right before handing the message to Graph: renew, and stop if taken over meanwhile."""
+        lease = self._leases.get(job["draft_id"])
+        if lease is None or not lease.renew():
+            raise LeaseLost(job["draft_id"])
 
     def _phase(self, job: dict, phase: str, **detail) -> None:
         job.update(phase=phase, detail=detail)
@@ -145,146 +184,16 @@ class SendJobs:
                 logger.exception("on_finish failed for send job %s", job["draft_id"])
         logger.info("send job %s: %s", job["draft_id"], state)
 
-    def _run(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
+    def _run(self, draft_id: str, work, args: tuple) -> None:
         try:
-            self._send(job, prepared, plan, client)
+            work(*args)
+        except LeaseLost:
+            logger.warning("send job %s: taken over by another instance; this one stops", draft_id)
         finally:
-            self._threads.pop(job["draft_id"], None)  # finished: wait() has nothing to join
+            self._end(draft_id)
 
-    def _send(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
-        draft_id, graph_id, current = job["draft_id"], None, None
-        message = message_with_header(prepared, draft_id)
-        try:
-            if plan.kind == SENDMAIL:
-                self._phase(job, "sending")
-                message["attachments"] = [file_attachment_json(a, a.base64())
-                                          for a in prepared.attachments]
-                try:
-                    client.send_mail(message, prepared.save_to_sent_items)
-                except GraphError as exc:
-                    if not exc.outcome_unknown:
-                        raise
-                    return self._confirm_sendmail(job, client, prepared)
-                return self._finish(job, SENT)
-            self._phase(job, "creating draft")
-            graph_id = self._create_draft(client, message, draft_id)
-            job["graph_message_id"] = graph_id
-            done_before = 0
-            small = {id(a) for a in plan.small}
-            for index, attachment in enumerate(prepared.attachments):
-                current = {"name": attachment.name, "size": attachment.size}
-                self._phase(job, "uploading", file=current)
-                try:
-                    if id(attachment) in small:
-                        client.add_attachment(graph_id, attachment)
-                    else:
-                        session = client.create_upload_session(graph_id, attachment)
-                        client.upload_file(session["uploadUrl"], attachment.path,
-                                           self._progress(job, index, done_before))
-                except GraphError as exc:
-                    # A lost answer (0), or a session gone (404) because the chunk whose answer
-                    # was lost completed it: the draft's attachments tell whether it is there.
-                    if exc.status not in (0, 404) or not recovery.attachment_arrived(
-                            client, graph_id, attachment, prepared.attachments[:index]):
-                        raise
-                    logger.info("send job %s: attachment %d confirmed after %s", draft_id,
-                                index, exc.code)
-                done_before += attachment.size
-                job["files"][index]["done"] = attachment.size
-                job["bytes_done"] = done_before
-            current = None
-            self._phase(job, "sending")
-            try:
-                client.send_draft(graph_id)
-            except GraphError as exc:
-                if not exc.outcome_unknown:
-                    raise
-                return self._confirm_draft(job, client, graph_id)
-            self._finish(job, SENT)
-        except GraphError as exc:
-            creating = job["phase"] == "creating draft"  # its answer may be lost: find it by id
-            # A lost answer while preparing (draft, attachment): nothing went out.
-            code = LOST_WHILE_PREPARING if exc.outcome_unknown else GRAPH_REFUSED
-            self._finish(job, NOT_SENT, code, exc, **({"file": current} if current else {}))
-            self._discard(client, graph_id, draft_id if creating else None)
-        except self.auth_errors:
-            self._finish(job, NOT_SENT, SIGN_IN_EXPIRED)
-            job["needs_sign_in"] = True
-            self._save(job)
-            self._discard(client, graph_id)
-        except Exception as exc:  # a disk or programming failure: still an outcome, not a 500
-            logger.exception("send job %s failed", draft_id)
-            self._finish(job, NOT_SENT, FAILED, exception=type(exc).__name__)
-            self._discard(client, graph_id)
-
-    def _progress(self, job: dict, index: int, done_before: int):
-        last = [0.0]
-
-        def report(done: int, total: int) -> None:
-            job["files"][index]["done"] = done
-            job["bytes_done"] = done_before + done
-            if time.monotonic() - last[0] > 0.2 or done >= total:  # don't flood the store
-                last[0] = time.monotonic()
-                self._save(job)
-        return report
-
-    @staticmethod
-    def _create_draft(client: GraphClient, message: dict, draft_id: str) -> str:
-        """POST the draft. After a lost answer, any draft tagged with this id is deleted (it may
-        exist, unanswered) and one is created again: Drafts keeps no orphan, nothing is doubled."""
-        try:
-            return client.create_draft(message)["id"]
-        except GraphError as exc:
-            if not exc.outcome_unknown:
-                raise
-        for orphan in recovery.drafts_tagged(client, draft_id):
-            logger.info("send job %s: deleting the draft whose creation answer was lost", draft_id)
-            client.delete_message(orphan)
-        return client.create_draft(message)["id"]
-
-    @staticmethod
-    def _discard(client: GraphClient, graph_id: str | None, draft_id: str | None = None) -> None:
-        """Delete the unsent server-side draft (best effort): no litter in the person's Drafts.
-        With ``draft_id`` (its creation's answer was lost): the drafts tagged with it."""
-        try:
-            for orphan in [graph_id] if graph_id else (
-                    recovery.drafts_tagged(client, draft_id) if draft_id else []):
-                client.delete_message(orphan)
-        except Exception:  # noqa: BLE001 - tidying up must never hide the real outcome
-            logger.info("could not delete unsent draft")
-
-    def _confirm_draft(self, job: dict, client: GraphClient, graph_id: str) -> None:
-        self._phase(job, "confirming")
-        try:
-            draft = client.get_message(graph_id, select=["isDraft"])
-        except GraphError as exc:
-            if exc.status == 404:  # a sent draft leaves Drafts
-                return self._finish(job, SENT)
-            return self._finish(job, UNKNOWN, UNCONFIRMED, exc)
-        except self.auth_errors:  # it may have gone out: never free the draft for a resend
-            return self._finish(job, UNKNOWN, UNCONFIRMED)
-        if draft.get("isDraft") is False:
-            return self._finish(job, SENT)
-        self._finish(job, NOT_SENT, NOT_TAKEN)
-        self._discard(client, graph_id)
-
-    def _confirm_sendmail(self, job: dict, client: GraphClient, prepared: PreparedMessage):
-        if not prepared.save_to_sent_items:
-            return self._finish(job, UNKNOWN, UNCONFIRMED_NOT_SAVED)
-        self._phase(job, "confirming")
-        for attempt in range(self.confirm_tries):
-            if attempt:
-                self.sleep(self.confirm_delay)  # Sent Items can lag the send a little
-            try:
-                recent = client.list_messages("sentitems", select=["internetMessageHeaders"],
-                                              top=25)
-            except GraphError as exc:
-                return self._finish(job, UNKNOWN, UNCONFIRMED, exc)
-            except self.auth_errors:  # it may have gone out: never free the draft for a resend
-                return self._finish(job, UNKNOWN, UNCONFIRMED)
-            for item in recent:
-                for header in item.get("internetMessageHeaders") or []:
-                    if header.get("name", "").lower() == DRAFT_ID_HEADER \
-                            and header.get("value") == job["draft_id"]:
-                        return self._finish(job, SENT)
-        self._finish(job, UNKNOWN, UNCONFIRMED)
+    def _end(self, draft_id: str) -> None:
+        lease = self._leases.pop(draft_id, None)
+        if lease is not None:
+            lease.release()
+        self._threads.pop(draft_id, None)  # finished: wait() has nothing to join

@@ -2,11 +2,16 @@
 
 Two implementations, chosen where the app is wired (web/compose/services.py): files in a folder
 (one host, several gunicorn workers) and Redis (several hosts). Both offer an atomic ``claim``
-(create only if absent), which is what makes a send happen at most once per draft id.
+(create only if absent), which is what makes a send happen at most once per draft id, and a
+lease: an owner token under a key for a few seconds, taken only when absent or expired, renewed
+only by its holder, and writes guarded by it (``put_held``), so two instances never both act on
+one send (a Lua script in Redis; an ``flock`` around the leases' files).
 ``redis_client(url)`` makes the app's one Redis client, shared by the sessions and this store.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -31,6 +36,20 @@ class KeyValueStore(Protocol):
         """Store ``value`` only if ``key`` is absent; True when this caller won."""
 
     def delete(self, key: str) -> None: ...
+
+    def take_lease(self, key: str, token: str, seconds: float) -> bool:
+        """Hold ``key`` with ``token`` for ``seconds`` if nobody holds it; True when taken."""
+
+    def renew_lease(self, key: str, token: str, seconds: float) -> bool:
+        """Extend the lease only if ``token`` still holds it; False once lost."""
+
+    def lease_holder(self, key: str) -> str | None: ...
+
+    def put_held(self, key: str, value: dict, lease: str, token: str) -> bool:
+        """``put`` only while ``token`` holds ``lease``; False (nothing written) otherwise."""
+
+    def drop_lease(self, key: str, token: str) -> None:
+        """Give the lease up, if ``token`` still holds it."""
 
 
 class FileStore:
@@ -78,6 +97,55 @@ class FileStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    # -- leases: a read-compare-write under one lock file (processes of one host) ---------------
+    @contextlib.contextmanager
+    def _locked(self):
+        with open(self.root / ".leases.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+            yield
+
+    def _holder(self, key: str) -> str | None:
+        lease = self.get(key)
+        return lease["token"] if lease and lease.get("until", 0) > time.time() else None
+
+    def take_lease(self, key: str, token: str, seconds: float) -> bool:
+        with self._locked():
+            if self._holder(key) is not None:
+                return False
+            self.put(key, {"token": token, "until": time.time() + seconds})
+            return True
+
+    def renew_lease(self, key: str, token: str, seconds: float) -> bool:
+        with self._locked():
+            if self._holder(key) != token:
+                return False
+            self.put(key, {"token": token, "until": time.time() + seconds})
+            return True
+
+    def lease_holder(self, key: str) -> str | None:
+        return self._holder(key)
+
+    def put_held(self, key: str, value: dict, lease: str, token: str) -> bool:
+        with self._locked():
+            if self._holder(lease) != token:
+                return False
+            self.put(key, value)
+            return True
+
+    def drop_lease(self, key: str, token: str) -> None:
+        with self._locked():
+            if self._holder(key) == token:
+                self.delete(key)
+
+
+# Compare-and-act on a lease's token in one step: nothing can take over in between.
+_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
+         "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+_PUT_HELD = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
+            "redis.call('set', KEYS[2], ARGV[2], 'EX', ARGV[3]) return 1 else return 0 end"
+_DROP = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
+        "return redis.call('del', KEYS[1]) else return 0 end"
+
 
 class RedisStore:
     """The same over Redis: SET NX for claims, a TTL on every key."""
@@ -97,6 +165,23 @@ class RedisStore:
 
     def delete(self, key: str) -> None:
         self.client.delete(self.prefix + key)
+
+    def take_lease(self, key: str, token: str, seconds: float) -> bool:
+        return bool(self.client.set(self.prefix + key, token, px=int(seconds * 1000), nx=True))
+
+    def renew_lease(self, key: str, token: str, seconds: float) -> bool:
+        return bool(self.client.eval(_RENEW, 1, self.prefix + key, token, int(seconds * 1000)))
+
+    def lease_holder(self, key: str) -> str | None:
+        raw = self.client.get(self.prefix + key)
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    def put_held(self, key: str, value: dict, lease: str, token: str) -> bool:
+        return bool(self.client.eval(_PUT_HELD, 2, self.prefix + lease, self.prefix + key, token,
+                                     json.dumps(value), self.ttl))
+
+    def drop_lease(self, key: str, token: str) -> None:
+        self.client.eval(_DROP, 1, self.prefix + key, token)
 
 
 def redis_client(url: str) -> redis.Redis:

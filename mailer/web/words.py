@@ -181,12 +181,17 @@ _NOT_SENT = {
     jobs.FAILED: "{exception}. Nothing was sent; your message is kept, try again.",
     jobs.NOT_TAKEN: "the connection dropped before Graph took the message. Nothing was sent; "
                     "send again.",
+    jobs.INTERRUPTED_NOT_SENT: "the server sending it stopped before the message went out. "
+                               "Nothing was sent; your message is kept, send it again.",
+    jobs.NOT_IN_SENT_ITEMS: "the server sending it stopped, and the message was not found in "
+                            "your Sent Items, so it was not sent. Your message is kept; send "
+                            "it again.",
 }
 _UNKNOWN = {
     jobs.UNCONFIRMED: CHECK_SENT_ITEMS,
     jobs.UNCONFIRMED_NOT_SAVED: "Could not confirm whether the message was sent, and it was not "
                                 "saved to Sent Items: ask a recipient before sending it again.",
-    jobs.INTERRUPTED: "The send was interrupted. " + CHECK_SENT_ITEMS,
+    jobs.INTERRUPTED: "The send was interrupted. " + CHECK_SENT_ITEMS,  # Graph could not be asked
 }
 
 

@@ -15,7 +15,7 @@ def test_every_tuning_setting_reaches_its_service(app_config, emu, tmp_path):
     app = create_app({**app_config, "MAX_RECIPIENTS": "7", "SENDMAIL_MARGIN": "0",
                       "SMALL_ATTACHMENT_MAX": "1MB", "DRAFT_MAX_SIZE": "2MB",
                       "DRAFT_MAX_AGE": "60", "DRAFT_MAX_PER_USER": "3", "SEND_CONFIRM_TRIES": "2",
-                      "SEND_CONFIRM_DELAY": "0.5", "SEND_STALE_AFTER": "30", "JOB_TTL": "120",
+                      "SEND_CONFIRM_DELAY": "0.5", "SEND_LEASE": "30", "JOB_TTL": "120",
                       "JOB_DIR": str(tmp_path / "my-jobs"), "RETRY_MAX_ATTEMPTS": "2",
                       "RETRY_MAX_WAIT": "5", "UPLOAD_CHUNK_SIZE": "640KB",
                       "SESSION_LIFETIME": "3600"}, environ={})
@@ -27,7 +27,7 @@ def test_every_tuning_setting_reaches_its_service(app_config, emu, tmp_path):
         assert (drafts.max_draft, drafts.max_age, drafts.max_drafts_per_owner) == (
             2 * 1024 * 1024, 60, 3)
         jobs = mail.jobs
-        assert (jobs.confirm_tries, jobs.confirm_delay, jobs.stale_after) == (2, 0.5, 30)
+        assert (jobs.confirm_tries, jobs.confirm_delay, jobs.lease_seconds) == (2, 0.5, 30)
         assert jobs.store.root == Path(tmp_path / "my-jobs") and jobs.store.ttl == 120
         graph = app.extensions["mailer"]["graph"](lambda: "token")
         assert (graph.retry.max_attempts, graph.retry.max_total_wait) == (2, 5)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from helpers.settings import file_store, redis_store, send_jobs
+from helpers.settings import file_store, redis_store
 
 
 @pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
@@ -60,14 +60,3 @@ def test_keys_cannot_escape_the_folder(tmp_path):
     store = file_store(tmp_path / "jobs")
     store.put("../../evil", {"v": 1})
     assert not (tmp_path / "evil.json").exists() and store.get("../../evil") == {"v": 1}
-
-
-def test_a_job_whose_worker_died_reports_could_not_confirm(tmp_path):
-    from mailer.sending.jobs import SendJobs
-    from mailer.web.words import job_message
-    store = file_store(tmp_path)
-    store.put("job:d1", {"draft_id": "d1", "owner": "o", "state": "running",
-                         "updated": time.time() - 3600, "code": None})
-    job = send_jobs(store, stale_after=900).status("d1", "o")
-    assert job["state"] == "unknown" and "check your Sent Items" in job_message(job)
-    assert send_jobs(store).status("d1", "someone else") is None

@@ -227,7 +227,7 @@ def test_every_service_setting_has_a_declared_default():
     values = config.defaults()
     for name in ("MAX_RECIPIENTS", "SENDMAIL_MAX_REQUEST", "SENDMAIL_MARGIN", "SMALL_ATTACHMENT_MAX",
                  "UPLOAD_CHUNK_SIZE", "RETRY_MAX_ATTEMPTS", "RETRY_MAX_WAIT", "QUICK_SEND_WAIT",
-                 "SEND_CONFIRM_TRIES", "SEND_CONFIRM_DELAY", "SEND_STALE_AFTER", "JOB_TTL",
+                 "SEND_CONFIRM_TRIES", "SEND_CONFIRM_DELAY", "SEND_LEASE", "JOB_TTL",
                  "DRAFT_MAX_SIZE", "DRAFT_MAX_AGE", "DRAFT_MAX_PER_USER", "FORM_MEMORY",
                  "DRAIN_MAX", "SESSION_LIFETIME", "SESSION_TOUCH_EVERY", "TOKEN_LOCK_TIMEOUT"):
         assert values[name] is not None, name

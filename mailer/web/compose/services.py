@@ -78,7 +78,7 @@ def draft_options(cfg) -> dict:
 
 def job_options(cfg) -> dict:
     return {"confirm_tries": cfg["SEND_CONFIRM_TRIES"], "confirm_delay": cfg["SEND_CONFIRM_DELAY"],
-            "stale_after": cfg["SEND_STALE_AFTER"]}
+            "lease_seconds": cfg["SEND_LEASE"]}
 
 
 def job_store(cfg, redis_client) -> KeyValueStore:

@@ -3,7 +3,9 @@
 The status is the send job's record (sending/jobs.py: state, code, detail), readable by any
 worker; the page adds the draft's subject and recipients so the outcome says what was sent.
 The outcome is put in plain words here (words.py) with the way forward: back to the intact
-draft, sign in again, or check Sent Items when a lost answer left it unknown.
+draft, sign in again, or check Sent Items when a lost answer left it unknown. A send whose
+instance died (its lease expired) is taken over here, with the person's token, and settled
+with Graph in the background: the page keeps polling and moves on by itself.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from mailer.sending.plan import DRAFT
 from mailer.sending.sizes import human
 from mailer.web.compose import bp
 from mailer.web.compose.from_field import refusal_note
-from mailer.web.compose.services import owner, services
+from mailer.web.compose.services import background_client, owner, services
 from mailer.web.words import job_advice, job_message
 
 # The steps shown for each kind of plan, as (job phase, words).
@@ -49,6 +51,16 @@ def public(job: dict) -> dict:
     }
 
 
+def _job(draft_id: str) -> dict | None:
+    """The send's record; one whose lease expired (its instance died) is taken over first."""
+    jobs = services().jobs
+    job = jobs.status(draft_id, owner())
+    if jobs.orphaned(job):
+        scopes = job.get("scopes") or ["Mail.Send", "Mail.ReadWrite"]  # a record from before
+        job = jobs.recover(draft_id, owner(), background_client(scopes))
+    return job
+
+
 def _summary(draft_id: str) -> dict | None:
     try:
         data = services().drafts.load(draft_id, owner())
@@ -62,7 +74,7 @@ def _summary(draft_id: str) -> dict | None:
 @bp.get("/compose/<draft_id>/status")
 def status(draft_id):
     """The send's progress; the outcome in plain words when it is over."""
-    job = services().jobs.status(draft_id, owner())
+    job = _job(draft_id)
     summary = _summary(draft_id)
     if job is None:
         if summary is None:
@@ -84,7 +96,7 @@ def status(draft_id):
 @bp.get("/compose/<draft_id>/status.json")
 def status_json(draft_id):
     """The same, as JSON for the page's polling."""
-    job = services().jobs.status(draft_id, owner())
+    job = _job(draft_id)
     if job is None:
         return jsonify({"error": "No send was started for this draft."}), 404
     return jsonify(public(job))
