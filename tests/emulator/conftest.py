@@ -156,3 +156,30 @@ def mailbox(emu):
         store = emu.state.extension("mail", MailStore)
         return store.mailbox(emu.state.directory.user(upn).id)
     return get
+
+
+# --- /_emulator admin calls (sending limits, request throttling, the mail clock) -----------
+
+@pytest.fixture
+def admin(emu, https):
+    """admin(method, path, json) -> response of an /_emulator admin call."""
+    def call(method: str, path: str, json=None):
+        return https.request(method, f"{emu.api_url}/_emulator/{path}", json=json, timeout=10)
+    return call
+
+
+@pytest.fixture
+def set_limits(admin):
+    def put(**limits):
+        response = admin("PUT", "limits", limits)
+        assert response.status_code == 200, response.text
+        return response.json()
+    return put
+
+
+@pytest.fixture
+def move_clock(admin):
+    def move(seconds: float):
+        response = admin("PUT", "clock", {"offset_seconds": seconds})
+        assert response.status_code == 200, response.text
+    return move
