@@ -15,8 +15,8 @@ instance takes over the expired lease asks, and ``after_takeover`` decides from 
 - sendMail path → Sent Items, by the ``x-mailer-draft-id`` header, a few times: found → sent;
   not found → offer again. sendMail is never repeated by a takeover: a sendMail cannot be
   withdrawn, so a lost answer could mean it went out unseen; only the person decides to resend,
-  told plainly that it was not found in Sent Items. A send held in a Retry-After wait had not
-  gone out, and is offered again this way.
+  told plainly that it was not found in Sent Items. A send asleep on a Retry-After (the record
+  says "waiting": steps.py) had nothing in flight, and is offered again without asking.
 - the record still "queued" or "creating draft": nothing was handed to Graph → offer again.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Verdict:
 
     act: str
     graph_id: str | None = None  # the Graph draft to send (finish) or delete (release)
-    error: GraphError | None = None
+    searched: bool = False  # release: Sent Items was searched in vain (else: it never went out)
 
 
 def draft_state(client: GraphClient, graph_id: str) -> str:
@@ -89,12 +89,12 @@ def after_takeover(job: dict, client: GraphClient, *, tries: int, delay: float,
     """Decide a dead instance's send (see the module's docstring); GraphError if Graph fails."""
     phase, draft_id = job.get("phase"), job["draft_id"]
     if job.get("plan") == SENDMAIL:
-        if phase not in SENT_PHASES:
-            return Verdict("release")
+        if phase not in SENT_PHASES or job.get("waiting_until"):
+            return Verdict("release")  # not handed over yet, or asleep on a Retry-After
         if not job.get("save_to_sent_items", True):
             return Verdict("unknown")  # no copy to look for: never free it for a resend
         found = in_sent_items(client, draft_id, tries, delay, sleep)
-        return Verdict("sent" if found else "release")
+        return Verdict("sent" if found else "release", searched=True)
     graph_id = job.get("graph_message_id")
     if graph_id is None:  # died creating it: drafts tagged with its id are partial (deleted)
         return Verdict("release")
@@ -140,9 +140,10 @@ class Confirming:
 
     def _take_over(self, job: dict, client: GraphClient) -> None:
         """Settle a dead instance's send under this instance's lease (py says how)."""
+        died_in = dict(job)  # the record as the dead instance left it (phase, waiting_until)
         self._phase(job, "confirming")
         try:
-            verdict = after_takeover(job, client, tries=self.confirm_tries,
+            verdict = after_takeover(died_in, client, tries=self.confirm_tries,
                                              delay=self.confirm_delay, sleep=self.sleep)
             if verdict.act == "finish":
                 self._phase(job, "sending")
@@ -166,9 +167,6 @@ class Confirming:
             return self._finish(job, SENT)
         if verdict.act == "unknown":
             return self._finish(job, UNKNOWN, UNCONFIRMED_NOT_SAVED)
-        sendmail = job.get("plan") == SENDMAIL
-        code = NOT_IN_SENT_ITEMS if sendmail and job["took_over_from"] in SENT_PHASES \
-            else INTERRUPTED_NOT_SENT
-        self._finish(job, NOT_SENT, code)
-        if not sendmail:  # the partial draft in the mailbox: deleted, never sent
+        self._finish(job, NOT_SENT, NOT_IN_SENT_ITEMS if verdict.searched else INTERRUPTED_NOT_SENT)
+        if job.get("plan") != SENDMAIL:  # the partial draft in the mailbox: deleted, never sent
             self._discard(client, verdict.graph_id, job["draft_id"])

@@ -18,7 +18,8 @@ Graph says (confirm.py): sent, finished under the new lease, or released to send
 
 Status fields (a plain dict, JSON-ready): draft_id, owner, state (running | sent | not_sent |
 unknown), phase, plan, from_address (None: the user's own mailbox), bytes_done, bytes_total,
-files [{name, size, done}], scopes, save_to_sent_items, graph_message_id, code (why it ended so: one of the outcome codes below, None while
+files [{name, size, done}], scopes, save_to_sent_items, graph_message_id, waiting_until (asleep on
+Graph's Retry-After), code (why it ended so: one of the outcome codes below, None while
 running or once sent), detail (the facts behind it: the Graph error's fields, the file being
 attached, the exception's name), error_code (Graph's code), needs_sign_in, started, updated.
 Records hold data only; mailer/web/words.py says it in words.
@@ -93,7 +94,6 @@ class SendJobs(SendSteps, Confirming):
             lease.release()
             return job
         logger.info("send job %s: lease expired in phase %s; taken over", draft_id, job["phase"])
-        job["took_over_from"] = job.get("phase")
         return self._launch(job, lease, self._take_over, (job, client), background)
 
     def start(self, draft_id: str, owner: str, prepared: PreparedMessage, plan: SendPlan,

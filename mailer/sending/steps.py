@@ -23,6 +23,26 @@ logger = logging.getLogger(__name__)
 
 class SendSteps:
     def _send(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
+        real_sleep = client.sleep
+        client.sleep = self._recorded_wait(job, real_sleep)
+        try:
+            self._steps(job, prepared, plan, client)
+        finally:
+            client.sleep = real_sleep
+
+    def _recorded_wait(self, job: dict, sleep):
+        """Graph's retry sleeps only after an answer saying nothing was processed (429, 503,
+        504, no connection): the record says "waiting" meanwhile, so a takeover knows that no
+        request of this send was in flight when its instance died."""
+        def wait(seconds: float) -> None:
+            job["waiting_until"] = time.time() + seconds
+            self._save(job)
+            sleep(seconds)
+            job["waiting_until"] = None
+            self._save(job)  # before the retry goes out
+        return wait
+
+    def _steps(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
         draft_id, graph_id, current = job["draft_id"], None, None
         message = message_with_header(prepared, draft_id)
         try:
