@@ -1,9 +1,10 @@
 """Send jobs: run a send plan in a background thread, with progress any worker can read.
 
 Idempotent by construction: a job is keyed by its draft id and starts only after an atomic
-claim on that id (store.py, under a lease: lease.py), so a double click, a page refresh or a retried request returns
-the existing job instead of sending again; a sent draft's claim is never released. Only a
-definite "not sent" releases it, so the person can fix the problem and send again.
+claim on that id (store.py; the running send holds a lease, lease.py), so a double click, a
+page refresh or a retried request returns the existing job instead of sending again; a sent
+draft's claim is never released. Only a definite "not sent" releases it, so the person can fix
+the problem and send again.
 
 When a send's connection drops after the request went out, the job does not resend: for the
 draft path it asks Graph for the draft (gone, or ``isDraft`` false → sent); for sendMail it
