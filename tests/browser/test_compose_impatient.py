@@ -72,6 +72,21 @@ class Held:
         self.routes = []
 
 
+def sent_to_megan(page, emu):
+    """Wait for the status page to say Sent; Megan's one message, as it arrived."""
+    page.wait_for_url(STATUS_URL, timeout=20_000)
+    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
+    assert page.inner_text("#status-title") == "Sent"
+    [got] = mailbox(emu, MEGAN)
+    return got
+
+
+def same_files(message, paths) -> bool:
+    """The message's attachments are these files, byte for byte (names and SHA-256)."""
+    return {a.name: sha(a.blob.read()) for a in message.attachments} == \
+        {p.name: sha(p.read_bytes()) for p in paths}
+
+
 def files_for(tmp_path):
     return [write_file(tmp_path / "big.bin", 12 * MB, seed=7),
             write_file(tmp_path / "small one.txt", 3000, seed=3),
@@ -98,12 +113,8 @@ def test_send_pressed_during_uploads_waits_and_sends_every_file(
     expect(page.locator("#save-state")).to_contain_text("as soon as the uploads finish")
     assert page.url.endswith(page.get_attribute("#compose", "data-draft-id"))  # still here
     held.release()
-    page.wait_for_url(STATUS_URL, timeout=20_000)
-    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
-    assert page.inner_text("#status-title") == "Sent"
-    [got] = mailbox(emu, MEGAN)
-    assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
-        {p.name: sha(p.read_bytes()) for p in files}
+    got = sent_to_megan(page, emu)
+    assert same_files(got, files)
     assert console_errors == []
 
 
@@ -154,13 +165,9 @@ def test_a_queued_send_stops_when_an_upload_fails_and_names_the_file(
         page.click("#file-list .is-error .file-dismiss")
     expect(alert).to_be_hidden()
     page.click("#send")
-    page.wait_for_url(STATUS_URL, timeout=20_000)
-    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
-    assert page.inner_text("#status-title") == "Sent"
-    [got] = mailbox(emu, MEGAN)
+    got = sent_to_megan(page, emu)
     expected = [big, one, two] if how == "connection" else [one, two]
-    assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
-        {p.name: sha(p.read_bytes()) for p in expected}
+    assert same_files(got, expected)
     # Chromium logs the failed upload itself; nothing else may be in the console.
     assert [e for e in console_errors if not re.match(r"Failed to load resource.*/files\)$", e)] == []
 
@@ -179,11 +186,8 @@ def test_a_double_click_on_send_during_uploads_sends_one_message(
     page.click("#send", force=True)  # and once more, on the button that says Sending…
     expect(page.locator("#send")).to_have_text("Sending…")
     held.release()
-    page.wait_for_url(STATUS_URL, timeout=20_000)
-    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
-    assert page.inner_text("#status-title") == "Sent"
+    got = sent_to_megan(page, emu)
     assert len(posts) == 1  # the page posted the form once
-    [got] = mailbox(emu, MEGAN)
     assert len(got.attachments) == 3 and len(mailbox(emu, ADELE, "sentitems")) == 1
     assert console_errors == []
 
@@ -218,12 +222,8 @@ def test_while_a_send_waits_a_file_can_be_added_and_one_still_uploading_stopped(
     page.click("#file-list li.is-uploading:has-text('big.bin') .file-cancel")  # on its way
     expect(page.locator("#file-list")).not_to_contain_text("big.bin")
     held.release()
-    page.wait_for_url(STATUS_URL, timeout=20_000)
-    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
-    assert page.inner_text("#status-title") == "Sent"
-    [got] = mailbox(emu, MEGAN)
-    assert {a.name: sha(a.blob.read()) for a in got.attachments} == \
-        {p.name: sha(p.read_bytes()) for p in (one, two)}
+    got = sent_to_megan(page, emu)
+    assert same_files(got, (one, two))
     assert [e for e in console_errors if "big.bin" not in e] == []
 
 
@@ -240,9 +240,6 @@ def test_a_file_stopped_after_its_bytes_went_is_removed_before_the_send(
     row.locator(".file-cancel").click()
     expect(row.locator(".file-state")).to_have_text("removing")
     answer_gate.set()  # the app answers 201: the page removes the file it no longer wants
-    page.wait_for_url(STATUS_URL, timeout=20_000)
-    page.wait_for_selector("#send-status:not([data-state=running])", timeout=30_000)
-    assert page.inner_text("#status-title") == "Sent"
-    [got] = mailbox(emu, MEGAN)
+    got = sent_to_megan(page, emu)
     assert [a.name for a in got.attachments] == ["small one.txt"]
     assert console_errors == []
