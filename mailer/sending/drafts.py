@@ -1,254 +1,281 @@
-"""An on-disk draft store, so nothing typed or attached is lost when a send fails.
+"""Drafts being composed, in the shared store, so that any instance serves any request of any
+compose and nothing typed or attached is lost when a send fails or an instance dies.
 
-Each compose gets one id (uuid4) when the form is first shown; its folder under ``UPLOAD_DIR``
-holds ``draft.json`` (the typed fields, the owner, the files' names and sizes) and the
-uploaded files. Files are streamed to disk in 1 MB pieces (never whole in memory) under
-generated names, so a hostile file name can never choose a path; the sanitized display name
-lives in draft.json. After any failure, a fresh sign-in included, the page reloads the draft
-by id. Sizes are bounded while streaming; ``cleanup()`` removes drafts older than a set age.
-Drafts belong to an owner (the signed-in user's id): another user's id is "not found".
+A draft's record (the typed fields, its owner, its files' names and sizes, timestamps, "sent")
+is one key of the shared key-value store (store.py: Redis when REDIS_URL is set, else files on
+one host), changed only by an atomic read-modify-write, so two instances writing at once never
+lose each other's change (a file added on one while the other autosaves). Each save carries the
+whole form, so of two tabs autosaving at once the later save wins, for every field.
+
+Files below SMALL_ATTACHMENT_MAX (those the send plan posts inline) are bytes in the same store,
+under their own keys and with the draft's lifetime. Larger ones still stream to ``UPLOAD_DIR``
+on the instance that received them: with several hosts only that host has them (the next slice
+streams them into a Graph draft instead). Everything expires DRAFT_MAX_AGE after the draft's
+last save (the store's TTL); a person keeps at most DRAFT_MAX_PER_USER drafts of at most
+DRAFT_MAX_SIZE of files each, which bounds what one person can put in the store. Ids are
+checked before any key or path is built from them; another person's draft is "not found".
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import fcntl
-import json
+import hashlib
+import io
 import logging
 import os
-import re
 import shutil
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
+from mailer.sending.draft_files import (IN_STORE, ON_DISK, DraftError, DraftNotFound,
+                                        FileNotFound, StoredAttachment, fields_of, is_draft_id,
+                                        is_file_id, take_in)
 from mailer.sending.sizes import file_refusal
+from mailer.sending.store import KeyValueStore
 
+__all__ = ["DraftStore", "DraftError", "DraftNotFound", "FileNotFound", "is_draft_id",
+           "is_file_id"]
 logger = logging.getLogger(__name__)
 
-META = "draft.json"
-PIECE = 1024 * 1024
-
-
-class DraftError(ValueError):
-    """A draft operation refused, with a message for the person composing."""
-
-
-class DraftNotFound(DraftError):
-    pass
-
-
-class FileNotFound(DraftError):
-    """A file id that no file of any draft can have (a path, a NUL, the wrong length...)."""
-
-
-# The only shapes ids take (uuid4 and uuid4().hex): anything else never reaches the disk.
-DRAFT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-FILE_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def is_draft_id(value) -> bool:
-    return isinstance(value, str) and DRAFT_ID.fullmatch(value) is not None
-
-
-def is_file_id(value) -> bool:
-    return isinstance(value, str) and FILE_ID.fullmatch(value) is not None
-
-
+GONE = "This draft does not exist (it may have been sent or cleaned up)."
 def _valid_id(draft_id: str) -> str:
     if is_draft_id(draft_id):
         return draft_id
-    raise DraftNotFound("This draft does not exist (it may have been sent or cleaned up).")
+    raise DraftNotFound(GONE)
 
 
-def _fields_of(data: ComposeData) -> dict:
-    """The typed fields as JSON-ready values: text stays text, anything else is dropped."""
-    fields = {}
-    for item in dataclasses.fields(ComposeData):
-        value, default = getattr(data, item.name), item.default
-        if item.name == "attachments":
-            continue
-        if isinstance(default, bool):
-            fields[item.name] = bool(value)
-        else:
-            fields[item.name] = value if isinstance(value, str) else default
-    return fields
+def _key(draft_id: str) -> str:
+    return f"draft:{_valid_id(draft_id)}"
+
+
+def _bytes_key(draft_id: str, file_id: str) -> str:
+    return f"draft-file:{draft_id}:{file_id}"
+
+
+def _owner_key(owner: str) -> str:  # hashed: an owner id of any shape makes a safe key
+    return "drafts-of:" + hashlib.sha256(owner.encode("utf-8", "replace")).hexdigest()[:40]
 
 
 class DraftStore:
-    """Drafts on disk, one folder per draft id: the typed fields (draft.json) and the files.
+    """Drafts in a KeyValueStore (whose TTL is ``max_age``), large files under ``upload_dir``.
 
-    Every call names the owner; another user's draft is "not found". Files stream in under
-    generated names, bounded per file and per draft while they arrive (sizes.file_refusal);
-    a sent draft keeps its fields and drops its files; ``cleanup`` ages drafts out.
+    Every call names the owner; another user's draft is "not found". A sent draft keeps its
+    fields and drops its files; ``cleanup`` ages out what the store does not expire itself.
     """
 
-    def __init__(self, root: str | Path, *, max_file: int, max_draft: int, max_age: float,
-                 max_drafts_per_owner: int):
-        self.root = Path(root)
+    def __init__(self, store: KeyValueStore, upload_dir: str | Path, *, max_file: int,
+                 max_draft: int, max_age: float, max_drafts_per_owner: int, small_max: int):
+        self.store, self.root = store, Path(upload_dir)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.max_file, self.max_draft = max_file, max_draft
+        self.max_file, self.max_draft, self.small_max = max_file, max_draft, small_max
         self.max_age, self.max_drafts_per_owner = max_age, max_drafts_per_owner
         self._last_cleanup = 0.0
 
-    # -- paths, locking, metadata ------------------------------------------------------------
-    def _dir(self, draft_id: str) -> Path:
-        return self.root / _valid_id(draft_id)
+    # -- the record --------------------------------------------------------------------------
+    def _owned(self, draft_id: str, owner: str) -> dict:
+        record = self.store.get(_key(draft_id))
+        if not record or record.get("owner") != owner:
+            raise DraftNotFound(GONE)
+        return record
 
-    @contextmanager
-    def _locked(self, draft_id: str):
-        folder = self._dir(draft_id)
-        if not (folder / META).exists():
-            raise DraftNotFound("This draft does not exist (it may have been sent or cleaned up).")
-        with open(folder / ".lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one writer of draft.json at a time, across workers
-            yield folder
+    def _change(self, draft_id: str, owner: str | None, change) -> dict:
+        """Apply ``change(record)`` atomically to the owner's draft (any owner when None)."""
+        def step(record):
+            if not record or (owner is not None and record.get("owner") != owner):
+                raise DraftNotFound(GONE)
+            record = change(dict(record))
+            record["updated"] = time.time()
+            return record
+        return self.store.update(_key(draft_id), step)
 
-    def _read(self, folder: Path) -> dict:
-        try:
-            return json.loads((folder / META).read_text("utf-8"))
-        except (OSError, ValueError):
-            raise DraftNotFound("This draft could not be read; start a new message.") from None
-
-    def _write(self, folder: Path, meta: dict) -> None:
-        meta["updated"] = time.time()
-        tmp = folder / f".{META}.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps(meta), "utf-8")
-        os.replace(tmp, folder / META)  # atomic: a reader sees the old or the new, never half
-
-    def _owned(self, folder: Path, owner: str) -> dict:
-        meta = self._read(folder)
-        if meta.get("owner") != owner:
-            raise DraftNotFound("This draft does not exist (it may have been sent or cleaned up).")
-        return meta
+    def record(self, draft_id: str) -> dict | None:
+        """The draft's record as stored (fields, files, owner), or None: for diagnostics."""
+        return self.store.get(_key(draft_id))
 
     # -- public API --------------------------------------------------------------------------
     def new(self, owner: str) -> str:
-        """A fresh draft id for ``owner``; their oldest drafts go beyond the per-user bound."""
-        draft_id = str(uuid.uuid4())
-        folder = self.root / draft_id
-        (folder / "files").mkdir(parents=True)
-        self._write(folder, {"owner": owner, "created": time.time(), "fields": {},
-                             "files": [], "sent": False})
+        """A fresh draft id for ``owner``; their least recently saved drafts go beyond the
+        per-user bound."""
+        draft_id, now = str(uuid.uuid4()), time.time()
+        self.store.put(_key(draft_id), {"owner": owner, "created": now, "updated": now,
+                                        "fields": {}, "files": [], "sent": False})
         self._trim(owner, keep=draft_id)
-        if time.time() - self._last_cleanup > 3600:  # no cron needed: tidy while composing
-            self._last_cleanup = time.time()
+        if now - self._last_cleanup > 3600:  # no cron needed: tidy while composing
+            self._last_cleanup = now
             self.cleanup()
         return draft_id
 
     def load(self, draft_id: str, owner: str) -> ComposeData:
         """The fields and files of a draft, as a ComposeData the form can be refilled from."""
-        folder = self._dir(draft_id)
-        meta = self._owned(folder, owner)
+        record = self._owned(draft_id, owner)
         names = {f.name for f in dataclasses.fields(ComposeData)} - {"attachments"}
-        data = ComposeData(**{k: v for k, v in meta["fields"].items() if k in names})
-        data.attachments = [self._attachment(folder, f) for f in meta["files"]]
+        data = ComposeData(**{k: v for k, v in record["fields"].items() if k in names})
+        data.attachments = [self._attachment(draft_id, f) for f in record["files"]]
         return data
 
     def is_sent(self, draft_id: str, owner: str) -> bool:
-        return bool(self._owned(self._dir(draft_id), owner).get("sent"))
+        return bool(self._owned(draft_id, owner).get("sent"))
 
     def save_fields(self, draft_id: str, owner: str, data: ComposeData) -> None:
         """Keep what was typed (attachments are managed by add_file/remove_file)."""
-        fields = _fields_of(data)  # never asdict: a stray object in a field must not recurse
-        with self._locked(draft_id) as folder:
-            meta = self._owned(folder, owner)
-            self._refuse_if_sent(meta)
-            meta["fields"] = fields
-            self._write(folder, meta)
+        fields = fields_of(data)  # never asdict: a stray object in a field must not recurse
+
+        def change(record):
+            self._refuse_if_sent(record)
+            return {**record, "fields": fields}
+        record = self._change(draft_id, owner, change)
+        self._touch(draft_id, owner, record)
 
     def add_file(self, draft_id: str, owner: str, filename: str, stream: BinaryIO,
                  content_type: str = "", inline: bool = False) -> Attachment:
-        """Stream an upload to disk; refuses empty names, 0-byte files and oversize files."""
+        """Take an upload in; refuses empty names, 0-byte files and files over a limit."""
         name = sanitize_filename(filename)  # ValueError with a message for the page
-        folder = self._dir(draft_id)
-        meta = self._owned(folder, owner)
-        self._refuse_if_sent(meta)
-        used = sum(f["size"] for f in meta["files"])
+        record = self._owned(draft_id, owner)
+        self._refuse_if_sent(record)
         file_id = uuid.uuid4().hex
-        target = folder / "files" / file_id
-        size = 0
-        try:
-            with open(target, "xb") as out:
-                while piece := stream.read(PIECE):
-                    size += len(piece)
-                    refusal = file_refusal(name, size, used, self.max_file, self.max_draft,
-                                           streaming=True)
-                    if refusal:
-                        raise DraftError(refusal)
-                    out.write(piece)
-            if size == 0:
-                raise DraftError(f"{name!r} is empty (0 bytes); attach a file with content.")
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        entry = {"id": file_id, "name": name, "size": size,
+        arrived = take_in(name, stream, self._large_path(draft_id, file_id),
+                          used=sum(f["size"] for f in record["files"]), small_max=self.small_max,
+                          max_file=self.max_file, max_draft=self.max_draft)
+        entry = {"id": file_id, "name": name, "size": arrived.size,
+                 "where": ON_DISK if arrived.data is None else IN_STORE,
                  "content_type": (content_type or "application/octet-stream")[:200],
                  "inline": bool(inline), "content_id": f"{file_id[:12]}@mailer" if inline else None}
-        with self._locked(draft_id) as folder:
-            meta = self._owned(folder, owner)
-            meta["files"].append(entry)
-            self._write(folder, meta)
-        return self._attachment(folder, entry)
+
+        def change(record):  # checked again here: another upload may have landed meanwhile
+            self._refuse_if_sent(record)
+            used = sum(f["size"] for f in record["files"])
+            refusal = file_refusal(name, arrived.size, used, self.max_file, self.max_draft)
+            if refusal:
+                raise DraftError(refusal)
+            return {**record, "files": record["files"] + [entry]}
+        try:
+            if arrived.data is not None:
+                self.store.put_bytes(_bytes_key(draft_id, file_id), arrived.data)
+            record = self._change(draft_id, owner, change)
+        except BaseException:
+            self._drop_file(draft_id, entry)
+            raise
+        self._touch(draft_id, owner, record)
+        return self._attachment(draft_id, entry)
 
     def remove_file(self, draft_id: str, owner: str, file_id: str) -> None:
-        """Remove one file; an id no file can have is refused before any path is built, and
-        a well-formed one already gone is not an error (a double click)."""
+        """Remove one file; an id no file can have is refused before any key is built, and a
+        well-formed one already gone is not an error (a double click)."""
         if not is_file_id(file_id):
             raise FileNotFound("There is no such attachment in this draft (it may have been "
                                "removed already); reload the page to see its attachments.")
-        with self._locked(draft_id) as folder:
-            meta = self._owned(folder, owner)
-            self._refuse_if_sent(meta)
-            meta["files"] = [f for f in meta["files"] if f["id"] != file_id]
-            self._write(folder, meta)
-            (folder / "files" / file_id).unlink(missing_ok=True)
+        removed = []
+
+        def change(record):
+            self._refuse_if_sent(record)
+            removed[:] = [f for f in record["files"] if f["id"] == file_id]
+            return {**record, "files": [f for f in record["files"] if f["id"] != file_id]}
+        self._change(draft_id, owner, change)
+        for entry in removed:
+            self._drop_file(draft_id, entry)
 
     def mark_sent(self, draft_id: str) -> None:
         """After a send: the files go, the fields stay (so a resubmit shows "already sent")."""
-        with self._locked(draft_id) as folder:
-            meta = self._read(folder)
-            meta["sent"] = True
-            meta["files"] = []  # their bytes go next: no entry may point at a missing file
-            self._write(folder, meta)
-            shutil.rmtree(folder / "files", ignore_errors=True)
+        dropped = []
+
+        def change(record):
+            dropped[:] = record["files"]
+            return {**record, "sent": True, "files": []}  # no entry may point at gone bytes
+        self._change(draft_id, None, change)
+        for entry in dropped:
+            self._drop_file(draft_id, entry)
+        shutil.rmtree(self.root / draft_id, ignore_errors=True)
+
+    def copy(self, draft_id: str, owner: str) -> str:
+        """A new draft with this one's fields and the files still held (a sent one has none)."""
+        data = self.load(draft_id, owner)
+        new_id = self.new(owner)
+        self.save_fields(new_id, owner, data)
+        for attachment in data.attachments:
+            if isinstance(attachment, StoredAttachment):
+                stream = io.BytesIO(attachment.read_bytes())
+            elif attachment.path.is_file():
+                stream = attachment.path.open("rb")
+            else:
+                continue  # a large file received by another host: not here to copy
+            with stream:
+                self.add_file(new_id, owner, attachment.name, stream, attachment.content_type,
+                              attachment.is_inline)
+        return new_id
 
     def cleanup(self, now: float | None = None) -> int:
-        """Remove drafts untouched for longer than max_age; returns how many went."""
+        """Remove expired records (the file store) and large files of drafts untouched for
+        longer than max_age; returns how many records went."""
         now = now or time.time()
-        removed = 0
+        removed = self.store.sweep()
         for folder in self.root.iterdir():
-            meta_path = folder / META
+            if not is_draft_id(folder.name):
+                continue  # the file store's own folder, say
             try:
-                age = now - meta_path.stat().st_mtime
+                newest = max((p.stat().st_mtime for p in folder.iterdir()), default=0)
             except OSError:
                 continue
-            if age > self.max_age:
+            if now - newest > self.max_age and self.store.get(_key(folder.name)) is None:
                 shutil.rmtree(folder, ignore_errors=True)
-                removed += 1
         return removed
 
     # -- helpers -----------------------------------------------------------------------------
-    def _attachment(self, folder: Path, entry: dict) -> Attachment:
-        return Attachment(entry["name"], folder / "files" / entry["id"], entry["size"],
-                          entry["content_type"], entry["inline"], entry.get("content_id"),
-                          entry["id"])
+    def _large_path(self, draft_id: str, file_id: str) -> Path:
+        return self.root / draft_id / file_id
+
+    def _attachment(self, draft_id: str, entry: dict) -> Attachment:
+        details = (entry["size"], entry["content_type"], entry["inline"], entry.get("content_id"),
+                   entry["id"])
+        if entry.get("where") == IN_STORE:
+            key = _bytes_key(draft_id, entry["id"])
+            return StoredAttachment(entry["name"], None, *details,
+                                    read=lambda: self.store.get_bytes(key))
+        return Attachment(entry["name"], self._large_path(draft_id, entry["id"]), *details)
+
+    def _drop_file(self, draft_id: str, entry: dict) -> None:
+        if entry.get("where") == IN_STORE:
+            self.store.delete_bytes(_bytes_key(draft_id, entry["id"]))
+        else:
+            self._large_path(draft_id, entry["id"]).unlink(missing_ok=True)
+
+    def _touch(self, draft_id: str, owner: str, record: dict) -> None:
+        """The draft's bytes and its owner's list live as long as the draft just saved."""
+        self.store.touch([_owner_key(owner)] + [_bytes_key(draft_id, f["id"])
+                                                 for f in record["files"]
+                                                 if f.get("where") == IN_STORE])
+        for entry in record["files"]:  # a large file ages as its draft does (cleanup)
+            if entry.get("where") != IN_STORE:
+                with contextlib.suppress(OSError):  # on another host's disk: not here to touch
+                    os.utime(self._large_path(draft_id, entry["id"]))
 
     @staticmethod
-    def _refuse_if_sent(meta: dict) -> None:
-        if meta.get("sent"):
+    def _refuse_if_sent(record: dict) -> None:
+        if record.get("sent"):
             raise DraftError("This message has already been sent; start a new one.")
 
     def _trim(self, owner: str, keep: str) -> None:
-        mine = []
-        for folder in self.root.iterdir():
-            try:
-                meta = json.loads((folder / META).read_text("utf-8"))
-            except (OSError, ValueError):
-                continue
-            if meta.get("owner") == owner and folder.name != keep:
-                mine.append((meta.get("updated", 0), folder))
-        for _, folder in sorted(mine)[: max(0, len(mine) - self.max_drafts_per_owner + 1)]:
-            shutil.rmtree(folder, ignore_errors=True)
+        """Record ``keep`` as the owner's; drop their least recently saved beyond the bound."""
+        listed = self.store.update(_owner_key(owner), lambda index: {
+            "drafts": [d for d in (index or {}).get("drafts", []) if d != keep] + [keep]})
+        others = [(record.get("updated", 0), draft_id) for draft_id in listed["drafts"]
+                  if draft_id != keep and (record := self.store.get(_key(draft_id)))
+                  and record.get("owner") == owner]
+        alive = {draft_id for _, draft_id in others}
+        over = sorted(others)[: max(0, len(others) - self.max_drafts_per_owner + 1)]
+        for _, draft_id in over:
+            self._forget(draft_id)
+        gone = {draft_id for draft_id in listed["drafts"] if draft_id != keep
+                and draft_id not in alive} | {draft_id for _, draft_id in over}
+        if gone:
+            self.store.update(_owner_key(owner), lambda index: {
+                "drafts": [d for d in (index or {}).get("drafts", []) if d not in gone]})
+
+    def _forget(self, draft_id: str) -> None:
+        record = self.store.get(_key(draft_id)) or {}
+        self.store.delete(_key(draft_id))
+        for entry in record.get("files", []):
+            self._drop_file(draft_id, entry)
+        shutil.rmtree(self.root / draft_id, ignore_errors=True)

@@ -5,7 +5,9 @@ Two implementations, chosen where the app is wired (web/compose/services.py): fi
 (create only if absent), which is what makes a send happen at most once per draft id, and a
 lease: an owner token under a key for a few seconds, taken only when absent or expired, renewed
 only by its holder, and writes guarded by it (``put_held``), so two instances never both act on
-one send (a Lua script in Redis; an ``flock`` around the leases' files).
+one send (a Lua script in Redis; an ``flock`` around the leases' files). Drafts use the same
+stores (their own instance, TTL and prefix): ``update`` is an atomic read-modify-write (WATCH and
+MULTI in Redis, the same ``flock`` in files) and bytes sit under their own keys.
 ``redis_client(url)`` makes the app's one Redis client, shared by the sessions and this store.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ import os
 import time
 import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -50,6 +52,22 @@ class KeyValueStore(Protocol):
 
     def drop_lease(self, key: str, token: str) -> None:
         """Give the lease up, if ``token`` still holds it."""
+
+    def update(self, key: str, change: Callable[[dict | None], dict | None]) -> dict | None:
+        """Replace the value with ``change(value)`` atomically (None deletes); the new value.
+        ``change`` may run more than once (Redis retries it after a concurrent write)."""
+
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+
+    def get_bytes(self, key: str) -> bytes | None: ...
+
+    def delete_bytes(self, key: str) -> None: ...
+
+    def touch(self, keys: list[str]) -> None:
+        """Restart the expiry of these keys (values or bytes), as a write would."""
+
+    def sweep(self) -> int:
+        """Remove what has expired, where the store does not do it itself; how many went."""
 
 
 class FileStore:
@@ -137,6 +155,53 @@ class FileStore:
             if self._holder(key) == token:
                 self.delete(key)
 
+    # -- values changed in place, bytes beside them (drafts) ----------------------------------
+    def update(self, key: str, change: Callable[[dict | None], dict | None]) -> dict | None:
+        with self._locked():  # the same one lock: a read-change-write is short
+            value = change(self.get(key))
+            if value is None:
+                self.delete(key)
+            else:
+                self.put(key, value)
+            return value
+
+    def _bytes_path(self, key: str) -> Path:
+        return self._path(key).with_suffix(".bin")
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        tmp = self.root / f".tmp-{uuid.uuid4().hex}"
+        tmp.write_bytes(data)
+        os.replace(tmp, self._bytes_path(key))
+
+    def get_bytes(self, key: str) -> bytes | None:
+        path = self._bytes_path(key)
+        try:
+            if time.time() - path.stat().st_mtime > self.ttl:
+                return None
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def delete_bytes(self, key: str) -> None:
+        self._bytes_path(key).unlink(missing_ok=True)
+
+    def touch(self, keys: list[str]) -> None:
+        for key in keys:
+            for path in (self._path(key), self._bytes_path(key)):
+                with contextlib.suppress(OSError):
+                    os.utime(path)
+
+    def sweep(self) -> int:
+        removed, now = 0, time.time()
+        for path in self.root.iterdir():
+            if path.suffix not in (".json", ".bin") and not path.name.startswith(".tmp-"):
+                continue  # the lock file stays
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > self.ttl:
+                    path.unlink()
+                    removed += path.suffix == ".json"
+        return removed
+
 
 # Compare-and-act on a lease's token in one step: nothing can take over in between.
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
@@ -182,6 +247,39 @@ class RedisStore:
 
     def drop_lease(self, key: str, token: str) -> None:
         self.client.eval(_DROP, 1, self.prefix + key, token)
+
+    def update(self, key: str, change: Callable[[dict | None], dict | None]) -> dict | None:
+        name = self.prefix + key
+
+        def attempt(pipe):  # WATCH, read, MULTI, write: redis-py reruns it if the key changed
+            raw = pipe.get(name)
+            value = change(json.loads(raw) if raw else None)
+            pipe.multi()
+            if value is None:
+                pipe.delete(name)
+            else:
+                pipe.set(name, json.dumps(value), ex=self.ttl)
+            return value
+        return self.client.transaction(attempt, name, value_from_callable=True)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.set(self.prefix + key, data, ex=self.ttl)
+
+    def get_bytes(self, key: str) -> bytes | None:
+        return self.client.get(self.prefix + key)
+
+    def delete_bytes(self, key: str) -> None:
+        self.client.delete(self.prefix + key)
+
+    def touch(self, keys: list[str]) -> None:
+        if keys:
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                pipe.expire(self.prefix + key, self.ttl)
+            pipe.execute()
+
+    def sweep(self) -> int:
+        return 0  # every key carries its TTL: Redis expires them
 
 
 def redis_client(url: str) -> redis.Redis:

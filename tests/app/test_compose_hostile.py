@@ -89,8 +89,9 @@ ODD_FILE_IDS = ["..", ".", "%2e%2e", "a\x00b", "x" * 300, "draft.json", "../draf
 def test_an_odd_file_id_is_refused_in_words_and_touches_nothing(adele, app, file_id):
     draft_id, token = new_draft(adele)
     kept = upload(adele, draft_id, token, "kept.txt", b"keep me").get_json()["file"]["id"]
-    folder = Path(app.config["UPLOAD_DIR"]) / draft_id
-    before = sorted(str(p) for p in folder.rglob("*") if p.name != ".lock")
+    drafts, uploads = app.extensions["mailer.mail"].drafts, Path(app.config["UPLOAD_DIR"])
+    before = (sorted(str(p) for p in uploads.rglob("*") if p.name != ".leases.lock"),
+              drafts.record(draft_id)["files"])
     # by XHR (the path is percent-encoded by the test client; '/' is one the router refuses)
     if "/" not in file_id:
         response = adele.post(f"/compose/{draft_id}/files/{file_id}/delete",
@@ -103,8 +104,10 @@ def test_an_odd_file_id_is_refused_in_words_and_touches_nothing(adele, app, file
     assert response.status_code == 400, page[:300]
     assert any("ttachment" in m for m in errors_on(page)["attachments"])
     assert "Still here" in page and "kept.txt" in page
-    after = sorted(str(p) for p in folder.rglob("*") if p.name != ".lock")
-    assert after == before and (folder / "files" / kept).read_bytes() == b"keep me"
+    after = (sorted(str(p) for p in uploads.rglob("*") if p.name != ".leases.lock"),
+             drafts.record(draft_id)["files"])
+    [file] = drafts.load(draft_id, drafts.record(draft_id)["owner"]).attachments
+    assert after == before and file.file_id == kept and file.read_bytes() == b"keep me"
 
 
 def test_an_empty_remove_id_is_refused_in_words(adele):
@@ -119,7 +122,7 @@ def test_the_raw_dot_dot_path_is_refused(adele, app):
     response = adele.post(f"/compose/{draft_id}/files/%2e%2e/delete",
                           headers={"Accept": "application/json"}, data={"csrf_token": token})
     assert response.status_code == 404 and "attachment" in response.get_json()["error"]
-    assert (Path(app.config["UPLOAD_DIR"]) / draft_id / "draft.json").is_file()
+    assert app.extensions["mailer.mail"].drafts.record(draft_id) is not None
 
 
 ODD_DRAFT_IDS = ["..", "%2e%2e", "a\x00b", "x" * 300, "0B7E7A52-8F7C-4E0E-9A57-3C1A2B9D6F10",

@@ -5,8 +5,8 @@ a Retry-After or waits on a slow Graph; the survivor's status page settles it wi
 sent with exactly one copy in the mailboxes, or "not sent" with Send available, and Send then
 delivers exactly one. Nobody signs in again.
 
-For this slice both instances share APP_STATE_DIR (so UPLOAD_DIR: the compose drafts and their
-files live on disk); moving the drafts into the mailbox itself is a later slice of issue 9.
+These instances share APP_STATE_DIR: their 5 MB files are over SMALL_ATTACHMENT_MAX and still
+live in UPLOAD_DIR. test_instances_compose.py runs instances that share nothing but Redis.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ SETTLE_WITHIN = 60.0  # seconds from the kill: the issue's promise
 class Instance:
     """One gunicorn (2 workers × 4 threads, as env.sh), in a process group of its own."""
 
-    def __init__(self, emu, state_dir, redis_url):
+    def __init__(self, emu, state_dir, redis_url, **settings):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         emu.state.add_redirect_uri(f"{self.url}/auth/callback")
@@ -43,7 +43,7 @@ class Instance:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
             env=clean_env(EMULATOR_STATE_DIR=emu.state_dir, APP_STATE_DIR=state_dir,
-                          REDIS_URL=redis_url, PORT=self.port))
+                          REDIS_URL=redis_url, PORT=self.port, **settings))
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -1,10 +1,8 @@
 """Raw request bodies a browser would never send: for the hostile and generated compose tests."""
 from __future__ import annotations
 
-import json
 import re
 import secrets
-from pathlib import Path
 from urllib.parse import quote_from_bytes
 
 # Every field of the compose form and the words its messages must use to name it.
@@ -39,9 +37,9 @@ def urlencoded(parts) -> tuple[bytes, str]:
 
 
 def stored_fields(app, draft_id: str) -> dict:
-    """What the draft store keeps of the typed fields (read from disk, as a new worker would)."""
-    meta = Path(app.config["UPLOAD_DIR"]) / draft_id / "draft.json"
-    return json.loads(meta.read_text("utf-8"))["fields"]
+    """What the draft store keeps of the typed fields (read from the store, as another instance
+    would)."""
+    return app.extensions["mailer.mail"].drafts.record(draft_id)["fields"]
 
 
 def form_value(page: str, name: str) -> str | None:

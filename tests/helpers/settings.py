@@ -1,12 +1,14 @@
 """Services built as the app builds them, from config.py's declared defaults, for tests.
 
 The services have no defaults of their own: each test names only what it changes, e.g.
-``limits(max_file=1000)``, ``draft_store(tmp_path, max_age=3600)``, ``send_jobs(store,
+``limits(max_file=1000)``, ``draft_store(tmp_path, max_age=3600)``
+(or ``redis_draft_store``), ``send_jobs(store,
 confirm_delay=0)``; everything else is what config.py declares and web/compose/services.py wires.
 """
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from config import defaults
 from mailer.graph.client import GraphClient
@@ -35,8 +37,19 @@ def graph_client(base_url: str, token_provider, session, **options) -> GraphClie
                        **{**wiring.graph_options(SETTINGS), **options})
 
 
-def draft_store(root, **options) -> DraftStore:
-    return DraftStore(root, **{**wiring.draft_options(SETTINGS), **options})
+def draft_store(root, records=None, **options) -> DraftStore:
+    """Large files under ``root``; records and small files in ``records`` (a KeyValueStore),
+    by default files in root/store as the app keeps them without Redis."""
+    options = {**wiring.draft_options(SETTINGS), **options}
+    records = records or FileStore(Path(root) / "store", ttl=options["max_age"])
+    return DraftStore(records, root, **options)
+
+
+def redis_draft_store(url: str, prefix: str, root, **options) -> DraftStore:
+    """A draft store on Redis (its own client, as another instance would have)."""
+    options = {**wiring.draft_options(SETTINGS), **options}
+    return draft_store(root, RedisStore(redis_client(url), ttl=options["max_age"], prefix=prefix),
+                       **options)
 
 
 def send_jobs(store, drafts=None, **options) -> SendJobs:

@@ -1,4 +1,5 @@
-"""drafts.py: typed fields and streamed files survive on disk, per owner, within bounds."""
+"""drafts.py on the file store (one host): typed fields and streamed files survive, per owner,
+within bounds. tests/integration/test_draft_store.py runs the same promises on Redis too."""
 import io
 import os
 import time
@@ -49,8 +50,8 @@ def test_fields_and_files_come_back_after_a_failure(store):
     [loaded] = again.attachments
     assert (loaded.name, loaded.size, loaded.content_type, loaded.file_id) == \
         ("Q1 résumé.pdf", 6, "application/pdf", att.file_id)
-    assert loaded.path.read_bytes() == b"%PDF-1"
-    assert loaded.path.parent.parent == store.root / draft_id  # stored under a generated name
+    assert loaded.read_bytes() == b"%PDF-1"  # small: bytes in the store, under a generated key
+    assert loaded.path is None and not (store.root / draft_id).exists()
 
 
 def test_inline_files_get_a_content_id(store):
@@ -70,7 +71,8 @@ def test_bad_files_are_refused_and_leave_nothing(store, name, data, message):
     with pytest.raises(ValueError) as info:
         store.add_file(draft_id, OWNER, name, io.BytesIO(data))
     assert message in str(info.value)
-    assert list((store.root / draft_id / "files").iterdir()) == []
+    assert not (store.root / draft_id).exists()
+    assert [p.suffix for p in (store.root / "store").iterdir()].count(".bin") == 0
     assert store.load(draft_id, OWNER).attachments == []
 
 
@@ -81,7 +83,7 @@ def test_the_draft_total_is_bounded(store):
         store.add_file(draft_id, OWNER, "b.bin", io.BytesIO(b"x" * 9000))
 
 
-def test_uploads_stream_to_disk(tmp_path):
+def test_large_uploads_stream_to_disk(tmp_path):
     store = draft_store(tmp_path, max_file=64 * 1024 * 1024, max_draft=64 * 1024 * 1024)
     draft_id = store.new(OWNER)
     tracemalloc.start()
@@ -91,6 +93,7 @@ def test_uploads_stream_to_disk(tmp_path):
     finally:
         tracemalloc.stop()
     assert att.size == 30_000_000 == att.path.stat().st_size
+    assert att.path.parent == store.root / draft_id  # stored under a generated name
     assert peak < 4 * 1024 * 1024, f"peak {peak} bytes for a 30 MB upload"
 
 
@@ -112,7 +115,9 @@ def test_remove_file(store):
     draft_id = store.new(OWNER)
     att = store.add_file(draft_id, OWNER, "a.txt", io.BytesIO(b"x"))
     store.remove_file(draft_id, OWNER, att.file_id)
-    assert store.load(draft_id, OWNER).attachments == [] and not att.path.exists()
+    assert store.load(draft_id, OWNER).attachments == []
+    with pytest.raises(DraftError, match="no longer stored"):
+        att.read_bytes()
 
 
 def test_a_sent_draft_keeps_its_fields_but_not_its_files(store):
@@ -120,26 +125,37 @@ def test_a_sent_draft_keeps_its_fields_but_not_its_files(store):
     store.save_fields(draft_id, OWNER, ComposeData(to="a@x.org"))
     att = store.add_file(draft_id, OWNER, "a.txt", io.BytesIO(b"x"))
     store.mark_sent(draft_id)
-    assert store.is_sent(draft_id, OWNER) and not att.path.exists()
+    assert store.is_sent(draft_id, OWNER) and store.load(draft_id, OWNER).attachments == []
+    with pytest.raises(DraftError, match="no longer stored"):
+        att.read_bytes()
     with pytest.raises(DraftError, match="already been sent"):
         store.save_fields(draft_id, OWNER, ComposeData(to="b@x.org"))
 
 
+def _age(store, draft_id, seconds):
+    """Make the draft's record (and its files) look untouched for ``seconds``."""
+    past = time.time() - seconds
+    for path in (store.root / "store").glob(f"*{draft_id}*"):
+        os.utime(path, (past, past))
+
+
 def test_cleanup_removes_old_drafts(store):
     old, fresh = store.new(OWNER), store.new(OWNER)
-    past = time.time() - 7200
-    os.utime(store.root / old / "draft.json", (past, past))
+    store.add_file(old, OWNER, "a.txt", io.BytesIO(b"x"))
+    _age(store, old, 7200)
+    with pytest.raises(DraftNotFound):
+        store.load(old, OWNER)  # expired: gone before any cleanup
     assert store.cleanup() == 1
-    assert not (store.root / old).exists() and (store.root / fresh).exists()
+    assert [p for p in (store.root / "store").iterdir() if old in p.name] == []
+    assert store.load(fresh, OWNER).attachments == []
 
 
 def test_a_new_draft_tidies_old_ones_without_a_cron(tmp_path):
     first = draft_store(tmp_path, max_age=3600)
     old = first.new(OWNER)
-    past = time.time() - 7200
-    os.utime(tmp_path / old / "draft.json", (past, past))
+    _age(first, old, 7200)
     draft_store(tmp_path, max_age=3600).new("oid-megan")  # a fresh worker's first draft
-    assert not (tmp_path / old).exists()
+    assert [p for p in (tmp_path / "store").iterdir() if old in p.name] == []
 
 
 def test_each_owner_keeps_a_bounded_number_of_drafts(store):
@@ -148,6 +164,10 @@ def test_each_owner_keeps_a_bounded_number_of_drafts(store):
         ids.append(store.new(OWNER))
         time.sleep(0.01)
     other = store.new("oid-megan")
-    left = {p.name for p in store.root.iterdir()}
-    assert left == set(ids[-3:]) | {other}
+    for gone in ids[:2]:
+        with pytest.raises(DraftNotFound):
+            store.load(gone, OWNER)
+    for kept in ids[2:]:
+        store.load(kept, OWNER)
+    store.load(other, "oid-megan")
 

@@ -2,7 +2,8 @@
 
 Uploads come one file per request, as the raw request body (``X-File-Name`` carries the name,
 percent-encoded UTF-8), so the bytes stream from the socket straight into the draft store in
-1 MB pieces: never whole in memory, never through a multipart temp file. Without JavaScript the
+1 MB pieces, never through a multipart temp file (memory holds at most a small file: see
+sending/draft_files.py). Without JavaScript the
 form's file input still works: Werkzeug spools those to temporary files, which are then copied
 into the draft the same way. Every refusal names the file and says why, as JSON for the page.
 """
@@ -111,17 +112,10 @@ def autosave(draft_id):
 @bp.post("/compose/<draft_id>/copy")
 def copy(draft_id):
     """A new draft with this one's fields and files (after an unconfirmed send, say)."""
-    drafts, who = services().drafts, owner()
     try:
-        data = drafts.load(draft_id, who)
+        new_id = services().drafts.copy(draft_id, owner())
     except DraftNotFound:
         return redirect(url_for("mail.compose"))
-    new_id = drafts.new(who)
-    drafts.save_fields(new_id, who, data)
-    for attachment in data.attachments:
-        if attachment.path.is_file():  # a sent draft's files are gone; its fields remain
-            with attachment.path.open("rb") as stream:
-                drafts.add_file(new_id, who, attachment.name, stream, attachment.content_type)
     return redirect(url_for("mail.draft", draft_id=new_id), 303)
 
 

@@ -1,8 +1,8 @@
 """What the compose blueprint holds per app, and the glue between Flask and the mail services.
 
-One ``MailServices`` per app (built when the blueprint is registered): the on-disk draft store,
-the send jobs (state in files or Redis, so any worker can report progress), the size limits and
-each user's From history (in the jobs' store; see mail_from.py).
+One ``MailServices`` per app (built when the blueprint is registered): the drafts and the send
+jobs (both in Redis, or files on one host, so any instance serves any request), the size limits
+and each user's From history (in the jobs' store; see mail_from.py).
 ``background_client(scopes)`` builds a GraphClient whose token provider works off the request
 thread: the send job runs in a thread where Flask's ``session`` does not exist, so it gets an
 Identity over a copy of the signed-in user and this session's token vault (the vault itself is
@@ -14,6 +14,7 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app, request, url_for
 
@@ -34,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 EXTENSION = "mailer.mail"
 REQUEST_OVERHEAD = 1024 * 1024  # form fields and multipart framing around the files
+DRAFT_PREFIX = "mailer:draft:"
 
 
 @dataclass
@@ -73,7 +75,16 @@ def graph_clients(cfg, http):
 
 def draft_options(cfg) -> dict:
     return {"max_file": cfg["MAX_FILE_SIZE"], "max_draft": cfg["DRAFT_MAX_SIZE"],
-            "max_age": cfg["DRAFT_MAX_AGE"], "max_drafts_per_owner": cfg["DRAFT_MAX_PER_USER"]}
+            "max_age": cfg["DRAFT_MAX_AGE"], "max_drafts_per_owner": cfg["DRAFT_MAX_PER_USER"],
+            "small_max": cfg["SMALL_ATTACHMENT_MAX"]}
+
+
+def draft_records(cfg, redis_client) -> KeyValueStore:
+    """Drafts in Redis beside the jobs when there is one (their own prefix and TTL), else files
+    in UPLOAD_DIR/store (one host)."""
+    if redis_client is not None:
+        return RedisStore(redis_client, ttl=cfg["DRAFT_MAX_AGE"], prefix=DRAFT_PREFIX)
+    return FileStore(Path(cfg["UPLOAD_DIR"]) / "store", ttl=cfg["DRAFT_MAX_AGE"])
 
 
 def job_options(cfg) -> dict:
@@ -92,8 +103,9 @@ def init_app(app) -> MailServices:
     """Build the app's MailServices (idempotent)."""
     if EXTENSION not in app.extensions:
         cfg = app.config
-        drafts = DraftStore(cfg["UPLOAD_DIR"], **draft_options(cfg))
-        store = job_store(cfg, app.extensions["mailer"]["redis"])
+        redis = app.extensions["mailer"]["redis"]
+        drafts = DraftStore(draft_records(cfg, redis), cfg["UPLOAD_DIR"], **draft_options(cfg))
+        store = job_store(cfg, redis)
         history = FromHistory(store)  # beside the jobs: a background send records its outcome
         jobs = SendJobs(store, drafts=drafts, auth_errors=(AuthError,),
                         on_finish=history.record_job, **job_options(cfg))
