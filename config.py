@@ -76,13 +76,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HTTP_TIMEOUT", seconds, "30", "seconds, for every call to identity and Graph",
             between(0.1, 600)),
     # -- where state lives
-    Setting("REDIS_URL", redis_url, None, "sessions and send jobs in Redis (several hosts)",
+    Setting("REDIS_URL", redis_url, None, "sessions, drafts and send jobs in Redis (several hosts)",
             shown="unset → files under `APP_STATE_DIR`"),
     Setting("APP_STATE_DIR", path, ".local/app", "the app's files: secret key, sessions, "
             "uploads, jobs"),
     Setting("SESSION_DIR", path, None, "server-side sessions, without Redis",
             shown="`APP_STATE_DIR`/sessions"),
-    Setting("UPLOAD_DIR", path, None, "drafts being composed and their attachments",
+    Setting("UPLOAD_DIR", path, None, "attachments of `SMALL_ATTACHMENT_MAX` or more being "
+            "composed; without Redis, the drafts and their smaller files too",
             shown="`APP_STATE_DIR`/uploads"),
     Setting("JOB_DIR", path, None, "send jobs' records, without Redis",
             shown="`APP_STATE_DIR`/jobs"),
