@@ -33,7 +33,8 @@ bp = Blueprint("auth", __name__)
 
 # Scopes a /login link may add (incremental consent), besides SCOPES and those that views
 # declare with login_required(scopes=...).
-INCREMENTAL_SCOPES = {"User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"}
+INCREMENTAL_SCOPES = {"User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite", "Mail.Read",
+                      "Mail.Read.Shared", "Mail.ReadWrite.Shared"}
 _declared_scopes: set[str] = set()
 SESSION_REAUTH = "reauth"  # the last "sign in again for these scopes" redirect: loop guard
 SIGNED_OUT = "You are signed out. Sign in again."

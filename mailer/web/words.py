@@ -244,3 +244,42 @@ def job_advice(job: dict) -> str:
     """The job's words without the verdict (where a title already says "Not sent")."""
     words = job_words(job)[1]
     return words[:1].upper() + words[1:]
+
+
+# -- mailbox pages -----------------------------------------------------------------------------
+_MAILBOX_ADVICE = {
+    "ErrorItemNotFound": "This message is not there any more: it was moved or deleted, perhaps in "
+                         "another app. Go back to the folder and open it again.",
+    "ErrorInvalidUser": "There is no mailbox {box} in your organisation. Check the address.",
+    "MailboxNotEnabledForRESTAPI": "{box} has no Exchange Online mailbox that Graph can open.",
+    "ErrorAccessDenied": "You may not open {box}. Reading another person's or a shared mailbox "
+                         "needs Full Access to it (an Exchange administrator grants it) and this "
+                         "app's Mail.Read.Shared permission. Ask the mailbox owner or your "
+                         "administrator.",
+    "TooManyRequests": "Microsoft Graph is throttling requests. {wait}Nothing was changed; try "
+                       "again shortly.",
+    "ApplicationThrottled": "Microsoft Graph is throttling this app. {wait}Nothing was changed; "
+                            "try again shortly.",
+    "serviceNotAvailable": "Microsoft Graph is temporarily unavailable. {wait}Nothing was changed; "
+                           "try again shortly.",
+    "InvalidNextLink": "That page of the folder can no longer be found. Start from its first page.",
+}
+MAILBOX_NOT_FOUND = ("There is nothing at this address: the folder, message, attachment or page "
+                     "named in it does not exist. Go back to the folder.")
+PAGE_EXPIRED = ("That page of the folder is no longer remembered (pages are kept for your "
+                "latest listings only). Start again from the folder's first page.")
+
+
+def mailbox_advice(error: GraphError, box: str | None = None) -> str:
+    """Plain words for a Graph error on a mailbox page; ``box`` names another mailbox."""
+    code = error.code if error.code in _MAILBOX_ADVICE else _BY_STATUS.get(error.status, "")
+    if error.status == 403 and not box and code == "ErrorAccessDenied":
+        code = ""  # one's own mailbox: the general words about permissions fit better
+    template = _MAILBOX_ADVICE.get(code)
+    if template is None:
+        return graph_advice(error)
+    wait = f"It asked to wait {error.retry_after:.0f} seconds. " if error.retry_after else ""
+    text = template.format(box=box or "your mailbox", wait=wait)
+    if error.request_id:
+        text += f" (request id {error.request_id})"
+    return text

@@ -1,0 +1,38 @@
+"""Blueprint ``mailbox``: the person's mail folders, and the other mailboxes they may open.
+
+    GET  /mail                                   to the Inbox
+    GET  /mail/<box>/<folder>[?unread=1&q=&page=] a folder, newest first, paged
+    POST /mail/open                              open another mailbox by its address
+    GET  /mail/<box>/m/<id>                      one message (its body in a sandboxed frame)
+    GET  /mail/<box>/m/<id>/body[?images=1]      the frame's document, under its own CSP
+    GET  /mail/<box>/m/<id>/cid/<cid>            an inline picture of the message
+    GET  /mail/<box>/m/<id>/a/<aid>              an attachment, streamed as a download
+    POST /mail/<box>/m/<id>/read | /delete       mark read or unread; move to Deleted Items
+
+``box`` is ``me`` or another mailbox's address. Listing and reading ask Mail.Read (another
+mailbox: Mail.Read.Shared) the first time they are used; marking and deleting ask
+Mail.ReadWrite (or .Shared). views.py has the lists and the message page, content.py what is
+served from a message (frame, pictures, attachments), access.py the checks every view shares.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from mailer.web.auth import guard
+from mailer.web.mailbox.access import nav_info, odd_values
+
+bp = Blueprint("mailbox", __name__)
+guard(bp, not_pages={"mailbox.body", "mailbox.inline_picture"})
+
+
+@bp.before_request
+def _odd_values():  # a box, folder, id or picture name no mailbox can have: 404 in words
+    return odd_values(request.view_args or {})
+
+
+@bp.app_context_processor
+def _nav():
+    return {"mailbox_nav": nav_info}
+
+
+from mailer.web.mailbox import content, views  # noqa: E402,F401  (their routes register)

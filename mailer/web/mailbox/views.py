@@ -1,0 +1,139 @@
+"""The folder lists, opening another mailbox, the message page, mark read/unread and delete."""
+from __future__ import annotations
+
+import logging
+
+from flask import flash, redirect, render_template, request, session, url_for
+
+from mailer.graph.errors import GraphError
+from mailer.identity.errors import AuthError
+from mailer.web.auth import current_user
+from mailer.web.mailbox import bp
+from mailer.web.mailbox.access import (FOLDERS, ME, SESSION_BOXES, error_page, forget_unread,
+                                       graph_failure, keep_page, kept_page, note_inbox_opened,
+                                       open_box, remember_box, shown, valid_box, write_scopes)
+from mailer.web.mailbox.display import message_view, row_view
+from mailer.web.words import PAGE_EXPIRED
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 20
+MAX_SEARCH = 200
+
+
+def _folder_arg(default: str = "inbox") -> str:
+    folder = request.values.get("f", default)
+    return folder if folder in FOLDERS else default
+
+
+@bp.get("/mail")
+def home():
+    return redirect(url_for("mailbox.folder", box=ME, folder="inbox"))
+
+
+@bp.get("/mail/<box>/<folder>")
+def folder(box, folder):
+    """A folder, newest first; ``unread=1`` unread only, ``q`` a search, ``page`` a kept link."""
+    search = " ".join(request.args.get("q", "").split())
+    unread = request.args.get("unread") == "1"
+    token = request.args.get("page")
+    if len(search) > MAX_SEARCH:
+        return error_page("Search too long", f"Search: at most {MAX_SEARCH} characters, please "
+                          f"(this one has {len(search)}).", 400, box)
+    link = None
+    if token is not None:
+        link = kept_page(box, folder, token)
+        if link is None:
+            return error_page("Not found", PAGE_EXPIRED, 404, box)
+    mailbox = open_box(box)
+    try:
+        page = mailbox.follow(link) if link else mailbox.list_folder(
+            folder, top=PAGE_SIZE, unread=unread, search=search or None)
+    except GraphError as err:
+        return graph_failure(err, box)
+    if box == ME and folder == "inbox":
+        note_inbox_opened()
+    if box != ME:
+        remember_box(box)
+    next_token = keep_page(box, folder, page.next_link)
+    args = {"unread": "1" if unread else None, "q": search or None}
+    return render_template(
+        "mailbox/folder.html", box=box, box_name=shown(box), folder=folder, folders=FOLDERS,
+        boxes=session.get(SESSION_BOXES, []), rows=[row_view(m, folder) for m in page.messages],
+        search=search, unread=unread, paged=bool(link), args=args,
+        next_url=url_for("mailbox.folder", box=box, folder=folder, page=next_token, **args)
+        if next_token else None,
+        first_url=url_for("mailbox.folder", box=box, folder=folder, **args))
+
+
+@bp.post("/mail/open")
+def open_other():
+    """Open another mailbox by its address (Full Access needed; Graph says so if not)."""
+    address = request.form.get("address", "").strip()
+    if not valid_box(address) or address == ME:
+        return error_page("Check the address", "Mailbox address: type an address such as "
+                          "sales@contoso.example.", 400)
+    if address.lower() == (current_user() or {}).get("username", "").lower():
+        address = ME
+    return redirect(url_for("mailbox.folder", box=address, folder="inbox"), 303)
+
+
+@bp.get("/mail/<box>/m/<message_id>")
+def message(box, message_id):
+    """One message: who, when, importance, attachments; the body in a sandboxed frame."""
+    folder = _folder_arg()
+    mailbox = open_box(box)
+    try:
+        found = mailbox.message(message_id)
+        attachments = mailbox.attachments(message_id) if found.get("hasAttachments") else []
+    except GraphError as err:
+        return graph_failure(err, box)
+    images = request.args.get("images") == "1"
+    return render_template(
+        "mailbox/message.html", box=box, box_name=shown(box), folder=folder, folders=FOLDERS,
+        boxes=session.get(SESSION_BOXES, []), m=message_view(found), images=images,
+        attachments=[a for a in attachments if not a.get("isInline")],
+        body_url=url_for("mailbox.body", box=box, message_id=message_id,
+                         images="1" if images else None))
+
+
+def _consent_for_change(box: str, message_id: str, folder: str):
+    """A change needs Mail.ReadWrite: sign in for it, then back to the message."""
+    back = url_for("mailbox.message", box=box, message_id=message_id, f=folder)
+    return redirect(url_for("auth.login", next=back, scopes=" ".join(write_scopes(box))), 303)
+
+
+@bp.post("/mail/<box>/m/<message_id>/read")
+def mark(box, message_id):
+    """Mark read (``read=1``) or unread (``read=0``)."""
+    folder, value = _folder_arg(), request.form.get("read")
+    if value not in ("0", "1"):
+        return error_page("Check the form", "Read: the form must say 1 (read) or 0 (unread).",
+                          400, box)
+    try:
+        open_box(box, write=True).set_read(message_id, value == "1")
+    except AuthError as err:
+        if err.interaction_required:
+            return _consent_for_change(box, message_id, folder)
+        raise
+    except GraphError as err:
+        return graph_failure(err, box)
+    forget_unread()
+    flash("Marked as read." if value == "1" else "Marked as unread.", "success")
+    return redirect(url_for("mailbox.message", box=box, message_id=message_id, f=folder), 303)
+
+
+@bp.post("/mail/<box>/m/<message_id>/delete")
+def delete(box, message_id):
+    """Move the message to Deleted Items, as Outlook's Delete does."""
+    folder = _folder_arg()
+    try:
+        open_box(box, write=True).delete(message_id)
+    except AuthError as err:
+        if err.interaction_required:
+            return _consent_for_change(box, message_id, folder)
+        raise
+    except GraphError as err:
+        return graph_failure(err, box)
+    forget_unread()
+    flash("Moved to Deleted Items.", "success")
+    return redirect(url_for("mailbox.folder", box=box, folder=folder), 303)
