@@ -2,17 +2,19 @@
 its own CSP), its inline pictures, and its attachments as streamed downloads.
 
 Nothing from a message is ever rendered as a page of this app's origin: the body document is
-sanitized (sanitize.py), sandboxed by the frame and by its CSP's ``sandbox``, and may load only
-the message's own pictures (and, once asked, the remote hosts it names); an attachment is always
+sanitized (sanitize.py), sandboxed by the frame and by its CSP's ``sandbox``, and loads nothing
+but its own inline pictures (carried in it as data: URLs) and, once asked, the remote hosts it
+names; the cid route serves an inline picture opened on its own; an attachment is always
 a download, with a type that cannot run (HTML, SVG, XML, scripts go as octet-stream).
 """
 from __future__ import annotations
 
+import base64
 import html
 import re
 from urllib.parse import quote
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, render_template, request
 
 from mailer.graph.errors import GraphError
 from mailer.web.mailbox import bp
@@ -25,36 +27,62 @@ _TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}/[a-z0-9][a-z0-9.+-]{0,127}$")
 _ACTIVE = re.compile(r"html|xml|svg|javascript|ecmascript|x-sh|xhtml")
 PICTURE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"}
 SANDBOX = "sandbox allow-popups allow-popups-to-escape-sandbox"
+INLINE_MAX, INLINE_TOTAL = 4 * 1024 * 1024, 16 * 1024 * 1024  # bytes of inline pictures
 
 
-def _body_csp(cid_prefix: str, hosts: set[str]) -> str:
-    images = " ".join([cid_prefix, *sorted(hosts)])
+def _body_csp(hosts: set[str]) -> str:
+    images = " ".join(["data:", *sorted(hosts)])
     return ("default-src 'none'; "
             f"img-src {images}; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
             f"frame-ancestors 'self'; {SANDBOX}")
 
 
+def _inline_pictures(mailbox, message_id: str) -> dict[str, str]:
+    """The message's inline pictures as data: URLs by content id.
+
+    They go into the frame's document itself: the frame is sandboxed without
+    allow-same-origin, so its own requests are cross-site and carry no session cookie
+    (SameSite=Lax), and a route could not know whose mailbox to read without a capability
+    in its URL. Raster types only (never SVG), within INLINE_MAX each and INLINE_TOTAL in all.
+    """
+    found, total = {}, 0
+    for item in mailbox.attachments(message_id):
+        cid, size = (item.get("contentId") or "").strip("<>"), item.get("size") or 0
+        media = _safe_type(item.get("contentType"), False)
+        if not cid or media not in PICTURE_TYPES or size > INLINE_MAX or total + size > INLINE_TOTAL:
+            continue
+        upstream = mailbox.attachment_content(message_id, item["id"])
+        try:
+            data = upstream.raw.read(INLINE_MAX + 1, decode_content=True)
+        finally:
+            upstream.close()
+        if len(data) <= INLINE_MAX:
+            total += len(data)
+            found[cid] = f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
+    return found
+
+
 @bp.get("/mail/<box>/m/<message_id>/body")
 def body(box, message_id):
     """The message's body as its own document, for the reading page's sandboxed frame."""
+    mailbox = open_box(box)
     try:
-        found = open_box(box).message(message_id)
+        found = mailbox.message(message_id)
+        content = found.get("body") or {}
+        is_html = (content.get("contentType") or "").lower() == "html"
+        # Not hasAttachments: Graph leaves it false when every attachment is inline.
+        pictures = (_inline_pictures(mailbox, message_id)
+                    if is_html and "cid:" in (content.get("content") or "").lower() else {})
     except GraphError as err:
         return graph_failure(err, box)
-    content = (found.get("body") or {})
-    cid_prefix = url_for("mailbox.inline_picture", box=box, message_id=message_id, cid="x")[:-1]
-
-    def cid_url(cid: str) -> str:
-        return url_for("mailbox.inline_picture", box=box, message_id=message_id,
-                       cid=cid.strip("<>")[:255] or "-")
-    if (content.get("contentType") or "").lower() == "html":
-        cleaned = clean(content.get("content") or "", cid_url, request.args.get("images") == "1")
+    if is_html:
+        cleaned = clean(content.get("content") or "", lambda cid: pictures.get(cid.strip("<>"), ""),
+                        request.args.get("images") == "1")
         markup, hosts = cleaned.html, cleaned.remote_hosts
     else:
         markup, hosts = f'<pre class="text">{html.escape(content.get("content") or "")}</pre>', set()
-    origin = request.host_url.rstrip("/")
     response = current_app.make_response(render_template("mailbox/frame.html", markup=markup))
-    response.headers["Content-Security-Policy"] = _body_csp(origin + cid_prefix, hosts)
+    response.headers["Content-Security-Policy"] = _body_csp(hosts)
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Referrer-Policy"] = "no-referrer"  # remote pictures learn nothing of us
     return response
