@@ -36,6 +36,7 @@ TEXT_FIELDS = tuple(FIELD_LIMITS)
 BODY_TYPES = (("html", "Formatted (HTML)"), ("text", "Plain text"))
 IMPORTANCES = (("normal", "Normal"), ("high", "High"), ("low", "Low"))
 CHOICE_FIELDS = ("body_type", "importance")
+VISIBLE_OTHERS = ("save_to_sent_items",)  # on the page, but marked at the top of the form
 FILE_FIELD = "attachments"
 OVERFLOW = "form_overflow"  # flask.g key: fields the form parser dropped (form_parser.py)
 
@@ -145,7 +146,7 @@ class ComposeForm(FlaskForm):
             if not field.validate(self):
                 errors[name] = list(field.errors)
         for name, filename in getattr(self, "misplaced", {}).items():
-            label = self[name].label.text if name in TEXT_FIELDS + CHOICE_FIELDS else repr(name)
+            label = self._name_in_words(name)
             words = (f"{label} arrived as a file ({filename!r}), not as text, so it was ignored. "
                      "Type it in the field instead.")
             self._replace(name, stored, errors, words)
@@ -157,6 +158,15 @@ class ComposeForm(FlaskForm):
             if name in TEXT_FIELDS + CHOICE_FIELDS:
                 setattr(data, name, getattr(stored, name))
         return data, errors
+
+    def _name_in_words(self, name: str) -> str:
+        """A field by its label; a visible field marked at the top by label and name; any
+        other part by its name."""
+        if name in TEXT_FIELDS + CHOICE_FIELDS:
+            return self[name].label.text
+        if name in VISIBLE_OTHERS:
+            return f"{self[name].label.text} ({name!r})"
+        return repr(name)
 
     def _replace(self, name: str, stored: ComposeData, errors: dict, words: str) -> None:
         """Note a field whose typed value never arrived; the page shows the stored one."""

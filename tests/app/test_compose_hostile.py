@@ -244,4 +244,6 @@ def test_a_hidden_or_unknown_part_sent_as_a_file_is_named_at_the_top(adele, app,
     assert response.status_code == 400, page[:300]
     [message] = errors_on(page)["form"]
     assert repr(name) in message and "arrived as a file" in message
+    if name == "save_to_sent_items":  # a box on the page: by its label too
+        assert "Save a copy in Sent Items" in message
     assert stored_fields(app, draft_id)["subject"] == "Top"
