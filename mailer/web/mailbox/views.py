@@ -102,15 +102,10 @@ def _consent_for_change(box: str, message_id: str, folder: str):
     return redirect(url_for("auth.login", next=back, scopes=" ".join(write_scopes(box))), 303)
 
 
-@bp.post("/mail/<box>/m/<message_id>/read")
-def mark(box, message_id):
-    """Mark read (``read=1``) or unread (``read=0``)."""
-    folder, value = _folder_arg(), request.form.get("read")
-    if value not in ("0", "1"):
-        return error_page("Check the form", "Read: the form must say 1 (read) or 0 (unread).",
-                          400, box)
+def _change(box, message_id, folder, change):
+    """Run one change on the mailbox (write access asked on first use); a response if it failed."""
     try:
-        open_box(box, write=True).set_read(message_id, value == "1")
+        change(open_box(box, write=True))
     except AuthError as err:
         if err.interaction_required:
             return _consent_for_change(box, message_id, folder)
@@ -118,6 +113,19 @@ def mark(box, message_id):
     except GraphError as err:
         return graph_failure(err, box)
     forget_unread()
+    return None
+
+
+@bp.post("/mail/<box>/m/<message_id>/read")
+def mark(box, message_id):
+    """Mark read (``read=1``) or unread (``read=0``)."""
+    folder, value = _folder_arg(), request.form.get("read")
+    if value not in ("0", "1"):
+        return error_page("Check the form", "Read: the form must say 1 (read) or 0 (unread).",
+                          400, box)
+    failed = _change(box, message_id, folder, lambda mb: mb.set_read(message_id, value == "1"))
+    if failed:
+        return failed
     flash("Marked as read." if value == "1" else "Marked as unread.", "success")
     return redirect(url_for("mailbox.message", box=box, message_id=message_id, f=folder), 303)
 
@@ -126,14 +134,8 @@ def mark(box, message_id):
 def delete(box, message_id):
     """Move the message to Deleted Items, as Outlook's Delete does."""
     folder = _folder_arg()
-    try:
-        open_box(box, write=True).delete(message_id)
-    except AuthError as err:
-        if err.interaction_required:
-            return _consent_for_change(box, message_id, folder)
-        raise
-    except GraphError as err:
-        return graph_failure(err, box)
-    forget_unread()
+    failed = _change(box, message_id, folder, lambda mb: mb.delete(message_id))
+    if failed:
+        return failed
     flash("Moved to Deleted Items.", "success")
     return redirect(url_for("mailbox.folder", box=box, folder=folder), 303)
