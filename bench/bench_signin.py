@@ -22,7 +22,7 @@ from harness import browser, print_table, stack, summary, timed
 from helpers.signin import sign_in_with_requests
 
 USER = "adele@contoso.example"
-# The app keeps MSAL's default query response mode (see mailer/identity.py); so does this side.
+# The app keeps MSAL's default query response mode (see mailer/identity/service.py); so does this side.
 warnings.filterwarnings("ignore", message="response_mode='form_post'")
 
 

@@ -14,7 +14,7 @@
   }
 
   // "X is A; at most B": exact byte counts when rounding would make A and B read the same
-  // (mailer/sendplan.py human_pair says it the same way).
+  // (mailer/sending/sizes.py human_pair says it the same way).
   function humanPair(size, limit) {
     if (human(size) !== human(limit)) return [human(size), human(limit)];
     return [size.toLocaleString("en-US") + " bytes", limit.toLocaleString("en-US") + " bytes"];

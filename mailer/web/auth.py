@@ -1,6 +1,6 @@
 """Blueprint ``auth``: sign in, Microsoft's redirect back, sign out; and ``login_required``.
 
-The Flask side of mailer/identity.py: it hands Identity the server-side session and the
+The Flask side of mailer/identity/service.py: it hands Identity the server-side session and the
 session's token vault, turns AuthError into a page that says what happened, and decides where
 the browser goes next (``next`` only ever to a path of this app: no open redirect).
 

@@ -1,10 +1,10 @@
 """Flask-WTF forms of the compose page: the fields as typed, bounded, and CSRF on every change.
 
 The forms carry and bound what was typed; the real checks (addresses, one-line subject, sizes)
-live in compose.py and sendplan.py, whose messages the views attach to these fields. Each text
-field declares its limit (``FIELD_LIMITS``, in characters; far above what a person types: 500
-addresses of 254 characters fit in a recipient field) and each choice its values; every
-message names its field in words. ``checked()`` keeps what is valid and, for a field that is
+live in sending/compose.py and sending/plan.py, whose messages the views attach to these
+fields. Each text field declares its limit (``FIELD_LIMITS``, in characters; far above what a
+person types: 500 addresses of 254 characters fit in a recipient field) and each choice its
+values; every message names its field in words. ``checked()`` keeps what is valid and, for a field that is
 not, the last saved value, so a save never stores an invalid field and never loses a valid one.
 Text fields are read only from text parts: a file part named like one is named as a problem.
 """

@@ -12,7 +12,7 @@ import logging
 from flask import current_app, flash, redirect, request, session, url_for
 
 from mailer.web.compose import bp
-from mailer.web.compose import files as mail_files
+from mailer.web.compose import files
 from mailer.web.auth import current_user, get_token
 from mailer.sending.compose import ComposeInvalid, prepare
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
@@ -83,11 +83,11 @@ def submit(draft_id):
         return redirect(url_for("mail.compose"), 303)
     except DraftError:  # already sent
         return redirect(url_for("mail.status", draft_id=draft_id), 303)
-    errors = mail_files.add_posted_files(draft_id, who, request.files.getlist("attachments"))
+    errors = files.add_posted_files(draft_id, who, request.files.getlist("attachments"))
     action = request.form.get("action", "send")
     if action.startswith("remove:"):
         try:
-            mail_files.remove(draft_id, who, action.split(":", 1)[1])
+            files.remove(draft_id, who, action.split(":", 1)[1])
         except FileNotFound as exc:
             errors.setdefault("attachments", []).append(str(exc))
         if errors or problems:
