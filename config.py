@@ -249,15 +249,28 @@ def _demo_settings(state_dir: Path) -> dict:
 
 
 def _demo_secret_key(app_dir: Path) -> str:
-    """Demo mode only: a random key made on first start and kept (mode 600) for later runs."""
+    """Demo mode only: a random key made on first start and kept (mode 600) for later runs.
+
+    Every worker of every instance on this host must end with the same key, or a session
+    cookie signed by one is refused by the next (signed out, CSRF "missing"). gunicorn starts
+    its workers at once, so the key is written whole to a file of its own and then linked into
+    place, which fails if another process linked first: that one's key is then read.
+    """
     path = app_dir / "secret-key"
     if path.is_file() and len(path.read_text().strip()) >= 32:
         return path.read_text().strip()
     app_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    draft = app_dir / f".secret-key.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key)
+    try:
+        os.link(draft, path)
+    except FileExistsError:  # another worker was first: its key is complete and is the key
+        key = path.read_text().strip()
+    finally:
+        draft.unlink()
     return key
 
 

@@ -119,7 +119,7 @@ class Person:
                 "importance": "normal", "csrf_token": CSRF.search(page.text).group(1),
                 "to": MEGAN, "subject": subject, "body": "Once, and only once."}
         response = self.post(f"/compose/{draft_id}", data=data, files=files, only=only)
-        assert response.status_code == 303, response.text[:500]
+        assert response.status_code == 303, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.text))[-1500:]
         return self.last
 
     def status(self, draft_id) -> dict:

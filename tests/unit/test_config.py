@@ -255,3 +255,30 @@ def test_constants_are_defined_once():
     from mailer.web import auth
     assert auth.LOCAL_HOSTS is rules.LOCAL_HOSTS
     assert rules.RESERVED_SCOPES == {"openid", "profile", "offline_access"}  # MSAL's reserved set
+
+
+def _key_for(app_dir, start, queue):
+    start.wait()
+    queue.put(config._demo_secret_key(app_dir))
+
+
+def test_workers_starting_together_agree_on_the_demo_secret_key(tmp_path):
+    """gunicorn starts its workers at once: each must end with the one key kept on disk, or a
+    cookie signed by one worker is refused by the next (signed out, CSRF token missing)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        app_dir = tmp_path / f"app{attempt}"
+        start, queue = context.Event(), context.Queue()
+        workers = [context.Process(target=_key_for, args=(app_dir, start, queue))
+                   for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        start.set()
+        keys = {queue.get(timeout=30) for _ in workers}
+        for worker in workers:
+            worker.join(timeout=30)
+        queue.close()
+        assert keys == {(app_dir / "secret-key").read_text()}
+        assert sorted(p.name for p in app_dir.iterdir()) == ["secret-key"]  # no drafts left
