@@ -16,7 +16,7 @@ from flask import request
 from ..directory import FULL_ACCESS, User
 from ..state import get_state
 from ..identity.tokens import InvalidToken
-from .common import GraphFailure
+from .common import VALIDATED_CLAIMS, GraphFailure
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ def authenticate() -> Caller:
     if header and scheme.lower() != "bearer":
         token = header.strip()  # Graph tries to parse whatever came, and says so
     try:
-        claims = state.tokens.validate_access_token(token.strip())
+        claims = request.environ.get(VALIDATED_CLAIMS) \
+            or state.tokens.validate_access_token(token.strip())
     except InvalidToken as exc:
         raise GraphFailure(401, "InvalidAuthenticationToken", exc.message,
                            {"WWW-Authenticate": www_authenticate()}) from None

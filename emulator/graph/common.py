@@ -10,6 +10,10 @@ from flask import Response, g, request
 from ..errors import graph_error
 from ..state import get_state
 
+# WSGI environ key: access-token claims already validated for this request (request throttling
+# checks the token before the view; authenticate() reuses the result instead of checking again).
+VALIDATED_CLAIMS = "emulator.graph.validated_claims"
+
 JSON_TYPE = ("application/json; odata.metadata=minimal; odata.streaming=true; "
              "IEEE754Compatible=false; charset=utf-8")
 MAX_REQUEST = 4 * 1024 * 1024  # Graph's request cap ("The maximum request length supported is 4MB.")

@@ -23,6 +23,7 @@ import uuid
 from werkzeug.wsgi import ClosingIterator
 
 from ..identity.tokens import InvalidToken
+from .common import VALIDATED_CLAIMS
 from .routing.grammar import split_path
 from .sending_limits import clock, limits_of, retry_after
 
@@ -66,6 +67,7 @@ class OutlookThrottle:
             claims = self.state.tokens.validate_access_token(token.strip())
         except InvalidToken:
             return None  # Graph answers 401 first
+        environ[VALIDATED_CLAIMS] = claims  # the view's authenticate() reuses them
         app_id = claims.get("appid") or claims.get("azp") or ""
         first = segments[0].lower()
         if first == "me":
