@@ -27,6 +27,7 @@ from mailer.web.compose.services import login_url, owner, services
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
+INLINE_HEADER = "X-File-Inline"  # "1": a picture placed in the body (cid:), not listed
 
 
 def _fail(message: str, status: int = 400):
@@ -35,7 +36,8 @@ def _fail(message: str, status: int = 400):
 
 def _file_json(attachment) -> dict:
     return {"id": attachment.file_id, "name": attachment.name, "size": attachment.size,
-            "human": human(attachment.size)}
+            "human": human(attachment.size), "inline": attachment.is_inline,
+            "content_id": attachment.content_id}
 
 
 def _summary(draft_id: str) -> dict:
@@ -66,7 +68,8 @@ def upload(draft_id):
             return _fail(refusal, 413)
     content_type = (request.headers.get("X-File-Type") or "").strip()[:200]
     try:
-        attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream, content_type)
+        attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream, content_type,
+                                          inline=request.headers.get(INLINE_HEADER) == "1")
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
     except (DraftError, ValueError) as exc:
