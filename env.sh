@@ -35,11 +35,26 @@ install_python() {  # $1: requirements file
   fi
 }
 
+install_frontend() {
+  # The compose page's editor (Quill 2), from the npm registry by package-lock.json, served by
+  # the app itself from static/vendor/ (git-ignored; never a CDN). Redone when the lock changes.
+  local stamp=static/vendor/.installed want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  command -v npm >/dev/null 2>&1 || { echo "The compose editor is installed with npm (sudo apt-get install npm)" >&2; exit 1; }
+  say "installing the compose editor from package-lock.json (npm ci)"
+  npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+  mkdir -p static/vendor/quill
+  cp node_modules/quill/dist/{quill.js,quill.js.LICENSE.txt,quill.snow.css} static/vendor/quill/
+  echo "$want" > "$stamp"
+}
+
 install_test_system_packages() {
   # The tests drive Debian's Chromium and start a real redis-server.
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Debian packages: ${missing[*]}"
@@ -86,6 +101,7 @@ cmd="${1:-run}"
 case "$cmd" in
   run)
     install_python requirements.txt
+    install_frontend
     if [ -n "${CLIENT_ID:-}" ]; then
       say "CLIENT_ID is set: running against Microsoft (no emulator)"
       check_config
@@ -110,6 +126,7 @@ case "$cmd" in
   test)
     install_python requirements-dev.txt
     install_test_system_packages
+    install_frontend
     exec "$PY" -m pytest -p no:cacheprovider "$@"
     ;;
   emulator)
