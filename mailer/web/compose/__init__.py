@@ -58,4 +58,4 @@ def _sign_in_url() -> str:
 
 guard(bp, sign_in_url=_sign_in_url, words="You are signed out. Sign in again; your draft is kept.")
 
-from mailer.web.compose import files, status, views  # noqa: E402,F401  (their routes register)
+from mailer.web.compose import files, inline, status, views  # noqa: E402,F401  (routes register)
