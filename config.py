@@ -20,7 +20,8 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from config_types import (ConfigError, authority, between, count, derived_fernet_key,
-                          existing_file, fernet_keys, host_names, https_url, long_secret, path,
+                          existing_file, fernet_keys, host_names, https_url, long_secret,
+                          mailboxes, path,
                           positive_size, proxy_hops, redirect_path, redirect_uri, redis_url,
                           scopes, seconds, size, text, upload_chunk)
 from mailer.graph.uploads import CHUNK_SIZE
@@ -29,6 +30,8 @@ __all__ = ["ConfigError", "SETTINGS", "DEFAULTS", "ENV_KEYS", "load_config", "de
 
 ROOT = Path(__file__).resolve().parent
 DEMO_APP_FILE = "demo-app.json"
+# The emulator's public "Mail CLI (demo)" registration (`python -m emulator accounts --json`).
+DEMO_CLI_CLIENT_ID = "0c5e7a2d-94b1-4f6e-8d3a-7b2f1e9c4a68"
 DAY = 86400
 
 
@@ -135,6 +138,20 @@ SETTINGS: tuple[Setting, ...] = (
             "session (its expiry slides)", between(0, DAY)),
     Setting("TOKEN_LOCK_TIMEOUT", seconds, "30", "seconds a token refresh may hold its "
             "session's lock", between(1, 600)),
+    # -- automation: the task queue's worker, app-only sending, the CLI (mailer/automation, cli)
+    Setting("AUTOMATION_SENDERS", mailboxes, None, "mailboxes automation may send as, app-only "
+            "(Exchange's application access policy is the production fence)",
+            shown="none: app-only sending refused"),
+    Setting("AUTOMATION_TENANT", text, None, "the tenant (id or domain) app-only tokens are "
+            "asked of", shown="the domain of the first `AUTOMATION_SENDERS` address"),
+    Setting("MESSAGES_PER_MINUTE", count, "30", "messages one sender mailbox sends a minute, "
+            "spread evenly (Exchange's limit)", between(1, 100_000)),
+    Setting("RECIPIENTS_PER_DAY", count, "10000", "recipients one sender mailbox reaches in any "
+            "24 hours (Exchange's limit)", between(1, 10_000_000)),
+    Setting("MAILBOX_CONCURRENCY", count, "4", "requests at once per sender mailbox, across "
+            "workers (Outlook's limit)", between(1, 64)),
+    Setting("CLI_CLIENT_ID", text, None, "the public client registration `python -m mailer login` "
+            "signs in with (device code)", shown="the emulator's Mail CLI (demo) in demo mode"),
     # -- worked out, never read from the environment
     Setting("DEMO_MODE", bool, None, "`CLIENT_ID` unset: the local emulator", env=False),
     Setting("DEMO_PAGES_URL", text, None, "the emulator's sign-in pages (demo mode)", env=False),
@@ -209,6 +226,11 @@ def load_config(environ=os.environ) -> dict:
     cfg["APP_STATE_DIR"] = str(app_dir)
     cfg["EMULATOR_STATE_DIR"] = str(_path(cfg["EMULATOR_STATE_DIR"]))
     cfg["DRAFT_MAX_SIZE"] = cfg["DRAFT_MAX_SIZE"] or cfg["MAX_MESSAGE_SIZE"]
+    cfg["AUTOMATION_SENDERS"] = cfg["AUTOMATION_SENDERS"] or []
+    if not cfg["AUTOMATION_TENANT"] and cfg["AUTOMATION_SENDERS"]:
+        cfg["AUTOMATION_TENANT"] = cfg["AUTOMATION_SENDERS"][0].rsplit("@", 1)[1]
+    if cfg["DEMO_MODE"] and not cfg["CLI_CLIENT_ID"]:
+        cfg["CLI_CLIENT_ID"] = DEMO_CLI_CLIENT_ID
     return cfg
 
 

@@ -98,6 +98,17 @@ def host_names(name: str, value: str) -> list[str]:
     return hosts or None
 
 
+@labelled("mail addresses")
+def mailboxes(name: str, value: str) -> list[str]:
+    """Mail addresses, comma or space separated, lower-cased (Exchange compares them so)."""
+    found = []
+    for address in (a for a in re.split(r"[\s,;]+", value) if a):
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            raise ConfigError(f"{name} lists mail addresses like news@example.org: got {address!r}")
+        found.append(address.lower())
+    return list(dict.fromkeys(found))
+
+
 @labelled("on, off or 1-5")
 def proxy_hops(name: str, value: str) -> int:
     lowered = value.lower()
