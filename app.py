@@ -27,6 +27,7 @@ from mailer.graph.client import GraphError
 from mailer.identity.errors import AuthError
 from mailer.web import auth, compose, mailbox, sessions
 from mailer.web import pages as views
+from mailer.web import people
 from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
 from mailer.web.drain import drain_unread_body
 from mailer.web.sessions import SessionStoreUnavailable
@@ -86,6 +87,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(compose.bp)
     app.register_blueprint(mailbox.bp)
+    app.register_blueprint(people.bp)
     _register_error_pages(app)
     app.after_request(_security_headers(app.config))
     app.after_request(drain_unread_body)
