@@ -85,9 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
             "uploads, jobs"),
     Setting("SESSION_DIR", path, None, "server-side sessions, without Redis",
             shown="`APP_STATE_DIR`/sessions"),
-    Setting("UPLOAD_DIR", path, None, "attachments of `SMALL_ATTACHMENT_MAX` or more being "
-            "composed; without Redis, the drafts and their smaller files too",
-            shown="`APP_STATE_DIR`/uploads"),
+    Setting("DRAFT_DIR", path, None, "drafts being written and their files under "
+            "`SMALL_ATTACHMENT_MAX`, without Redis (larger files go to the mailbox's draft)",
+            shown="`APP_STATE_DIR`/drafts"),
     Setting("JOB_DIR", path, None, "send jobs' records, without Redis",
             shown="`APP_STATE_DIR`/jobs"),
     Setting("EMULATOR_STATE_DIR", path, ".local/emulator",
@@ -220,7 +220,7 @@ def load_config(environ=os.environ) -> dict:
                           "(your.host): without either, sign-in would follow whatever Host "
                           "header a request forges")
     cfg["TOKEN_CACHE_KEY"] = cfg["TOKEN_CACHE_KEY"] or derived_fernet_key(cfg["SECRET_KEY"])
-    for name, folder in (("SESSION_DIR", "sessions"), ("UPLOAD_DIR", "uploads"),
+    for name, folder in (("SESSION_DIR", "sessions"), ("DRAFT_DIR", "drafts"),
                          ("JOB_DIR", "jobs")):
         cfg[name] = str(_path(cfg[name] or app_dir / folder))
     cfg["APP_STATE_DIR"] = str(app_dir)
