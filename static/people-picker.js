@@ -1,0 +1,448 @@
+// The compose page's people picker: suggestions as you type on To, Cc, Bcc (as removable chips)
+// and From (one mailbox). No inline script (the CSP allows none), no framework.
+// The form's own fields stay the truth: a recipients field keeps its name and the text the server
+// parses (mailer/sending/compose.py), rewritten from the chips, so the form without JavaScript and
+// compose.js's autosave work as before; a value put into the field from outside becomes chips.
+// Suggestions come from GET <data-people-url>?q=; its first use may answer that permission is
+// needed: the sign-in then opens in a small window, never in this page, and the search is asked
+// again when that window closes. ARIA combobox pattern: role=combobox, listbox, activedescendant.
+(function () {
+  "use strict";
+
+  var SEPARATORS = ",;\n\r", DELAY = 200, Q_MAX = 100, ids = 0;
+
+  // ---- addresses, read as mailer/sending/compose.py reads them --------------------------------
+  // Split on , ; or a line break outside quotes and <...>; the last part is what is still typed.
+  function splitRaw(text) {
+    var parts = [], current = "", quoted = false, angled = false, escaped = false;
+    for (var i = 0; i < text.length; i++) {
+      var ch = text.charAt(i);
+      if (escaped) escaped = false;
+      else if (ch === "\\" && quoted) escaped = true;
+      else if (ch === '"' && !angled) quoted = !quoted;
+      else if (ch === "<" && !quoted) angled = true;
+      else if (ch === ">" && !quoted) angled = false;
+      else if (SEPARATORS.indexOf(ch) >= 0 && !quoted && !angled) {
+        parts.push(current);
+        current = "";
+        continue;
+      }
+      current += ch;
+    }
+    parts.push(current);
+    return parts;
+  }
+
+  function entry(text) {  // {text, name, address} of "address", "Name <address>", "\"N\" <address>"
+    text = text.trim();
+    var m = /^(?:"((?:[^"\\]|\\.)*)"|([^<]*?))\s*<([^>]*)>$/.exec(text);
+    if (!m) return {text: text, name: "", address: text};
+    var name = m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2];
+    return {text: text, name: name.trim(), address: m[3].trim()};
+  }
+
+  function formatted(name, address) {
+    if (!name || name.toLowerCase() === address.toLowerCase()) return address;
+    if (/[,;"<>\\()]/.test(name)) name = '"' + name.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';
+    return name + " <" + address + ">";
+  }
+
+  function plausible(address) { return /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(address); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  // ---- the app's suggestions and the consent window, shared by every field ---------------------
+  function Source(url) {
+    this.url = url;
+    this.popup = null;
+    this.waiting = [];
+  }
+
+  Source.prototype.ask = function (q, signal) {
+    return fetch(this.url + "?q=" + encodeURIComponent(q), {
+      headers: {"Accept": "application/json"}, credentials: "same-origin", signal: signal
+    }).then(function (r) {
+      return r.json().then(function (body) { return body; }, function () {
+        return {error: "No suggestions: the app answered " + r.status + "."};
+      });
+    });
+  };
+
+  // Open the sign-in for the picker's permissions in a small window (called from a key press or
+  // a click: browsers allow a window only then); ``done(opened)`` runs once it has closed.
+  Source.prototype.consent = function (url, done) {
+    var self = this;
+    if (this.popup && !this.popup.closed) {
+      this.waiting.push(done);
+      this.popup.focus();
+      return true;
+    }
+    this.popup = window.open(url, "people-consent", "popup,width=520,height=680");
+    if (!this.popup) return false;
+    this.waiting = [done];
+    var timer = setInterval(function () {
+      try {  // back at the app and granted: close it (the page also closes itself)
+        if (self.popup.document.querySelector("[data-people-granted]")) self.popup.close();
+      } catch (e) { /* still at the sign-in pages, another origin */ }
+      if (!self.popup.closed) return;
+      clearInterval(timer);
+      var waiting = self.waiting;
+      self.waiting = [];
+      waiting.forEach(function (fn) { fn(); });
+    }, 300);
+    return true;
+  };
+
+  // ---- one field ---------------------------------------------------------------------------------
+  // ``many``: a recipients textarea, shown as chips plus a box to type in; otherwise the From input
+  // itself is the combobox and a pick replaces its value (with its datalist's mailboxes first).
+  function Picker(field, source, many) {
+    var self = this, n = ++ids;
+    this.field = field;
+    this.source = source;
+    this.many = many;
+    this.chips = [];
+    this.options = [];
+    this.active = -1;
+    this.timer = null;
+    this.controller = null;
+    this.shown = "";  // the query whose answer is shown
+    this.wrap = el("div", "pp-wrap");
+    this.list = el("ul", "pp-list");
+    this.list.id = "pp-list-" + n;
+    this.list.setAttribute("role", "listbox");
+    this.list.hidden = true;
+    this.note = el("div", "pp-note form-text");
+    this.note.id = "pp-note-" + n;
+    this.note.setAttribute("role", "status");
+    this.note.setAttribute("aria-live", "polite");
+    var label = field.id && document.querySelector("label[for='" + field.id + "']");
+    if (label && !label.id) label.id = field.id + "-label";
+    if (many) {
+      this.input = el("input", "pp-input");
+      this.input.type = "text";
+      this.input.id = field.id + "-picker";
+      this.box = el("div", "pp-box form-control" + (field.classList.contains("is-invalid") ? " is-invalid" : ""));
+      this.chipList = el("ul", "pp-chips");
+      if (label) this.chipList.setAttribute("aria-label", label.textContent.trim() + ": chosen recipients");
+      this.box.appendChild(this.chipList);
+      this.box.appendChild(this.input);
+      this.wrap.appendChild(this.box);
+      field.parentNode.insertBefore(this.wrap, field.nextSibling);
+      // The field stays in the form (and in reach of scripts) but out of sight and of the tab order.
+      field.classList.add("visually-hidden");
+      field.tabIndex = -1;
+      field.setAttribute("aria-hidden", "true");
+      if (field.placeholder) this.input.placeholder = field.placeholder;
+      if (label) label.htmlFor = this.input.id;
+      ["aria-invalid"].forEach(function (a) {
+        if (field.hasAttribute(a)) self.input.setAttribute(a, field.getAttribute(a));
+      });
+      this.box.addEventListener("click", function (e) {
+        var remove = e.target.closest(".pp-remove");
+        if (remove) self.remove(Number(remove.dataset.index));
+        else if (!e.target.closest(".pp-chip")) self.input.focus();
+      });
+      field.addEventListener("input", function () { if (!self.writing) self.load(); });
+      this.load();
+    } else {
+      this.input = field;
+      var history = field.list;
+      this.history = history ? Array.prototype.map.call(history.options, function (o) { return o.value; }) : [];
+      field.removeAttribute("list");  // one list of suggestions, not two
+      field.parentNode.insertBefore(this.wrap, field);
+      this.wrap.appendChild(field);
+    }
+    this.wrap.appendChild(this.list);
+    this.wrap.appendChild(this.note);
+    var input = this.input;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", this.list.id);
+    input.autocomplete = "off";
+    if (label) input.setAttribute("aria-labelledby", label.id);
+    this.list.setAttribute("aria-label", "Suggestions");
+    var described = [this.note.id].concat((field.getAttribute("aria-describedby") || "").split(" "));
+    input.setAttribute("aria-describedby", described.filter(Boolean).join(" "));
+    input.addEventListener("input", function () { self.typed(); });
+    input.addEventListener("keydown", function (e) { self.key(e); });
+    input.addEventListener("blur", function () { self.blurred(); });
+    if (many) input.addEventListener("paste", function (e) { self.pasted(e); });
+    this.list.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep focus
+    this.list.addEventListener("click", function (e) {
+      var option = e.target.closest("[role=option]");
+      if (option) self.pick(Number(option.dataset.index));
+    });
+  }
+
+  // The field's text as chips (a draft coming back, a value set by a script).
+  Picker.prototype.load = function () {
+    this.chips = splitRaw(this.field.value).filter(function (p) { return p.trim(); }).map(entry);
+    this.input.value = "";
+    this.render();
+  };
+
+  // The field's text from the chips and what is still typed (so Send now takes that too).
+  Picker.prototype.sync = function (tell) {
+    var parts = this.chips.map(function (c) { return c.text; }), rest = this.input.value.trim();
+    if (rest) parts.push(rest);
+    this.field.value = parts.join(", ");
+    if (!tell) return;
+    this.writing = true;  // autosave, and anyone else listening, hear of it
+    this.field.dispatchEvent(new Event("input", {bubbles: true}));
+    this.writing = false;
+  };
+
+  Picker.prototype.render = function () {
+    var self = this;
+    this.chipList.textContent = "";
+    this.chips.forEach(function (chip, i) {
+      var li = el("li", "pp-chip" + (plausible(chip.address) ? "" : " pp-chip-bad"));
+      var shown = chip.name || chip.address;
+      li.title = chip.address;
+      li.appendChild(el("span", "pp-chip-text", shown));
+      if (!plausible(chip.address)) li.appendChild(el("span", "visually-hidden", " (not a valid address)"));
+      var remove = el("button", "pp-remove");
+      remove.type = "button";
+      remove.dataset.index = i;
+      remove.setAttribute("aria-label", "Remove " + shown);
+      remove.appendChild(el("i", "bi bi-x")).setAttribute("aria-hidden", "true");
+      li.appendChild(remove);
+      self.chipList.appendChild(li);
+    });
+  };
+
+  Picker.prototype.add = function (parts) {
+    var have = this.chips.map(function (c) { return c.address.toLowerCase(); }), self = this;
+    parts.forEach(function (chip) {
+      if (!chip.text || have.indexOf(chip.address.toLowerCase()) >= 0) return;
+      have.push(chip.address.toLowerCase());
+      self.chips.push(chip);
+    });
+  };
+
+  Picker.prototype.remove = function (index) {
+    var gone = this.chips.splice(index, 1)[0];
+    this.render();
+    this.sync(true);
+    this.input.focus();
+    if (gone) this.say("Removed " + (gone.name || gone.address) + ".");
+  };
+
+  // Separators typed (or a list pasted): whole addresses become chips, the rest stays typed.
+  Picker.prototype.commit = function (all) {
+    var parts = splitRaw(this.input.value), rest = all ? "" : parts.pop();
+    if (all && !parts.join("").trim()) return;
+    this.add(parts.filter(function (p) { return p.trim(); }).map(entry));
+    this.input.value = rest.replace(/^\s+/, "");
+    this.render();
+    this.sync(true);
+  };
+
+  Picker.prototype.typed = function () {
+    if (this.many) {
+      var parts = splitRaw(this.input.value);
+      if (parts.length > 1) this.commit(false);
+      else this.sync(false);
+    }
+    this.schedule();
+  };
+
+  Picker.prototype.pasted = function (e) {
+    var text = (e.clipboardData || window.clipboardData).getData("text");
+    if (!text || text.indexOf("@") < 0) return;  // a name to search for: typed as usual
+    e.preventDefault();
+    var input = this.input, start = input.selectionStart, end = input.selectionEnd;
+    input.value = input.value.slice(0, start) + text + input.value.slice(end);
+    this.commit(true);
+    this.close();
+  };
+
+  Picker.prototype.query = function () {
+    var q = this.input.value.trim();
+    return q.length >= 1 && q.length <= Q_MAX ? q : "";
+  };
+
+  Picker.prototype.schedule = function () {
+    var self = this;
+    clearTimeout(this.timer);
+    if (!this.query()) {
+      if (this.controller) this.controller.abort();
+      this.close();
+      return;
+    }
+    this.timer = setTimeout(function () { self.search(); }, DELAY);
+  };
+
+  Picker.prototype.search = function () {
+    var self = this, q = this.query();
+    clearTimeout(this.timer);
+    if (this.controller) this.controller.abort();  // a stale answer must not show
+    if (!q) return;
+    var controller = this.controller = new AbortController();
+    this.source.ask(q, controller.signal).then(function (body) {
+      if (controller.signal.aborted || self.query() !== q) return;
+      self.controller = null;
+      self.answer(q, body);
+    }, function (err) {
+      if (err && err.name === "AbortError") return;
+      self.close();
+      self.say("No suggestions: the app could not be reached. Type the address in full.");
+    });
+  };
+
+  Picker.prototype.answer = function (q, body) {
+    var self = this, have = this.chips.map(function (c) { return c.address.toLowerCase(); });
+    var options = (this.history || []).filter(function (a) {
+      return a.toLowerCase().indexOf(q.toLowerCase()) >= 0;
+    }).map(function (a) { return {name: "", address: a, note: "used before"}; });
+    (body.people || []).forEach(function (p) {
+      var taken = options.concat(self.chips).some(function (o) {
+        return o.address.toLowerCase() === p.address.toLowerCase();
+      });
+      if (!taken && have.indexOf(p.address.toLowerCase()) < 0) options.push(p);
+    });
+    if (body.consent) {
+      options.push({consent: body.consent});
+      this.say(body.error);
+    } else {
+      this.say(body.people ? "" : (body.error || "No suggestions."));
+    }
+    this.shown = q;
+    this.show(options);
+  };
+
+  Picker.prototype.show = function (options) {
+    var self = this;
+    this.options = options;
+    this.list.textContent = "";
+    options.forEach(function (o, i) {
+      var li = el("li", "pp-option" + (o.consent ? " pp-consent" : ""));
+      li.id = self.list.id + "-" + i;
+      li.dataset.index = i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      if (o.consent) {
+        li.appendChild(el("span", "", "Turn on suggestions (opens a small sign-in window)"));
+      } else {
+        li.appendChild(el("span", "pp-name", o.name || o.address));
+        li.appendChild(el("span", "pp-address", o.address + (o.group ? " · group" : "") +
+                                                   (o.note ? " · " + o.note : "")));
+      }
+      self.list.appendChild(li);
+    });
+    this.list.hidden = !options.length;
+    this.input.setAttribute("aria-expanded", options.length ? "true" : "false");
+    this.activate(options.length ? 0 : -1);
+  };
+
+  Picker.prototype.activate = function (index) {
+    var items = this.list.children;
+    if (this.active >= 0 && items[this.active]) items[this.active].setAttribute("aria-selected", "false");
+    this.active = index;
+    if (index < 0 || !items[index]) {
+      this.input.removeAttribute("aria-activedescendant");
+      return;
+    }
+    items[index].setAttribute("aria-selected", "true");
+    this.input.setAttribute("aria-activedescendant", items[index].id);
+    items[index].scrollIntoView({block: "nearest"});
+  };
+
+  Picker.prototype.close = function () {
+    this.options = [];
+    this.list.hidden = true;
+    this.list.textContent = "";
+    this.input.setAttribute("aria-expanded", "false");
+    this.activate(-1);
+  };
+
+  Picker.prototype.open = function () { return !this.list.hidden && this.options.length > 0; };
+
+  Picker.prototype.say = function (text) { this.note.textContent = text || ""; };
+
+  Picker.prototype.pick = function (index) {
+    var self = this, o = this.options[index];
+    if (!o) return;
+    if (o.consent) {
+      this.close();
+      var opened = this.source.consent(o.consent, function () {
+        self.input.focus();
+        self.say("");
+        self.search();
+      });
+      this.say(opened ? "Waiting for the sign-in window… What you typed stays here." :
+        "Your browser blocked the sign-in window. Allow pop-ups for this site, then choose " +
+        "\"Turn on suggestions\" again.");
+      return;
+    }
+    if (this.many) {
+      this.input.value = "";
+      this.add([{text: formatted(o.name, o.address), name: o.name, address: o.address}]);
+      this.render();
+      this.sync(true);
+      this.say("Added " + (o.name || o.address) + ".");
+    } else {
+      this.input.value = o.address;
+      this.input.dispatchEvent(new Event("input", {bubbles: true}));  // compose.js checks From
+    }
+    clearTimeout(this.timer);
+    if (this.controller) this.controller.abort();
+    this.close();
+  };
+
+  Picker.prototype.key = function (e) {
+    var open = this.open(), count = this.options.length;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (!open) this.search();
+      else this.activate((this.active + (e.key === "ArrowDown" ? 1 : count - 1)) % count);
+    } else if (e.key === "Enter") {
+      if (open && this.active >= 0) {
+        e.preventDefault();
+        this.pick(this.active);
+      } else if (this.many && this.input.value.trim()) {
+        e.preventDefault();
+        this.commit(true);
+      }
+    } else if (e.key === "Tab" && !e.shiftKey && open && this.active >= 0 &&
+               !this.options[this.active].consent) {
+      this.pick(this.active);  // and focus moves on, as Tab does
+    } else if (e.key === "Escape" && open) {
+      e.preventDefault();
+      this.close();
+    } else if (e.key === "Backspace" && this.many && !this.input.value && this.chips.length) {
+      e.preventDefault();
+      this.remove(this.chips.length - 1);
+    }
+  };
+
+  Picker.prototype.blurred = function () {
+    var self = this;
+    setTimeout(function () {  // a click on an option keeps the focus (mousedown is prevented)
+      if (document.activeElement === self.input) return;
+      self.close();
+      if (self.many && self.input.value.indexOf("@") >= 0) self.commit(true);
+    }, 150);
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector("[data-people-granted]") && window.opener) {
+      window.close();  // the consent window: the compose page takes it from here
+      return;
+    }
+    var form = document.querySelector("form[data-people-url]");
+    if (!form || !window.fetch || !window.AbortController) return;  // the plain form still works
+    var source = new Source(form.dataset.peopleUrl);
+    form.querySelectorAll("textarea[name=to], textarea[name=cc], textarea[name=bcc]").forEach(
+      function (field) { new Picker(field, source, true); });
+    var from = form.querySelector("input[name=from_address]");
+    if (from) new Picker(from, source, false);
+  });
+})();
