@@ -1,0 +1,118 @@
+"""``python -m mailer COMMAND``: login, send, inbox, merge, status, worker.
+
+Exit codes: 0 done; 1 failed (not signed in, Graph refused, nothing sent); 2 bad usage (the
+message names the option); 3 a merge with rows not (yet) sent. Expected errors are one line on
+stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from mailer.automation.app_token import TokenUnavailable
+from mailer.automation.errors import AutomationError
+from mailer.cli import commands
+from mailer.cli.delegated import NotSignedIn
+from mailer.graph.errors import GraphError
+
+# The description's field names -> the options that set them, for error messages.
+OPTIONS = {"from": "--from", "to": "--to", "cc": "--cc", "bcc": "--bcc",
+           "reply_to": "--reply-to", "subject": "--subject", "text": "--text", "html": "--html",
+           "importance": "--importance", "attachments": "--attach"}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m mailer", description="Send and read mail "
+                                  "through Microsoft Graph without a browser.")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cache(p):
+        p.add_argument("--cache", type=Path, help="token cache file (default "
+                       "~/.config/mailer/token-cache.bin)")
+
+    p = sub.add_parser("login", help="sign in with a device code (your own rights)")
+    cache(p)
+    p = sub.add_parser("send", help="send one message")
+    for name in ("--to", "--cc", "--bcc"):
+        p.add_argument(name, action="append", default=[], metavar="ADDRESSES")
+    p.add_argument("--from", dest="sender", metavar="MAILBOX")
+    p.add_argument("--reply-to", action="append", default=[], metavar="ADDRESSES")
+    p.add_argument("--subject", default="")
+    body = p.add_mutually_exclusive_group(required=True)
+    body.add_argument("--text", metavar="FILE", help="plain-text body from FILE ('-': stdin)")
+    body.add_argument("--html", metavar="FILE", help="HTML body from FILE ('-': stdin)")
+    p.add_argument("--importance", choices=("low", "normal", "high"), default="normal")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--app-only", action="store_true", help="send as the app (AUTOMATION_SENDERS)")
+    p.add_argument("--queue", action="store_true", help="with --app-only: leave it to the worker")
+    p.add_argument("--idempotency-key", help="with --app-only: a retried send is the same job")
+    cache(p)
+    p = sub.add_parser("inbox", help="list unread mail")
+    p.add_argument("--mailbox", help="another mailbox (Full Access, or --app-only)")
+    p.add_argument("--app-only", action="store_true")
+    p.add_argument("--mark-read", action="store_true", help="mark what was listed as read")
+    p.add_argument("--json", action="store_true", help="JSON, bodies included")
+    p.add_argument("--top", type=int, default=25, choices=range(1, 1001), metavar="N")
+    cache(p)
+    p = sub.add_parser("merge", help="a CSV and a template: one message per row, app-only")
+    p.add_argument("csv", metavar="CSV")
+    p.add_argument("template", metavar="TEMPLATE")
+    p.add_argument("--from", dest="sender", required=True, metavar="MAILBOX")
+    p.add_argument("--to-column", default="email", metavar="NAME")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="check and show; send nothing")
+    mode.add_argument("--now", action="store_true", help="send from this process, not a worker")
+    p = sub.add_parser("status", help="a merge's progress, per row")
+    p.add_argument("merge_id", metavar="MERGE_ID")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true")
+    out.add_argument("--csv", dest="csv_out", action="store_true")
+    p = sub.add_parser("worker", help="run a worker of the task queue")
+    p.add_argument("--threads", type=int, default=8, choices=range(1, 65), metavar="N")
+    return top
+
+
+def description(args) -> dict:
+    body = commands.read_body(args.text if args.text is not None else args.html)
+    return {"from": args.sender, "to": ", ".join(args.to), "cc": ", ".join(args.cc),
+            "bcc": ", ".join(args.bcc), "reply_to": ", ".join(args.reply_to),
+            "subject": args.subject, ("text" if args.text is not None else "html"): body,
+            "importance": args.importance, "attachments": args.attach}
+
+
+def main(argv: list[str] | None, load_config) -> int:
+    args = parser().parse_args(argv)  # exits 2 with argparse's message on bad usage
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config()
+        if args.command == "login":
+            return commands.login(cfg, args)
+        if args.command == "send":
+            return commands.send(cfg, args, description(args))
+        if args.command == "inbox":
+            return commands.inbox(cfg, args)
+        if args.command == "merge":
+            return commands.merge_cmd(cfg, args)
+        if args.command == "status":
+            return commands.status_cmd(cfg, args)
+        logging.getLogger("huey").setLevel(logging.INFO)
+        return commands.worker(cfg, args)
+    except AutomationError as exc:
+        option = OPTIONS.get(exc.field, exc.field)
+        print(f"error: {option}: {exc.message}" if option else f"error: {exc.message}",
+              file=sys.stderr)
+        return 2
+    except NotSignedIn as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except TokenUnavailable as exc:
+        print(f"error: no app-only token: {exc}", file=sys.stderr)
+        return 1
+    except GraphError as exc:
+        print(f"error: Microsoft Graph answered {exc.status} {exc.code}: {exc.message}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
