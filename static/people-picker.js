@@ -57,10 +57,25 @@
   }
 
   // ---- the app's suggestions and the consent window, shared by every field ---------------------
+  // The app's pages send Cross-Origin-Opener-Policy: same-origin, so once the consent window goes
+  // to the sign-in pages this page loses its handle on it (it reads as closed) and the window
+  // loses its opener. The window's last page, back at the app, says "granted" on a
+  // BroadcastChannel instead, which reaches every page of this origin in this browser.
+  var CHANNEL = "people-picker";
+
   function Source(url) {
+    var self = this;
     this.url = url;
     this.popup = null;
     this.waiting = [];
+    if (window.BroadcastChannel) {
+      new BroadcastChannel(CHANNEL).onmessage = function (e) {
+        if (e.data !== "granted") return;
+        var waiting = self.waiting;
+        self.waiting = [];
+        waiting.forEach(function (fn) { fn(); });
+      };
+    }
   }
 
   Source.prototype.ask = function (q, signal) {
@@ -74,28 +89,11 @@
   };
 
   // Open the sign-in for the picker's permissions in a small window (called from a key press or
-  // a click: browsers allow a window only then); ``done(opened)`` runs once it has closed.
+  // a click: browsers allow a window only then); ``done`` runs once they are granted.
   Source.prototype.consent = function (url, done) {
-    var self = this;
-    if (this.popup && !this.popup.closed) {
-      this.waiting.push(done);
-      this.popup.focus();
-      return true;
-    }
+    this.waiting.push(done);
     this.popup = window.open(url, "people-consent", "popup,width=520,height=680");
-    if (!this.popup) return false;
-    this.waiting = [done];
-    var timer = setInterval(function () {
-      try {  // back at the app and granted: close it (the page also closes itself)
-        if (self.popup.document.querySelector("[data-people-granted]")) self.popup.close();
-      } catch (e) { /* still at the sign-in pages, another origin */ }
-      if (!self.popup.closed) return;
-      clearInterval(timer);
-      var waiting = self.waiting;
-      self.waiting = [];
-      waiting.forEach(function (fn) { fn(); });
-    }, 300);
-    return true;
+    return Boolean(this.popup);
   };
 
   // ---- one field ---------------------------------------------------------------------------------
@@ -236,8 +234,8 @@
   };
 
   // Separators typed (or a list pasted): whole addresses become chips, the rest stays typed.
-  Picker.prototype.commit = function (all) {
-    var parts = splitRaw(this.input.value), rest = all ? "" : parts.pop();
+  Picker.prototype.commit = function (all, text) {
+    var parts = splitRaw(text === undefined ? this.input.value : text), rest = all ? "" : parts.pop();
     if (all && !parts.join("").trim()) return;
     this.add(parts.filter(function (p) { return p.trim(); }).map(entry));
     this.input.value = rest.replace(/^\s+/, "");
@@ -258,9 +256,9 @@
     var text = (e.clipboardData || window.clipboardData).getData("text");
     if (!text || text.indexOf("@") < 0) return;  // a name to search for: typed as usual
     e.preventDefault();
+    // Not through input.value: a one-line input drops the line breaks that separate the list.
     var input = this.input, start = input.selectionStart, end = input.selectionEnd;
-    input.value = input.value.slice(0, start) + text + input.value.slice(end);
-    this.commit(true);
+    this.commit(true, input.value.slice(0, start) + text + input.value.slice(end));
     this.close();
   };
 
@@ -433,8 +431,9 @@
   };
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (document.querySelector("[data-people-granted]") && window.opener) {
-      window.close();  // the consent window: the compose page takes it from here
+    if (document.querySelector("[data-people-granted]")) {  // the consent window's last page
+      if (window.BroadcastChannel) new BroadcastChannel(CHANNEL).postMessage("granted");
+      window.close();  // allowed for a window a script opened; otherwise the page says "close"
       return;
     }
     var form = document.querySelector("form[data-people-url]");

@@ -4,7 +4,7 @@
     GET /people/consent          the picker's permissions, asked in a small window (then "done")
 
 The permissions are asked only when the picker is first used: until they are granted, /people
-answers 403 with ``consent`` (where to ask them) and the page opens that in a popup, so the
+answers ``consent`` (where to ask them) and, in ``error``, why and the page opens that in a popup, so the
 message being written stays as it is. A work or school account is asked People.Read and
 User.ReadBasic.All; a personal account People.Read only, as Microsoft documents no directory
 listing for personal accounts. Graph's failures come back as JSON in plain words, never a 500.
@@ -86,7 +86,8 @@ def _graph_failure(err: GraphError):
 
 def _auth_failure(err: AuthError):
     if err.interaction_required:
-        return _json({"error": CONSENT_WORDS, "consent": url_for("people.consent")}, 403)
+        # Not an error but the next step, so 200: the page offers to ask.
+        return _json({"error": CONSENT_WORDS, "consent": url_for("people.consent")})
     title, text, status = auth_advice(err)
     return _json({"error": f"{title}. {text}"}, status if status >= 400 else 502)
 
