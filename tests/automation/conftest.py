@@ -62,14 +62,17 @@ def cli(env):
 
 
 @pytest.fixture
-def workers(env):
-    """start(extra_env) -> a worker process (python -m mailer worker); all stopped at the end."""
+def workers(env, tmp_path):
+    """start(extra_env) -> a worker process (python -m mailer worker); all stopped at the end.
+    Their log lines go to tmp_path/worker-N.log."""
     started: list[subprocess.Popen] = []
+    logs = []
 
     def start(extra_env: dict | None = None, threads: int = 8) -> subprocess.Popen:
+        logs.append(open(tmp_path / f"worker-{len(logs)}.log", "w"))
         process = subprocess.Popen([sys.executable, "-m", "mailer", "worker", "--threads",
                                     str(threads)], cwd=ROOT, env={**env, **(extra_env or {})},
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                   stdout=logs[-1], stderr=subprocess.STDOUT)
         started.append(process)
         return process
 
@@ -83,3 +86,5 @@ def workers(env):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    for log in logs:
+        log.close()
