@@ -120,7 +120,10 @@ case "$cmd" in
     say "see the mail arrive: http://127.0.0.1:$EMULATOR_PAGES_PORT/mailbox"
     "$VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()' &
     app_pid=$!
-    trap 'kill $app_pid $emulator_pid 2>/dev/null || true' EXIT INT TERM
+    say "automation worker: $PY -m mailer worker (more: run it again, on any host with REDIS_URL)"
+    "$PY" -m mailer worker &
+    worker_pid=$!
+    trap 'kill $app_pid $worker_pid $emulator_pid 2>/dev/null || true' EXIT INT TERM
     wait $app_pid
     ;;
   test)
