@@ -96,7 +96,10 @@
     this.note.setAttribute("role", "status");
     this.note.setAttribute("aria-live", "polite");
     box.appendChild(this.note);
-    this.quill.on("text-change", function () { self.write(); });
+    this.quill.on("text-change", function () {
+      self.adopt();
+      self.write();
+    });
     // A picture dropped on the editor goes into the message, not into the attachment list
     // (compose.js attaches what is dropped on the rest of the form); other files still do.
     box.addEventListener("drop", function (e) {
@@ -114,6 +117,40 @@
     var files = transfer && transfer.files;
     if (!files || !files.length) return true;  // text being moved: Quill's own business
     return Array.prototype.every.call(files, function (f) { return PICTURES.indexOf(f.type) >= 0; });
+  };
+
+  // A picture pasted inside HTML (another editor's data: URL) would be dropped by the server's
+  // sanitizer: it becomes an inline attachment like any pasted file, in the same place.
+  Editor.prototype.adopt = function () {
+    var self = this;
+    this.quill.root.querySelectorAll('img[src^="data:"]').forEach(function (img) {
+      var blot = window.Quill.find(img), kind = (/^data:([^;,]*)/.exec(img.getAttribute("src")) || [])[1];
+      if (!blot || blot.adopting) return;
+      blot.adopting = true;
+      var file = null;
+      try {  // decoded here: the CSP's connect-src does not let fetch() read data: URLs
+        var src = img.getAttribute("src"), comma = src.indexOf(","), meta = src.slice(0, comma);
+        var raw = /;base64$/i.test(meta) ? atob(src.slice(comma + 1)) : decodeURIComponent(src.slice(comma + 1));
+        var bytes = new Uint8Array(raw.length);
+        for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+        if (PICTURES.indexOf((kind || "").toLowerCase()) >= 0) file = new File([bytes], "picture." + kind.split("/")[1], {type: kind});
+      } catch (err) { file = null; }
+      var drop = function (words) {
+        if (img.isConnected) self.quill.deleteText(self.quill.getIndex(blot), 1, "api");
+        if (words) self.say(words, true);
+      };
+      if (!file) return drop("A pasted picture was left out: only PNG, JPEG, GIF and WebP pictures can go in the message.");
+      if (file.size >= self.smallMax) {
+        return drop("A pasted picture of " + human(file.size) + " was left out; a picture in the message must be smaller than " +
+          human(self.smallMax) + ". Attach it as a file instead.");
+      }
+      self.upload(file, file.name, function (uploaded) {
+        if (!img.isConnected) return;  // deleted meanwhile
+        var index = self.quill.getIndex(blot);
+        self.quill.deleteText(index, 1, "api");
+        self.quill.insertEmbed(index, "image", self.known(uploaded), "api");
+      }, drop);
+    });
   };
 
   // The textarea's HTML into the editor: cid: pictures shown from this app.
@@ -169,7 +206,7 @@
     });
   };
 
-  Editor.prototype.upload = function (file, name, done) {
+  Editor.prototype.upload = function (file, name, done, failed) {
     var self = this;
     this.uploading += 1;
     this.say("Adding the picture '" + name + "'…");
@@ -189,9 +226,11 @@
         done(res.body.file);
       } else {
         self.say(res.body.error || "The picture '" + name + "' was not added. Try again.", true);
+        if (failed) failed();
       }
     }, function () {
       self.uploading -= 1;
+      if (failed) failed();
       self.say("The picture '" + name + "' was not added: the connection was lost. Check it and paste the picture again.", true);
     });
   };

@@ -47,6 +47,16 @@ PASTE = """([selector, b64, name, type]) => {
   target.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
 }"""
 
+# HTML copied from another editor, its picture inside as a data: URL.
+PASTE_HTML = """([selector, html]) => {
+  const data = new DataTransfer();
+  data.setData("text/html", html);
+  data.setData("text/plain", "from elsewhere");
+  const target = document.querySelector(selector);
+  target.focus();
+  target.dispatchEvent(new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}));
+}"""
+
 # The same, dropped from the desktop onto the editor's text.
 DROP = """([selector, b64, name, type]) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
@@ -149,6 +159,18 @@ def test_a_dropped_picture_goes_in_the_text_and_a_large_one_is_refused_in_words(
     expect(page.locator(f"{EDITOR} img")).to_have_count(1)
     expect(page.locator("#file-list li")).to_have_count(0)  # not attached as a file as well
 
+    inside = png(6, 5, seed=4)  # a data: URL would not survive the sanitizer: uploaded instead
+    page.evaluate(PASTE_HTML, [EDITOR, '<p>from elsewhere <img src="data:image/png;base64,'
+                               f'{base64.b64encode(inside).decode()}"></p>'])
+    pictures = page.locator(f"{EDITOR} img[src$='/inline']")
+    expect(pictures).to_have_count(2)
+    expect(page.locator(f"{EDITOR} img[src^='data:']")).to_have_count(0)
+    expect(page.locator("#save-state")).to_have_text("Draft saved")
+    body = page.input_value("#body")
+    assert len(re.findall(r'<img src="cid:[0-9a-f]{12}@mailer">', body)) == 2, body
+    assert {page.request.get(pictures.nth(i).evaluate("img => img.src")).body() for i in (0, 1)} == \
+        {inside, png(8, 8, seed=3)}
+
     large = b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024)  # 3 MB and a bit: refused unsent
     requests = []
     page.on("request", lambda r: requests.append(r.url) if r.url.endswith("/files") else None)
@@ -156,11 +178,11 @@ def test_a_dropped_picture_goes_in_the_text_and_a_large_one_is_refused_in_words(
     expect(page.locator("#body-editor-note")).to_have_text(
         "The picture 'huge.png' is 3 MB; a picture in the message must be smaller than 3 MB. "
         "Attach it as a file instead.")
-    expect(page.locator(f"{EDITOR} img")).to_have_count(1)
+    expect(page.locator(f"{EDITOR} img")).to_have_count(2)
     assert requests == []
 
     page.check("input[name=body_type][value=text]")  # plain text keeps the words
     expect(page.locator("#body")).to_be_visible()
-    assert page.input_value("#body").startswith("Before the picture")
+    assert page.input_value("#body") == "from elsewhere Before the picture"  # where each went
     assert page.locator("#body-editor").is_hidden()
     assert console_errors == []
