@@ -48,10 +48,57 @@
     this.queue = [];  // picked, waiting their turn
     this.current = null;  // the one uploading
     this.removing = 0;  // Remove requests not yet answered
+    this.waiting = [];  // picked, kept here until Microsoft's permission is granted
+    var self = this;
+    window.addEventListener("message", function (e) {
+      if (e.origin === window.location.origin && e.data && e.data.type === "mailer-consented") self.consented();
+    });
   }
 
   Files.prototype.idle = function () {
-    return !this.current && !this.queue.length && !this.removing;
+    return !this.current && !this.queue.length && !this.removing && !this.waiting.length;
+  };
+
+  // The server needs a permission first (a message too large for one request lives in the
+  // mailbox's Drafts): the File stays in this page while the person allows it in a popup.
+  Files.prototype.needConsent = function (item, body) {
+    var self = this, state = item.li.querySelector(".file-state");
+    state.textContent = "waiting for your permission";
+    item.li.querySelector("progress").value = 0;
+    this.waiting.push(item);
+    var prompt = document.getElementById("consent-prompt");
+    if (!prompt) {
+      prompt = el("div", "alert alert-info small consent-prompt");
+      prompt.id = "consent-prompt";
+      prompt.setAttribute("role", "alert");
+      prompt.appendChild(el("p", "mb-2 consent-words"));
+      var allow = el("button", "btn btn-primary btn-sm", "Allow and continue");
+      allow.type = "button";
+      allow.id = "consent-allow";
+      prompt.appendChild(allow);
+      prompt.appendChild(el("p", "mb-0 mt-2 consent-blocked", "")).hidden = true;
+      allow.addEventListener("click", function () {
+        var popup = window.open(prompt.dataset.url, "mailer-consent", "width=520,height=700");
+        var blocked = prompt.querySelector(".consent-blocked");
+        blocked.hidden = !!popup;
+        blocked.textContent = popup ? "" : "Your browser blocked the sign-in window. Allow pop-ups for this site, then press the button again.";
+      });
+      this.list.parentNode.insertBefore(prompt, this.list);
+    }
+    prompt.dataset.url = body.consent;
+    prompt.querySelector(".consent-words").textContent = body.error;
+    prompt.hidden = false;
+  };
+
+  Files.prototype.consented = function () {
+    var prompt = document.getElementById("consent-prompt");
+    if (prompt) prompt.hidden = true;
+    var items = this.waiting.splice(0);
+    items.forEach(function (item) { item.li.querySelector(".file-state").textContent = "waiting"; });
+    this.queue = items.concat(this.queue);
+    if (this.hooks.consented) this.hooks.consented();
+    this.next();
+    this.changed();
   };
 
   // Listed but not in the draft: [{name, message}], message empty while still on its way.
@@ -207,6 +254,8 @@
       } else if (xhr.status === 201 && body.file) {
         li.replaceWith(self.fileRow(body.file));
         self.showTotal(body.total);
+      } else if (xhr.status === 403 && body.consent) {
+        self.needConsent(item, body);
       } else {
         self.errorRow(li, body.error || ("The upload of '" + name + "' failed (the server answered " + xhr.status + "). Attach it again."));
       }
@@ -223,9 +272,11 @@
 
   // The stop button of a file still waiting or uploading.
   Files.prototype.cancel = function (li) {
-    var waiting = this.queue.filter(function (item) { return item.li === li; })[0];
+    var held = this.waiting.filter(function (item) { return item.li === li; })[0];
+    if (held) this.waiting.splice(this.waiting.indexOf(held), 1);
+    var waiting = held || this.queue.filter(function (item) { return item.li === li; })[0];
     if (waiting) {
-      this.queue.splice(this.queue.indexOf(waiting), 1);
+      if (!held) this.queue.splice(this.queue.indexOf(waiting), 1);
       li.remove();
       this.changed();
       return;

@@ -46,7 +46,7 @@ def app_config(emu, tmp_path):
         "AUTHORITY": demo["authority"], "GRAPH_ENDPOINT": demo["graph_endpoint"],
         "CA_FILE": demo["ca_file"], "DEMO_PAGES_URL": demo["pages_url"],
         "SECRET_KEY": secrets.token_urlsafe(32), "APP_STATE_DIR": str(tmp_path / "app"),
-        "SESSION_DIR": str(tmp_path / "sessions"), "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "SESSION_DIR": str(tmp_path / "sessions"), "DRAFT_DIR": str(tmp_path / "drafts"),
         "HTTP_TIMEOUT": 10, "TRUSTED_HOSTS": "localhost 127.0.0.1",  # the test client, live_app
     }
 

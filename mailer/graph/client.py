@@ -122,9 +122,10 @@ class GraphClient:
         path = f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}/attachments/createUploadSession"
         return self._request("POST", path, json_body={"AttachmentItem": item}).json()
 
-    def upload_file(self, upload_url: str, path, progress_cb: Progress | None = None) -> str | None:
-        """PUT the file at ``path`` to ``upload_url`` in chunks; returns the Location (if any)."""
-        response = ChunkUploader(self.session, upload_url, path, self.chunk_size,
+    def upload_file(self, upload_url: str, source, progress_cb: Progress | None = None) -> str | None:
+        """PUT a file (a path, or an uploads.StreamSource forwarding a request body) to
+        ``upload_url`` in chunks; returns the Location of the new attachment (if any)."""
+        response = ChunkUploader(self.session, upload_url, source, self.chunk_size,
                                  max(self.timeout, 60.0), self.retry, self.sleep,
                                  progress_cb).run()
         return response.headers.get("Location")
@@ -140,6 +141,16 @@ class GraphClient:
             self.session.delete(upload_url, headers={"Authorization": None}, timeout=self.timeout)
         except requests.RequestException:
             logger.info("could not cancel an upload session")
+
+    def update_message(self, message_id: str, changes: dict, mailbox: str | None = None) -> dict:
+        """PATCH a draft's properties (not its attachments, nor the headers set at creation)."""
+        return self._request("PATCH", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}",
+                             json_body=changes).json()
+
+    def delete_attachment(self, message_id: str, attachment_id: str,
+                          mailbox: str | None = None) -> None:
+        self._request("DELETE", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}"
+                                f"/attachments/{quote(attachment_id, safe='')}")
 
     def send_draft(self, message_id: str, mailbox: str | None = None) -> None:
         """POST .../messages/{id}/send: no body; Graph answers 202."""

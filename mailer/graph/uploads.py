@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import requests
 
@@ -54,17 +54,68 @@ def _json(response: requests.Response) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
+class PathSource:
+    """A file on disk: any range can be read again (a resumed upload seeks back)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.name, self.total = self.path.name, self.path.stat().st_size
+        self._handle = None
+
+    def read(self, start: int, length: int) -> bytes:
+        if self._handle is None:
+            self._handle = self.path.open("rb")
+        self._handle.seek(start)
+        return self._handle.read(length)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+class StreamSource:
+    """Bytes arriving once (a request body), forwarded as they come: only the chunk being sent
+    is held, so a resume may go back within it but never before it (that raises ValueError).
+    A stream that ends early raises ValueError naming how much arrived."""
+
+    def __init__(self, stream: BinaryIO, total: int, name: str):
+        self.stream, self.total, self.name = stream, total, name
+        self._start, self._held = 0, b""
+
+    def read(self, start: int, length: int) -> bytes:
+        held_end = self._start + len(self._held)
+        if not self._start <= start <= held_end:
+            raise ValueError(f"{self.name}: byte {start:,} is no longer held (already forwarded)")
+        if start + length <= held_end:
+            return self._held[start - self._start:start - self._start + length]
+        parts = [self._held[start - self._start:]]
+        got = len(parts[0])
+        while got < length:
+            piece = self.stream.read(min(length - got, 1024 * 1024))
+            if not piece:
+                raise ValueError(f"{self.name}: the upload ended after {start + got:,} of "
+                                 f"{self.total:,} bytes")
+            parts.append(piece)
+            got += len(piece)
+        self._start, self._held = start, b"".join(parts)
+        return self._held
+
+    def close(self) -> None:
+        self._held = b""
+
+
 class ChunkUploader:
     """One upload of one file to one uploadUrl. ``run()`` returns the final 201 response."""
 
-    def __init__(self, session: requests.Session, upload_url: str, path: str | Path,
+    def __init__(self, session: requests.Session, upload_url: str, source,
                  chunk_size: int, timeout: float, policy: RetryPolicy, sleep=None,
                  progress: Progress | None = None):
-        self.session, self.url, self.path = session, upload_url, Path(path)
+        self.session, self.url = session, upload_url
+        self.source = source if hasattr(source, "read") else PathSource(source)
         self.chunk_size = check_chunk_size(chunk_size)
         self.timeout, self.policy, self.progress = timeout, policy, progress
         self.sleep = sleep
-        self.total = self.path.stat().st_size
+        self.total = self.source.total
 
     def _put(self, data: bytes, start: int, end: int) -> requests.Response:
         headers = {
@@ -87,45 +138,49 @@ class ChunkUploader:
         return next_expected(_json(response)) if response.status_code == 200 else None
 
     def run(self) -> requests.Response:
+        try:
+            return self._run()
+        finally:
+            self.source.close()
+
+    def _run(self) -> requests.Response:
         start, setbacks = 0, 0
-        with self.path.open("rb") as handle:
-            while True:
-                end = min(start + self.chunk_size, self.total) - 1
-                handle.seek(start)
-                data = handle.read(end - start + 1)
-                try:
-                    response = self._put(data, start, end)
-                except requests.RequestException as exc:
-                    response, failure = None, GraphError(0, NETWORK_ERROR,
-                                                         f"Upload of {self.path.name} failed: {exc}")
-                else:
-                    failure = None if response.status_code < 400 else GraphError.from_response(response)
-                hint = next_expected(_json(response)) if failure and response is not None else None
-                del data  # the chunk is not needed any more; keep peak memory at one chunk
-                if failure is None and response.status_code == 201:
-                    self._report(self.total)
+        while True:
+            end = min(start + self.chunk_size, self.total) - 1
+            data = self.source.read(start, end - start + 1)
+            try:
+                response = self._put(data, start, end)
+            except requests.RequestException as exc:
+                response, failure = None, GraphError(0, NETWORK_ERROR,
+                                                     f"Upload of {self.source.name} failed: {exc}")
+            else:
+                failure = None if response.status_code < 400 else GraphError.from_response(response)
+            hint = next_expected(_json(response)) if failure and response is not None else None
+            del data  # the chunk is not needed any more; keep peak memory at one chunk
+            if failure is None and response.status_code == 201:
+                self._report(self.total)
+                return response
+            if failure is None:
+                resumed = next_expected(_json(response))
+                start = resumed if resumed is not None else end + 1
+                self._report(start)
+                if start >= self.total:  # the server has it all but did not say 201
                     return response
-                if failure is None:
-                    resumed = next_expected(_json(response))
-                    start = resumed if resumed is not None else end + 1
-                    self._report(start)
-                    if start >= self.total:  # the server has it all but did not say 201
-                        return response
-                    continue
-                # A failed chunk: resume from where the session says it stands, a few times.
-                setbacks += 1
-                resumed = hint
-                if resumed is None and failure.status in (0, 400, 416, 500, 502, 503, 504):
-                    resumed = self._where()
-                if resumed is None and failure.status == 0:
-                    # Outlook does not document GET on an upload URL: after a lost answer, send
-                    # the same range again; a session that already has it says where it stands.
-                    resumed = start
-                if resumed is None or setbacks > self.policy.max_attempts:
-                    raise failure
-                logger.warning("upload of %s: %s; resuming at byte %d", self.path.name,
-                               failure.code, resumed)
-                start = resumed
+                continue
+            # A failed chunk: resume from where the session says it stands, a few times.
+            setbacks += 1
+            resumed = hint
+            if resumed is None and failure.status in (0, 400, 416, 500, 502, 503, 504):
+                resumed = self._where()
+            if resumed is None and failure.status == 0:
+                # Outlook does not document GET on an upload URL: after a lost answer, send
+                # the same range again; a session that already has it says where it stands.
+                resumed = start
+            if resumed is None or setbacks > self.policy.max_attempts:
+                raise failure
+            logger.warning("upload of %s: %s; resuming at byte %d", self.source.name,
+                           failure.code, resumed)
+            start = resumed
 
     def _report(self, done: int) -> None:
         if self.progress:

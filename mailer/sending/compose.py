@@ -44,10 +44,11 @@ class Address:
 
 @dataclass
 class Attachment(FileSource):
-    """A file of a draft, already on disk (see drafts.py) under a sanitized display name: the
-    Graph client's FileSource, plus the draft store's id for it."""
+    """A file of a draft under a sanitized display name: the Graph client's FileSource, plus the
+    draft store's id for it and, once in the mailbox draft, its attachment id there."""
 
     file_id: str = ""  # the draft store's id for it (to remove it from the form)
+    graph_id: str | None = None  # already an attachment of the mailbox draft: its id there
 
 
 @dataclass

@@ -30,7 +30,7 @@ from mailer.sending.compose import PreparedMessage
 from mailer.sending.outcomes import (GRAPH_REFUSED, INTERRUPTED, INTERRUPTED_NOT_SENT,
                                      NOT_IN_SENT_ITEMS, NOT_SENT, NOT_TAKEN, SENT, UNCONFIRMED,
                                      UNCONFIRMED_NOT_SAVED, UNKNOWN, LeaseLost)
-from mailer.sending.plan import DRAFT_ID_HEADER, SENDMAIL
+from mailer.sending.plan import DRAFT_ID_HEADER, MAILBOX, SENDMAIL
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,8 @@ def after_takeover(job: dict, client: GraphClient, *, tries: int, delay: float,
     if draft_state(client, graph_id) == "sent":
         # Gone before Send was reached: deleted by the person (in Outlook); not sent by us.
         return Verdict("sent" if phase in SENT_PHASES else "release")
+    if job.get("plan") == MAILBOX and phase not in SENT_PHASES:
+        return Verdict("release", graph_id)  # the person's draft, as they left it
     if holds_every_file(client, graph_id, job.get("files") or []):
         return Verdict("finish", graph_id)
     return Verdict("release", graph_id)
@@ -120,7 +122,7 @@ class Confirming:
         if state == "sent":
             return self._finish(job, SENT)
         self._finish(job, NOT_SENT, NOT_TAKEN)
-        self._discard(client, graph_id)
+        self._discard(job, client, graph_id)
 
     def _confirm_sendmail(self, job: dict, client: GraphClient,
                           prepared: PreparedMessage) -> None:
@@ -156,7 +158,7 @@ class Confirming:
                     if exc.outcome_unknown:
                         return self._confirm_draft(job, client, verdict.graph_id)
                     self._finish(job, NOT_SENT, GRAPH_REFUSED, exc)  # refused: it did not go
-                    return self._discard(client, verdict.graph_id)
+                    return self._discard(job, client, verdict.graph_id)
                 return self._finish(job, SENT)
         except LeaseLost:
             raise
@@ -169,4 +171,4 @@ class Confirming:
             return self._finish(job, UNKNOWN, UNCONFIRMED_NOT_SAVED)
         self._finish(job, NOT_SENT, NOT_IN_SENT_ITEMS if verdict.searched else INTERRUPTED_NOT_SENT)
         if job.get("plan") != SENDMAIL:  # the partial draft in the mailbox: deleted, never sent
-            self._discard(client, verdict.graph_id, job["draft_id"])
+            self._discard(job, client, verdict.graph_id, job["draft_id"])

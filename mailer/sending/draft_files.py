@@ -1,26 +1,25 @@
-"""A draft's pieces: the ids it accepts, its typed fields as stored, taking a file in (small ones as bytes for the shared store, large ones to disk),
-and the attachment the sender reads them through.
+"""A draft's pieces: the ids it accepts, its typed fields as stored, a file entry, taking a small
+file in as bytes for the shared store, and the attachment the sender reads them through.
 
 A file below ``small_max`` (SMALL_ATTACHMENT_MAX: the files the send plan posts inline) is held
-in memory while it arrives and kept as bytes in the shared store; once it reaches ``small_max``
-it spills to disk and streams on in 1 MB pieces. Memory is therefore bounded by about
-``small_max`` per upload. Sizes are checked while the bytes arrive (sizes.file_refusal).
+in memory while it arrives (at most ``small_max``) and kept as bytes in the shared store; a larger
+one is refused here: it streams into the mailbox draft instead (mailbox_drafts.py). Sizes are
+checked while the bytes arrive (sizes.file_refusal).
 """
 from __future__ import annotations
 
 import base64
 import dataclasses
 import re
+import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO, Callable
 
 from mailer.sending.compose import Attachment, ComposeData
 from mailer.sending.sizes import file_refusal
 
-PIECE = 1024 * 1024
-HELD_PIECE = 256 * 1024  # while a file may still be small: its last read adds little to the peak
-IN_STORE, ON_DISK = "store", "disk"
+HELD_PIECE = 256 * 1024
+IN_STORE, IN_GRAPH = "store", "graph"  # where a file's bytes are
 
 
 class DraftError(ValueError):
@@ -80,49 +79,32 @@ class StoredAttachment(Attachment):
         return base64.b64encode(self.read_bytes()).decode("ascii")
 
 
-@dataclass
-class Intake:
-    """What arrived: its size and, for a small file, its bytes (None: it went to ``path``)."""
+def new_entry(name: str, size: int, content_type: str, inline: bool, where: str,
+              graph_id: str | None = None) -> dict:
+    """A file's entry in the draft record (``graph_id``: its attachment in the mailbox draft)."""
+    file_id = uuid.uuid4().hex
+    return {"id": file_id, "name": name, "size": size, "where": where, "graph_id": graph_id,
+            "content_type": (content_type or "application/octet-stream")[:200],
+            "inline": bool(inline), "content_id": f"{file_id[:12]}@mailer" if inline else None}
 
-    size: int
-    data: bytes | None
 
-
-def take_in(name: str, stream: BinaryIO, path: Path, *, used: int, small_max: int,
-            max_file: int, max_draft: int) -> Intake:
-    """Read ``stream`` whole, refusing it (DraftError, nothing left on disk) once it is over a
-    limit or if it is empty; bytes below ``small_max`` come back, larger files are at ``path``."""
-    pieces, size, out = [], 0, None
-    try:
-        while True:
-            # While in memory, never read past small_max: reaching it means "large", and the
-            # pieces held then total small_max at most.
-            piece = stream.read(PIECE if out else min(HELD_PIECE, small_max - size))
-            if not piece:
-                break
-            size += len(piece)
-            refusal = file_refusal(name, size, used, max_file, max_draft, streaming=True)
-            if refusal:
-                raise DraftError(refusal)
-            if out is None and size < small_max:
-                pieces.append(piece)
-                continue
-            if out is None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                out = open(path, "xb")
-                for held in pieces:
-                    out.write(held)
-                pieces = []
-            out.write(piece)
-            del piece  # before the next read: one piece in memory at a time
-        if size == 0:
-            raise DraftError(f"{name!r} is empty (0 bytes); attach a file with content.")
-    except BaseException:
-        if out is not None:
-            out.close()
-            path.unlink(missing_ok=True)
-        raise
-    if out is not None:
-        out.close()
-        return Intake(size, None)
-    return Intake(size, b"".join(pieces))
+def take_in(name: str, stream: BinaryIO, *, used: int, small_max: int, max_file: int,
+            max_draft: int) -> bytes:
+    """Read ``stream`` whole (it must stay under ``small_max``); DraftError once it is over a
+    limit or if it is empty."""
+    pieces, size = [], 0
+    while True:
+        piece = stream.read(min(HELD_PIECE, small_max - size + 1))
+        if not piece:
+            break
+        size += len(piece)
+        refusal = file_refusal(name, size, used, max_file, max_draft, streaming=True)
+        if refusal:
+            raise DraftError(refusal)
+        if size >= small_max:
+            raise DraftError(f"{name!r} is {small_max:,} bytes or more: a file this size goes "
+                             "into your mailbox's Drafts, which needs your permission.")
+        pieces.append(piece)
+    if size == 0:
+        raise DraftError(f"{name!r} is empty (0 bytes); attach a file with content.")
+    return b"".join(pieces)

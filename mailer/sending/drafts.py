@@ -7,32 +7,30 @@ one host), changed only by an atomic read-modify-write, so two instances writing
 lose each other's change (a file added on one while the other autosaves). Each save carries the
 whole form, so of two tabs autosaving at once the later save wins, for every field.
 
-Files below SMALL_ATTACHMENT_MAX (those the send plan posts inline) are bytes in the same store,
-under their own keys and with the draft's lifetime. Larger ones still stream to ``UPLOAD_DIR``
-on the instance that received them: with several hosts only that host has them (the next slice
-streams them into a Graph draft instead). Everything expires DRAFT_MAX_AGE after the draft's
+A draft is "local" while its whole message fits one sendMail: files below SMALL_ATTACHMENT_MAX
+are then bytes in the same store, under their own keys and with the draft's lifetime. Once it
+outgrows one sendMail it becomes a draft in the person's own mailbox (mailbox_drafts.py): the
+record keeps its Graph id, and each file entry says where its bytes are ("store" or "graph", with
+the attachment's id there). Nothing of a compose lives on an instance's disk or in its memory.
+Everything expires DRAFT_MAX_AGE after the draft's
 last save (the store's TTL); a person keeps at most DRAFT_MAX_PER_USER drafts of at most
 DRAFT_MAX_SIZE of files each, which bounds what one person can put in the store. Ids are
 checked before any key or path is built from them; another person's draft is "not found".
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import io
 import logging
-import os
-import shutil
 import time
 import uuid
-from pathlib import Path
 from typing import BinaryIO
 
 from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
-from mailer.sending.draft_files import (IN_STORE, ON_DISK, DraftError, DraftNotFound,
+from mailer.sending.draft_files import (IN_GRAPH, IN_STORE, DraftError, DraftNotFound,
                                         FileNotFound, StoredAttachment, fields_of, is_draft_id,
-                                        is_file_id, take_in)
+                                        is_file_id, new_entry, take_in)
 from mailer.sending.sizes import file_refusal
 from mailer.sending.store import KeyValueStore
 
@@ -60,16 +58,15 @@ def _owner_key(owner: str) -> str:  # hashed: an owner id of any shape makes a s
 
 
 class DraftStore:
-    """Drafts in a KeyValueStore (whose TTL is ``max_age``), large files under ``upload_dir``.
+    """Drafts in a KeyValueStore (whose TTL is ``max_age``).
 
     Every call names the owner; another user's draft is "not found". A sent draft keeps its
     fields and drops its files; ``cleanup`` ages out what the store does not expire itself.
     """
 
-    def __init__(self, store: KeyValueStore, upload_dir: str | Path, *, max_file: int,
+    def __init__(self, store: KeyValueStore, *, max_file: int,
                  max_draft: int, max_age: float, max_drafts_per_owner: int, small_max: int):
-        self.store, self.root = store, Path(upload_dir)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.store = store
         self.max_file, self.max_draft, self.small_max = max_file, max_draft, small_max
         self.max_age, self.max_drafts_per_owner = max_age, max_drafts_per_owner
         self._last_cleanup = 0.0
@@ -131,37 +128,62 @@ class DraftStore:
 
     def add_file(self, draft_id: str, owner: str, filename: str, stream: BinaryIO,
                  content_type: str = "", inline: bool = False) -> Attachment:
-        """Take an upload in; refuses empty names, 0-byte files and files over a limit."""
+        """Take a small file in (as bytes in the store); refuses empty names, 0-byte files,
+        files over a limit, and files of ``small_max`` or more (those go to the mailbox)."""
         name = sanitize_filename(filename)  # ValueError with a message for the page
         record = self._owned(draft_id, owner)
         self._refuse_if_sent(record)
-        file_id = uuid.uuid4().hex
-        arrived = take_in(name, stream, self._large_path(draft_id, file_id),
-                          used=sum(f["size"] for f in record["files"]), small_max=self.small_max,
-                          max_file=self.max_file, max_draft=self.max_draft)
-        entry = {"id": file_id, "name": name, "size": arrived.size,
-                 "where": ON_DISK if arrived.data is None else IN_STORE,
-                 "content_type": (content_type or "application/octet-stream")[:200],
-                 "inline": bool(inline), "content_id": f"{file_id[:12]}@mailer" if inline else None}
-
-        def change(record):  # checked again here: another upload may have landed meanwhile
-            self._refuse_if_sent(record)
-            used = sum(f["size"] for f in record["files"])
-            refusal = file_refusal(name, arrived.size, used, self.max_file, self.max_draft)
-            if refusal:
-                raise DraftError(refusal)
-            return {**record, "files": record["files"] + [entry]}
+        data = take_in(name, stream, used=sum(f["size"] for f in record["files"]),
+                       small_max=self.small_max, max_file=self.max_file, max_draft=self.max_draft)
+        entry = new_entry(name, len(data), content_type, inline, IN_STORE)
         try:
-            if arrived.data is not None:
-                self.store.put_bytes(_bytes_key(draft_id, file_id), arrived.data)
-            record = self._change(draft_id, owner, change)
+            self.store.put_bytes(_bytes_key(draft_id, entry["id"]), data)
+            return self.add_entry(draft_id, owner, entry)
         except BaseException:
             self._drop_file(draft_id, entry)
             raise
+
+    def add_entry(self, draft_id: str, owner: str, entry: dict) -> Attachment:
+        """Record a file whose bytes are in place (store or mailbox); sizes checked again here:
+        another upload may have landed meanwhile."""
+        def change(record):
+            self._refuse_if_sent(record)
+            used = sum(f["size"] for f in record["files"])
+            refusal = file_refusal(entry["name"], entry["size"], used, self.max_file,
+                                   self.max_draft)
+            if refusal:
+                raise DraftError(refusal)
+            return {**record, "files": record["files"] + [entry]}
+        record = self._change(draft_id, owner, change)
         self._touch(draft_id, owner, record)
         return self._attachment(draft_id, entry)
 
-    def remove_file(self, draft_id: str, owner: str, file_id: str) -> None:
+    def entries(self, draft_id: str, owner: str) -> tuple[str | None, list[dict]]:
+        """(the mailbox draft's Graph id or None, the file entries as stored)."""
+        record = self._owned(draft_id, owner)
+        return (record.get("graph") or {}).get("id"), list(record["files"])
+
+    def set_mailbox_id(self, draft_id: str, owner: str, graph_id: str) -> None:
+        self._change(draft_id, owner, lambda record: {**record, "graph": {"id": graph_id}})
+
+    def moved_to_mailbox(self, draft_id: str, owner: str, file_id: str,
+                         attachment_id: str) -> None:
+        """A stored file now is an attachment of the mailbox draft: its bytes leave the store."""
+        moved = []
+
+        def change(record):
+            files = []
+            for entry in record["files"]:
+                if entry["id"] == file_id and entry.get("where") == IN_STORE:
+                    moved.append(entry)
+                    entry = {**entry, "where": IN_GRAPH, "graph_id": attachment_id}
+                files.append(entry)
+            return {**record, "files": files}
+        self._change(draft_id, owner, change)
+        for entry in moved:
+            self._drop_file(draft_id, entry)
+
+    def remove_file(self, draft_id: str, owner: str, file_id: str) -> list[dict]:
         """Remove one file; an id no file can have is refused before any key is built, and a
         well-formed one already gone is not an error (a double click)."""
         if not is_file_id(file_id):
@@ -176,6 +198,7 @@ class DraftStore:
         self._change(draft_id, owner, change)
         for entry in removed:
             self._drop_file(draft_id, entry)
+        return removed  # the caller deletes one in the mailbox draft
 
     def mark_sent(self, draft_id: str) -> None:
         """After a send: the files go, the fields stay (so a resubmit shows "already sent")."""
@@ -187,45 +210,30 @@ class DraftStore:
         self._change(draft_id, None, change)
         for entry in dropped:
             self._drop_file(draft_id, entry)
-        shutil.rmtree(self.root / draft_id, ignore_errors=True)
 
     def copy(self, draft_id: str, owner: str) -> str:
-        """A new draft with this one's fields and the files still held (a sent one has none)."""
+        """A new draft with this one's fields and the files held in the store (a mailbox
+        draft's files are copied by mailbox_drafts.copy)."""
         data = self.load(draft_id, owner)
         new_id = self.new(owner)
         self.save_fields(new_id, owner, data)
         for attachment in data.attachments:
             if isinstance(attachment, StoredAttachment):
-                stream = io.BytesIO(attachment.read_bytes())
-            elif attachment.path.is_file():
-                stream = attachment.path.open("rb")
-            else:
-                continue  # a large file received by another host: not here to copy
-            with stream:
-                self.add_file(new_id, owner, attachment.name, stream, attachment.content_type,
+                self.add_file(new_id, owner, attachment.name,
+                              io.BytesIO(attachment.read_bytes()), attachment.content_type,
                               attachment.is_inline)
         return new_id
 
+    def forget(self, draft_id: str, owner: str) -> None:
+        """Discard the draft (its mailbox copy is deleted by mailbox_drafts.discard)."""
+        self._owned(draft_id, owner)
+        self._forget(draft_id)
+
     def cleanup(self, now: float | None = None) -> int:
-        """Remove expired records (the file store) and large files of drafts untouched for
-        longer than max_age; returns how many records went."""
-        now = now or time.time()
-        removed = self.store.sweep()
-        for folder in self.root.iterdir():
-            if not is_draft_id(folder.name):
-                continue  # the file store's own folder, say
-            try:
-                newest = max((p.stat().st_mtime for p in folder.iterdir()), default=0)
-            except OSError:
-                continue
-            if now - newest > self.max_age and self.store.get(_key(folder.name)) is None:
-                shutil.rmtree(folder, ignore_errors=True)
-        return removed
+        """Remove expired records (the file store); returns how many went."""
+        return self.store.sweep()
 
     # -- helpers -----------------------------------------------------------------------------
-    def _large_path(self, draft_id: str, file_id: str) -> Path:
-        return self.root / draft_id / file_id
-
     def _attachment(self, draft_id: str, entry: dict) -> Attachment:
         details = (entry["size"], entry["content_type"], entry["inline"], entry.get("content_id"),
                    entry["id"])
@@ -233,23 +241,18 @@ class DraftStore:
             key = _bytes_key(draft_id, entry["id"])
             return StoredAttachment(entry["name"], None, *details,
                                     read=lambda: self.store.get_bytes(key))
-        return Attachment(entry["name"], self._large_path(draft_id, entry["id"]), *details)
+        # In the mailbox draft (or, from before this release, on an instance's disk: gone).
+        return Attachment(entry["name"], None, *details, graph_id=entry.get("graph_id"))
 
     def _drop_file(self, draft_id: str, entry: dict) -> None:
         if entry.get("where") == IN_STORE:
             self.store.delete_bytes(_bytes_key(draft_id, entry["id"]))
-        else:
-            self._large_path(draft_id, entry["id"]).unlink(missing_ok=True)
 
     def _touch(self, draft_id: str, owner: str, record: dict) -> None:
         """The draft's bytes and its owner's list live as long as the draft just saved."""
         self.store.touch([_owner_key(owner)] + [_bytes_key(draft_id, f["id"])
                                                  for f in record["files"]
                                                  if f.get("where") == IN_STORE])
-        for entry in record["files"]:  # a large file ages as its draft does (cleanup)
-            if entry.get("where") != IN_STORE:
-                with contextlib.suppress(OSError):  # on another host's disk: not here to touch
-                    os.utime(self._large_path(draft_id, entry["id"]))
 
     @staticmethod
     def _refuse_if_sent(record: dict) -> None:
@@ -278,4 +281,3 @@ class DraftStore:
         self.store.delete(_key(draft_id))
         for entry in record.get("files", []):
             self._drop_file(draft_id, entry)
-        shutil.rmtree(self.root / draft_id, ignore_errors=True)

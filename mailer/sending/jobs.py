@@ -107,7 +107,8 @@ class SendJobs(SendSteps, Confirming):
                "scopes": list(plan.scopes), "save_to_sent_items": prepared.save_to_sent_items,
                "bytes_done": 0, "bytes_total": plan.total_bytes,
                "files": files, "code": None, "detail": {}, "error_code": None,
-               "needs_sign_in": False, "started": now, "updated": now}
+               "needs_sign_in": False, "started": now, "updated": now,
+               "graph_message_id": plan.graph_id}
         if not self.store.claim(f"claim:{draft_id}", {"owner": owner, "at": now}):
             existing = self.status(draft_id, owner)
             return (existing or {**job, "code": ALREADY_SENDING}), False

@@ -17,7 +17,8 @@ from mailer.sending.compose import Attachment, PreparedMessage
 from mailer.sending.sizes import file_refusal, human, message_refusal
 
 SENDMAIL = "sendmail"
-DRAFT = "draft"
+DRAFT = "draft"  # made at Send: a draft, its attachments, then send
+MAILBOX = "mailbox"  # already a draft in the mailbox (mailbox_drafts.py): PATCH, then send
 DRAFT_ID_HEADER = "x-mailer-draft-id"  # custom headers must start with x-
 
 
@@ -54,6 +55,7 @@ class SendPlan:
     small: list[Attachment] = field(default_factory=list)  # posted to the draft
     large: list[Attachment] = field(default_factory=list)  # through upload sessions
     reason: str = ""
+    graph_id: str | None = None  # MAILBOX: the draft in the mailbox
 
 
 def message_with_header(prepared: PreparedMessage, draft_id: str | None) -> dict:
@@ -76,7 +78,7 @@ def sendmail_size(prepared: PreparedMessage, draft_id: str | None = None) -> int
 
 def scopes_for(kind: str, from_address: str | None) -> list[str]:
     scopes = ["Mail.Send"]
-    if kind == DRAFT:
+    if kind in (DRAFT, MAILBOX):
         scopes.append("Mail.ReadWrite")
     if from_address:
         scopes.append("Mail.Send.Shared")
@@ -95,13 +97,31 @@ def check_sizes(prepared: PreparedMessage, limits: Limits) -> list[str]:
     return errors + ([problem] if problem else [])
 
 
-def plan(prepared: PreparedMessage, limits: Limits, draft_id: str | None = None) -> SendPlan:
-    """Choose how to send ``prepared``; raises PlanRefused if no way fits the limits."""
+def outgrows(fields_bytes: int, file_sizes: list[int], limits: Limits) -> bool:
+    """True when a message of about ``fields_bytes`` of text and these files cannot be one
+    sendMail (or holds a file too big to post inline): it then becomes a mailbox draft at once.
+    An estimate that errs towards the draft: the exact measure is sendmail_size, at Send."""
+    if any(size >= limits.small_attachment_max for size in file_sizes):
+        return True
+    overhead = 2048 + 300 * len(file_sizes)  # JSON keys, names, types, the draft-id header
+    return fields_bytes + overhead + sum(base64_length(s) for s in file_sizes) > \
+        limits.sendmail_budget
+
+
+def plan(prepared: PreparedMessage, limits: Limits, draft_id: str | None = None,
+         mailbox_draft: str | None = None) -> SendPlan:
+    """Choose how to send ``prepared``; raises PlanRefused if no way fits the limits.
+    ``mailbox_draft``: the Graph id of the draft in the mailbox this message already is."""
     errors = check_sizes(prepared, limits)
     if errors:
         raise PlanRefused(errors)
     size = sendmail_size(prepared, draft_id)
     total = sum(a.size for a in prepared.attachments)
+    if mailbox_draft:
+        return SendPlan(MAILBOX, scopes_for(MAILBOX, prepared.from_address), size, total,
+                        small=[a for a in prepared.attachments if not a.graph_id],
+                        reason="a draft in the mailbox already: update it, then send",
+                        graph_id=mailbox_draft)
     if size <= limits.sendmail_budget:
         return SendPlan(SENDMAIL, scopes_for(SENDMAIL, prepared.from_address), size, total,
                         reason=f"one sendMail request of {human(size)}")

@@ -13,10 +13,11 @@ from mailer.graph.client import GraphClient
 from mailer.graph.errors import GraphError
 from mailer.graph.shapes import file_attachment_json
 from mailer.sending import recovery
+from mailer.sending.mailbox_drafts import drop_unlisted
 from mailer.sending.compose import PreparedMessage
 from mailer.sending.outcomes import (FAILED, GRAPH_REFUSED, LOST_WHILE_PREPARING, NOT_SENT,
                                      SENT, SIGN_IN_EXPIRED, LeaseLost)
-from mailer.sending.plan import SENDMAIL, SendPlan, message_with_header
+from mailer.sending.plan import MAILBOX, SENDMAIL, SendPlan, message_with_header
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class SendSteps:
         return wait
 
     def _steps(self, job: dict, prepared: PreparedMessage, plan: SendPlan, client: GraphClient):
+        if plan.kind == MAILBOX:
+            return self._send_mailbox_draft(job, prepared, plan, client)
         draft_id, graph_id, current = job["draft_id"], None, None
         message = message_with_header(prepared, draft_id)
         try:
@@ -102,16 +105,54 @@ class SendSteps:
             # A lost answer while preparing (draft, attachment): nothing went out.
             code = LOST_WHILE_PREPARING if exc.outcome_unknown else GRAPH_REFUSED
             self._finish(job, NOT_SENT, code, exc, **({"file": current} if current else {}))
-            self._discard(client, graph_id, draft_id if creating else None)
+            self._discard(job, client, graph_id, draft_id if creating else None)
         except self.auth_errors:
-            self._finish(job, NOT_SENT, SIGN_IN_EXPIRED)
-            job["needs_sign_in"] = True
-            self._save(job)
-            self._discard(client, graph_id)
+            self._not_sent_sign_in(job)
+            self._discard(job, client, graph_id)
         except Exception as exc:  # a disk or programming failure: still an outcome, not a 500
             logger.exception("send job %s failed", draft_id)
             self._finish(job, NOT_SENT, FAILED, exception=type(exc).__name__)
-            self._discard(client, graph_id)
+            self._discard(job, client, graph_id)
+
+    def _not_sent_sign_in(self, job: dict) -> None:
+        self._finish(job, NOT_SENT, SIGN_IN_EXPIRED)
+        job["needs_sign_in"] = True
+        self._save(job)
+
+    def _send_mailbox_draft(self, job: dict, prepared: PreparedMessage, plan: SendPlan,
+                            client: GraphClient) -> None:
+        """The message already is a draft in the mailbox (mailbox_drafts.py): its fields are
+        PATCHed, files still in the store posted, attachments it should not have deleted (the
+        record is the truth), then POST …/send. A failure leaves the draft where it is."""
+        graph_id = plan.graph_id
+        try:
+            self._phase(job, "saving draft")
+            client.update_message(graph_id, prepared.message)
+            keep = {a.graph_id for a in prepared.attachments if a.graph_id}
+            for attachment in plan.small:  # in the store still (a draft made just before Send)
+                self._phase(job, "uploading", file={"name": attachment.name,
+                                                    "size": attachment.size})
+                keep.add(client.add_attachment(graph_id, attachment)["id"])
+            drop_unlisted(client, graph_id, keep)
+            self._phase(job, "sending")
+            try:
+                self._act(job)
+                client.send_draft(graph_id)
+            except GraphError as exc:
+                if not exc.outcome_unknown:
+                    raise
+                return self._confirm_draft(job, client, graph_id)
+            self._finish(job, SENT)
+        except LeaseLost:
+            raise
+        except GraphError as exc:
+            self._finish(job, NOT_SENT, LOST_WHILE_PREPARING if exc.outcome_unknown
+                         else GRAPH_REFUSED, exc)
+        except self.auth_errors:
+            self._not_sent_sign_in(job)
+        except Exception as exc:  # noqa: BLE001 - still an outcome, not a 500
+            logger.exception("send job %s failed", job["draft_id"])
+            self._finish(job, NOT_SENT, FAILED, exception=type(exc).__name__)
 
     def _progress(self, job: dict, index: int, done_before: int):
         last = [0.0]
@@ -139,9 +180,13 @@ class SendSteps:
         return client.create_draft(message)["id"]
 
     @staticmethod
-    def _discard(client: GraphClient, graph_id: str | None, draft_id: str | None = None) -> None:
+    def _discard(job: dict, client: GraphClient, graph_id: str | None,
+                 draft_id: str | None = None) -> None:
         """Delete the unsent server-side draft (best effort): no litter in the person's Drafts.
-        With ``draft_id`` (its creation's answer was lost): the drafts tagged with it."""
+        With ``draft_id`` (its creation's answer was lost): the drafts tagged with it. A draft
+        the person keeps in the mailbox (plan MAILBOX) is theirs, and stays."""
+        if job.get("plan") == MAILBOX:
+            return
         try:
             for orphan in [graph_id] if graph_id else (
                     recovery.drafts_tagged(client, draft_id) if draft_id else []):

@@ -207,6 +207,8 @@ def _running(job: dict) -> str:
         return "This message is already being sent."
     if phase == "creating draft":
         return "Creating a draft…"
+    if phase == "saving draft":
+        return "Updating your draft in Drafts…"
     if phase == "uploading" and detail.get("file"):
         file = detail["file"]
         return f"Attaching {file['name']!r} ({human(file['size'])})…"

@@ -89,7 +89,7 @@ ODD_FILE_IDS = ["..", ".", "%2e%2e", "a\x00b", "x" * 300, "draft.json", "../draf
 def test_an_odd_file_id_is_refused_in_words_and_touches_nothing(adele, app, file_id):
     draft_id, token = new_draft(adele)
     kept = upload(adele, draft_id, token, "kept.txt", b"keep me").get_json()["file"]["id"]
-    drafts, uploads = app.extensions["mailer.mail"].drafts, Path(app.config["UPLOAD_DIR"])
+    drafts, uploads = app.extensions["mailer.mail"].drafts, Path(app.config["DRAFT_DIR"])
     before = (sorted(str(p) for p in uploads.rglob("*") if p.name != ".leases.lock"),
               drafts.record(draft_id)["files"])
     # by XHR (the path is percent-encoded by the test client; '/' is one the router refuses)

@@ -38,11 +38,13 @@ def graph_client(base_url: str, token_provider, session, **options) -> GraphClie
 
 
 def draft_store(root, records=None, **options) -> DraftStore:
-    """Large files under ``root``; records and small files in ``records`` (a KeyValueStore),
-    by default files in root/store as the app keeps them without Redis."""
+    """Records and small files in ``records`` (a KeyValueStore), by default files in root/store
+    as the app keeps them without Redis (``root`` is kept as ``.root`` for the tests)."""
     options = {**wiring.draft_options(SETTINGS), **options}
     records = records or FileStore(Path(root) / "store", ttl=options["max_age"])
-    return DraftStore(records, root, **options)
+    store = DraftStore(records, **options)
+    store.root = Path(root)
+    return store
 
 
 def redis_draft_store(url: str, prefix: str, root, **options) -> DraftStore:
@@ -65,8 +67,9 @@ def redis_store(url: str, prefix: str) -> RedisStore:
     return RedisStore(redis_client(url), ttl=SETTINGS["JOB_TTL"], prefix=prefix)
 
 
-def plan(prepared, limits_: Limits | None = None, draft_id: str | None = None):
-    return send_plan.plan(prepared, limits_ or limits(), draft_id)
+def plan(prepared, limits_: Limits | None = None, draft_id: str | None = None,
+         mailbox_draft: str | None = None):
+    return send_plan.plan(prepared, limits_ or limits(), draft_id, mailbox_draft)
 
 
 def prepare(data: compose.ComposeData, me_address: str | None = None, **options):

@@ -9,9 +9,10 @@ import uuid
 
 import pytest
 
-from helpers.settings import (draft_store, file_store, graph_client, plan, prepare, redis_store,
-                              send_jobs)
+from helpers.settings import (draft_store, file_store, graph_client, limits, plan, prepare,
+                              redis_store, send_jobs)
 from mailer.sending.compose import Attachment, ComposeData
+from mailer.sending.mailbox_drafts import MailboxDrafts
 from mailer.sending.jobs import NOT_SENT, SENT
 from mailer.sending.plan import DRAFT, SENDMAIL
 from mailer.sending.sizes import MB
@@ -29,10 +30,11 @@ def _attachment(path, content_type="application/octet-stream"):
     return Attachment(path.name.split("-", 1)[1], path, path.stat().st_size, content_type)
 
 
-def _send(jobs, graph, data, me="adele@contoso.example", owner="oid-adele", draft_id=None):
+def _send(jobs, graph, data, me="adele@contoso.example", owner="oid-adele", draft_id=None,
+          mailbox_draft=None):
     draft_id = draft_id or str(uuid.uuid4())
     prepared = prepare(data, me_address=me)
-    the_plan = plan(prepared, draft_id=draft_id)
+    the_plan = plan(prepared, draft_id=draft_id, mailbox_draft=mailbox_draft)
     job, started = jobs.start(draft_id, owner, prepared, the_plan, graph, background=False)
     return job, the_plan, draft_id
 
@@ -206,18 +208,21 @@ def test_a_token_provider_that_needs_sign_in_keeps_the_draft(emu, https, tmp_pat
             raise SignInNeeded()
         return token
     graph = graph_client(emu.client_config()["graph_endpoint"], provider, https)
-    drafts.add_file(draft_id, "oid-adele", "big.bin", io.BytesIO(b"x" * (4 * MB)))
+    fresh = graph_client(emu.client_config()["graph_endpoint"], lambda: token, https)
     data = drafts.load(draft_id, "oid-adele")
     data.to, data.subject = MEGAN, "Needs sign-in"
     drafts.save_fields(draft_id, "oid-adele", data)
-    job, _, _ = _send(jobs, graph, data, draft_id=draft_id)
+    boxed = MailboxDrafts(drafts, limits())  # the large file goes into the mailbox's draft
+    boxed.add_file(draft_id, "oid-adele", fresh, "big.bin", io.BytesIO(b"x" * (4 * MB)), 4 * MB)
+    data = drafts.load(draft_id, "oid-adele")
+    in_box = boxed.mailbox_id(draft_id, "oid-adele")
+    job, _, _ = _send(jobs, graph, data, draft_id=draft_id, mailbox_draft=in_box)
     assert job["state"] == NOT_SENT and job["needs_sign_in"] is True
     assert "Sign in again" in job_message(job)
     kept = drafts.load(draft_id, "oid-adele")  # everything typed and attached is still there
     assert kept.subject == "Needs sign-in" and kept.attachments[0].size == 4 * MB
     # After signing in again, the same draft id sends (the definite failure freed the claim).
-    fresh = graph_client(emu.client_config()["graph_endpoint"], lambda: token, https)
-    job, _, _ = _send(jobs, fresh, kept, draft_id=draft_id)
+    job, _, _ = _send(jobs, fresh, kept, draft_id=draft_id, mailbox_draft=in_box)
     assert job["state"] == SENT and drafts.is_sent(draft_id, "oid-adele")
 
 

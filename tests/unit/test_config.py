@@ -49,7 +49,7 @@ def test_microsoft_defaults():
     assert cfg["MAX_FILE_SIZE"] == 150 * 1024 * 1024
     assert cfg["MAX_MESSAGE_SIZE"] == 35 * 1024 * 1024
     assert cfg["SESSION_DIR"].endswith("/nonexistent-app-state/sessions")
-    assert cfg["UPLOAD_DIR"].endswith("/nonexistent-app-state/uploads")
+    assert cfg["DRAFT_DIR"].endswith("/nonexistent-app-state/drafts")
 
 
 def test_relative_paths_are_taken_from_the_project_folder():

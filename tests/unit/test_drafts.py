@@ -83,18 +83,23 @@ def test_the_draft_total_is_bounded(store):
         store.add_file(draft_id, OWNER, "b.bin", io.BytesIO(b"x" * 9000))
 
 
-def test_large_uploads_stream_to_disk(tmp_path):
-    store = draft_store(tmp_path, max_file=64 * 1024 * 1024, max_draft=64 * 1024 * 1024)
+def test_a_file_of_the_small_limit_is_refused_early_with_memory_bounded(tmp_path):
+    """The store keeps only files under SMALL_ATTACHMENT_MAX; a larger one (it belongs in the
+    mailbox's draft) is refused once that much arrived, never read whole."""
+    store = draft_store(tmp_path, max_file=64 * 1024 * 1024, max_draft=64 * 1024 * 1024,
+                        small_max=1024 * 1024)
     draft_id = store.new(OWNER)
+    stream = io.BufferedReader(Chunks(30_000_000))
     tracemalloc.start()
     try:
-        att = store.add_file(draft_id, OWNER, "big.bin", io.BufferedReader(Chunks(30_000_000)))
+        with pytest.raises(DraftError, match="'big.bin' is 1,048,576 bytes or more"):
+            store.add_file(draft_id, OWNER, "big.bin", stream)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert att.size == 30_000_000 == att.path.stat().st_size
-    assert att.path.parent == store.root / draft_id  # stored under a generated name
-    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes for a 30 MB upload"
+    assert peak < 3 * 1024 * 1024, f"peak {peak} bytes"
+    assert store.load(draft_id, OWNER).attachments == []
+    assert not any(p.suffix == ".bin" for p in (tmp_path / "store").iterdir())
 
 
 @pytest.mark.parametrize("draft_id", ["../etc", "not-a-uuid", "", "0b9f5e0e8a6f4d4c9d561b1f0f3f3c11"])

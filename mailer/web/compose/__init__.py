@@ -7,6 +7,8 @@
     POST /compose/<id>/files               one file, streamed to disk (XHR, raw body)
     POST /compose/<id>/files/<fid>/delete  remove one file (XHR)
     POST /compose/<id>/copy                a new draft with the same fields and files
+    POST /compose/<id>/discard             delete the draft (in the mailbox too)
+    GET  /compose/consented                where a consent popup ends: tells the page
     GET  /compose/<id>/status[.json]       the send's progress and outcome
 
 The views sit side by side: the page and its Send (views.py), attachments, autosave and copies
@@ -58,4 +60,4 @@ def _sign_in_url() -> str:
 
 guard(bp, sign_in_url=_sign_in_url, words="You are signed out. Sign in again; your draft is kept.")
 
-from mailer.web.compose import files, inline, status, views  # noqa: E402,F401  (routes register)
+from mailer.web.compose import files, inline, mailbox, status, views  # noqa: E402,F401  (routes register)

@@ -1,11 +1,13 @@
 """The compose page's files and background saves: uploads, removals, autosave, copies.
 
 Uploads come one file per request, as the raw request body (``X-File-Name`` carries the name,
-percent-encoded UTF-8), so the bytes stream from the socket straight into the draft store in
-1 MB pieces, never through a multipart temp file (memory holds at most a small file: see
-sending/draft_files.py). Without JavaScript the
-form's file input still works: Werkzeug spools those to temporary files, which are then copied
-into the draft the same way. Every refusal names the file and says why, as JSON for the page.
+percent-encoded UTF-8, Content-Length its size), never through a multipart temp file. While the
+message fits one sendMail a file goes into the shared store (it is small: see
+sending/draft_files.py); once it does not, the draft lives in the person's mailbox and the file
+streams on into it, a large one chunk by chunk through an upload session, so the page's progress
+is the progress to Microsoft (sending/mailbox_drafts.py). Without JavaScript the form's file
+input still works: Werkzeug spools those to temporary files of the request, which then go the
+same way. Every refusal names the file and says why, as JSON for the page.
 """
 from __future__ import annotations
 
@@ -24,6 +26,10 @@ from mailer.web.compose import bp
 from mailer.web.forms import ComposeForm
 from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft
 from mailer.web.compose.services import login_url, owner, services
+from mailer.web.compose.mailbox import (CONSENT_WORDS, ConsentNeeded, consent_answer,
+                                        graph_answer, mailbox_client, me)
+from mailer.graph.errors import GraphError
+from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
@@ -48,7 +54,8 @@ def _summary(draft_id: str) -> dict:
 
 @bp.post("/compose/<draft_id>/files")
 def upload(draft_id):
-    """Store one file (the raw request body) in the draft; JSON with the new list."""
+    """One file (the raw request body) into the draft: into the shared store while the message
+    fits one sendMail, else streamed into the draft in the mailbox; JSON with the new list."""
     mail = services()
     name = unquote(request.headers.get(NAME_HEADER, ""))
     try:
@@ -56,42 +63,59 @@ def upload(draft_id):
     except ValueError as exc:
         return _fail(str(exc))
     size = request.content_length
-    if size is not None:  # refuse before a single byte is written, naming the file
-        limits = mail.limits
-        try:
-            used = 0 if size > limits.max_file else sum(
-                a.size for a in mail.drafts.load(draft_id, owner()).attachments)
-        except DraftNotFound as exc:
-            return _fail(str(exc), 404)
-        refusal = file_refusal(shown, size, used, limits.max_file, limits.max_message)
-        if refusal:
-            return _fail(refusal, 413)
-    content_type = (request.headers.get("X-File-Type") or "").strip()[:200]
+    if size is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        return _fail(f"{shown!r} came without its size (Content-Length); attach it again.", 411)
+    size = size or 0  # no body at all: refused below as empty, by name
+    limits = mail.limits
     try:
-        attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream, content_type,
-                                          inline=request.headers.get(INLINE_HEADER) == "1")
+        used = 0 if size > limits.max_file else sum(
+            a.size for a in mail.drafts.load(draft_id, owner()).attachments)
+        refusal = file_refusal(shown, size, used, limits.max_file, limits.max_message)
+        if refusal:  # before a single byte is read, naming the file
+            return _fail(refusal, 413)
+        to_mailbox = mail.mailbox.needs_mailbox(draft_id, owner(), size)
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    content_type = (request.headers.get("X-File-Type") or "").strip()[:200]
+    inline = request.headers.get(INLINE_HEADER) == "1"
+    try:
+        if to_mailbox:
+            attachment = mail.mailbox.add_file(draft_id, owner(), mailbox_client(draft_id), name,
+                                               request.stream, size, content_type, inline, me())
+        else:
+            attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream,
+                                              content_type, inline=inline)
+    except ConsentNeeded as exc:
+        return consent_answer(exc)
+    except GraphError as exc:
+        return graph_answer(exc, f"put {shown!r} into your draft")
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
     except (DraftError, ValueError) as exc:
         return _fail(str(exc))
-    logger.info("draft %s: file of %d bytes attached", draft_id, attachment.size)
+    logger.info("draft %s: file of %d bytes attached (%s)", draft_id, attachment.size,
+                "mailbox" if to_mailbox else "store")
     return jsonify({"file": _file_json(attachment), **_summary(draft_id)}), 201
 
 
 @bp.post("/compose/<draft_id>/files/<file_id>/delete")
 def delete_file(draft_id, file_id):
-    """Remove one file from the draft; JSON with the new list."""
+    """Remove one file from the draft (and from the mailbox's draft); JSON with the new list."""
     try:
         remove(draft_id, owner(), file_id)
         return jsonify(_summary(draft_id))
     except (DraftNotFound, FileNotFound) as exc:
         return _fail(str(exc), 404)
+    except ConsentNeeded as exc:
+        return consent_answer(exc)
     except DraftError as exc:
         return _fail(str(exc))
 
 
 def remove(draft_id: str, who: str, file_id: str) -> None:
-    services().drafts.remove_file(draft_id, who, file_id)
+    mail = services()
+    client = mailbox_client(draft_id) if mail.mailbox.mailbox_id(draft_id, who) else None
+    mail.mailbox.remove_file(draft_id, who, client, file_id)
 
 
 @bp.post("/compose/<draft_id>/autosave")
@@ -123,15 +147,31 @@ def copy(draft_id):
 
 
 def add_posted_files(draft_id: str, who: str, files) -> dict[str, list[str]]:
-    """Files sent with the form itself (no JavaScript): stored, or one error each."""
-    errors = []
+    """Files sent with the form itself (no JavaScript): stored, or one error each. Werkzeug
+    has spooled each to a temporary file of this request; a large one goes on into the
+    mailbox's draft (the page offers the permission before the file is picked)."""
+    errors, mail = [], services()
     for storage in files:
         if not storage or not storage.filename:
             continue  # the empty part a file input sends when nothing was picked
         try:
-            services().drafts.add_file(draft_id, who, storage.filename, storage.stream,
-                                       storage.mimetype or "")
-        except (DraftError, ValueError) as exc:
+            stream = storage.stream
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(0)
+            if mail.mailbox.needs_mailbox(draft_id, who, size):
+                mail.mailbox.add_file(draft_id, who, mailbox_client(draft_id, popup=False),
+                                      storage.filename, stream, size, storage.mimetype or "",
+                                      me_address=me())
+            else:
+                mail.drafts.add_file(draft_id, who, storage.filename, stream,
+                                     storage.mimetype or "")
+        except ConsentNeeded as exc:
+            errors.append(f"{storage.filename!r} was not attached: {CONSENT_WORDS} Use the "
+                          f"link below to allow it, then attach the file again.")
+        except GraphError as exc:
+            errors.append(f"{storage.filename!r} was not attached: {graph_advice(exc)}")
+        except (DraftError, ValueError, OSError) as exc:
             errors.append(str(exc))
     return {"attachments": errors} if errors else {}
 

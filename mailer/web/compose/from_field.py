@@ -45,6 +45,9 @@ def refusal_note(job: dict | None) -> str:
         uploaded = (", which were uploaded to a temporary draft in your mailbox and never left "
                     "it (Microsoft 365 checks the right to send from another mailbox only at "
                     "the final send)")
+    elif job.get("plan") == "mailbox" and job.get("files"):
+        uploaded = (", which are in your draft in the Drafts folder and never left it (Microsoft "
+                    "365 checks the right to send from another mailbox only at the final send)")
     return NOTHING_SENT.format(uploaded=uploaded)
 
 

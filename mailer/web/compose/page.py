@@ -1,7 +1,7 @@
 """Rendering the compose page, shared by the views that show a draft (and its errors)."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request, session
+from flask import jsonify, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 
 from mailer.web.auth import current_user, wants_json
@@ -61,6 +61,9 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
         human=human, limits=mail.limits, job=job, notice=notice, alert=alert, resume=resume,
         sender=sender, me=(current_user() or {}).get("username") or "",
         needs_sign_in=bool(job and job.get("needs_sign_in")),
+        in_mailbox=bool(mail.mailbox.mailbox_id(draft_id, owner())),
+        draft_consent_url=url_for("auth.login", next=url_for("mail.draft", draft_id=draft_id),
+                                  scopes="Mail.ReadWrite"),
         unknown=bool(job and job["state"] == UNKNOWN)), status
 
 

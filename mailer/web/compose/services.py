@@ -14,13 +14,13 @@ import functools
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app, request, url_for
 
 from mailer.web import sessions
 from mailer.web.auth import current_user
 from mailer.sending.drafts import DraftStore
+from mailer.sending.mailbox_drafts import MailboxDrafts
 from mailer.identity.errors import AuthError
 from mailer.graph.client import GraphClient, GraphError
 from mailer.graph.retry import RetryPolicy
@@ -44,6 +44,7 @@ class MailServices:
     jobs: SendJobs
     limits: Limits
     from_history: FromHistory
+    mailbox: MailboxDrafts
 
     @property
     def max_request(self) -> int:
@@ -81,10 +82,10 @@ def draft_options(cfg) -> dict:
 
 def draft_records(cfg, redis_client) -> KeyValueStore:
     """Drafts in Redis beside the jobs when there is one (their own prefix and TTL), else files
-    in UPLOAD_DIR/store (one host)."""
+    in DRAFT_DIR (one host)."""
     if redis_client is not None:
         return RedisStore(redis_client, ttl=cfg["DRAFT_MAX_AGE"], prefix=DRAFT_PREFIX)
-    return FileStore(Path(cfg["UPLOAD_DIR"]) / "store", ttl=cfg["DRAFT_MAX_AGE"])
+    return FileStore(cfg["DRAFT_DIR"], ttl=cfg["DRAFT_MAX_AGE"])
 
 
 def job_options(cfg) -> dict:
@@ -104,12 +105,13 @@ def init_app(app) -> MailServices:
     if EXTENSION not in app.extensions:
         cfg = app.config
         redis = app.extensions["mailer"]["redis"]
-        drafts = DraftStore(draft_records(cfg, redis), cfg["UPLOAD_DIR"], **draft_options(cfg))
+        drafts = DraftStore(draft_records(cfg, redis), **draft_options(cfg))
         store = job_store(cfg, redis)
         history = FromHistory(store)  # beside the jobs: a background send records its outcome
         jobs = SendJobs(store, drafts=drafts, auth_errors=(AuthError,),
                         on_finish=history.record_job, **job_options(cfg))
-        app.extensions[EXTENSION] = MailServices(drafts, jobs, limits(cfg), history)
+        app.extensions[EXTENSION] = MailServices(drafts, jobs, limits(cfg), history,
+                                                 MailboxDrafts(drafts, limits(cfg)))
     return app.extensions[EXTENSION]
 
 

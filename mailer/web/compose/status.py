@@ -14,7 +14,7 @@ from flask import current_app, jsonify, redirect, render_template, url_for
 from mailer.sending.compose import split_addresses
 from mailer.sending.drafts import DraftNotFound
 from mailer.sending.jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
-from mailer.sending.plan import DRAFT
+from mailer.sending.plan import DRAFT, MAILBOX
 from mailer.sending.sizes import human
 from mailer.web.compose import bp
 from mailer.web.compose.from_field import refusal_note
@@ -27,6 +27,8 @@ STEPS = {
     DRAFT: [("creating draft", "Creating a draft in your mailbox"),
             ("uploading", "Uploading the attachments to Microsoft Graph"),
             ("sending", "Sending the message")],
+    MAILBOX: [("saving draft", "Updating your draft in the Drafts folder"),
+              ("sending", "Sending the message")],
 }
 TITLES = {RUNNING: "Sending…", SENT: "Sent", NOT_SENT: "Not sent", UNKNOWN: "Not confirmed"}
 SENT_WORDS = "Microsoft 365 accepted your message for delivery."
@@ -43,7 +45,9 @@ def public(job: dict) -> dict:
             refusal_note(job), job_advice(job)))),
         "error_code": job.get("error_code"), "needs_sign_in": bool(job.get("needs_sign_in")),
         "bytes_done": job.get("bytes_done", 0), "bytes_total": job.get("bytes_total", 0),
-        "bytes_label": ("Uploaded to a temporary draft in your mailbox, never sent"
+        "bytes_label": (("Kept in your draft in the Drafts folder, never sent"
+                         if job.get("plan") == MAILBOX else
+                         "Uploaded to a temporary draft in your mailbox, never sent")
                         if job["state"] == NOT_SENT else "Attachments sent to Microsoft Graph"),
         "done_human": human(job.get("bytes_done", 0)),
         "total_human": human(job.get("bytes_total", 0)), "files": files,

@@ -12,7 +12,7 @@ import logging
 from flask import current_app, flash, redirect, request, session, url_for
 
 from mailer.web.compose import bp
-from mailer.web.compose import files
+from mailer.web.compose import files, mailbox
 from mailer.web.auth import current_user, get_token
 from mailer.sending.compose import ComposeInvalid, prepare
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
@@ -99,7 +99,11 @@ def submit(draft_id):
             f"The button pressed ({shown}) is not one this page has: Send, Save draft or remove "
             "a file. Nothing was sent; what you typed is kept."))
     if action == "save" and not errors and not problems:
-        flash("Draft saved.", "success")
+        try:
+            trouble = mailbox.save_to_mailbox(draft_id)
+        except mailbox.ConsentNeeded as exc:
+            return redirect(exc.url, 303)  # granted, the page comes back to this draft
+        flash(trouble or "Draft saved to your Drafts folder.", "warning" if trouble else "success")
         return redirect(url_for("mail.draft", draft_id=draft_id), 303)
     if action == "send":  # files the page still lists: the message never goes without them
         errors.setdefault("attachments", []).extend(_not_attached())
@@ -120,7 +124,13 @@ def _send(draft_id: str, form: ComposeForm):
     try:
         prepared = prepare(data, me_address=user.get("username"),
                            max_recipients=mail.limits.max_recipients)
-        the_plan = plan(prepared, mail.limits, draft_id=draft_id)
+        in_mailbox = mail.mailbox.mailbox_id(draft_id, owner())
+        if in_mailbox and not prepared.from_address and user.get("username"):
+            # A From set earlier in the mailbox draft must not outlive its removal here.
+            prepared.message["from"] = {"emailAddress": {"address": user["username"]}}
+        if in_mailbox:
+            prepared.message.setdefault("replyTo", [])  # cleared here: cleared there
+        the_plan = plan(prepared, mail.limits, draft_id=draft_id, mailbox_draft=in_mailbox)
     except ComposeInvalid as exc:
         errors = {**errors, **exc.errors}
     except PlanRefused as exc:
