@@ -156,8 +156,8 @@
       field.parentNode.insertBefore(this.wrap, field);
       this.wrap.appendChild(field);
     }
-    this.wrap.appendChild(this.list);
-    this.wrap.appendChild(this.note);
+    this.wrap.appendChild(this.list);  // right under the box it serves; the words below both
+    this.wrap.parentNode.insertBefore(this.note, this.wrap.nextSibling);
     var input = this.input;
     input.setAttribute("role", "combobox");
     input.setAttribute("aria-autocomplete", "list");

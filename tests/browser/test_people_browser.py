@@ -172,7 +172,7 @@ def test_permissions_on_first_use_in_a_popup_keep_the_message(page, live_app, br
         page.keyboard.press("Enter")  # the consent option is active: a key press opens it
     answer_popup(opened.value, ADELE)
     megan = page.locator("[role=option]", has_text="Megan Bowen")
-    expect(megan).to_be_visible()  # asked again once the window closed
+    expect(megan).to_be_visible(timeout=10_000)  # asked again once permission was given
     assert page.url == draft_url
     assert page.input_value("#subject") == "Typed before the popup"
     assert page.input_value("#to-picker") == "meg"
