@@ -5,96 +5,13 @@
 // compose.js's autosave work as before; a value put into the field from outside becomes chips.
 // Suggestions come from GET <data-people-url>?q=; its first use may answer that permission is
 // needed: the sign-in then opens in a small window, never in this page, and the search is asked
-// again when that window closes. ARIA combobox pattern: role=combobox, listbox, activedescendant.
+// again once it is granted. ARIA combobox pattern: role=combobox, listbox, activedescendant.
 (function () {
   "use strict";
 
-  var SEPARATORS = ",;\n\r", DELAY = 200, Q_MAX = 100, ids = 0;
-
-  // ---- addresses, read as mailer/sending/compose.py reads them --------------------------------
-  // Split on , ; or a line break outside quotes and <...>; the last part is what is still typed.
-  function splitRaw(text) {
-    var parts = [], current = "", quoted = false, angled = false, escaped = false;
-    for (var i = 0; i < text.length; i++) {
-      var ch = text.charAt(i);
-      if (escaped) escaped = false;
-      else if (ch === "\\" && quoted) escaped = true;
-      else if (ch === '"' && !angled) quoted = !quoted;
-      else if (ch === "<" && !quoted) angled = true;
-      else if (ch === ">" && !quoted) angled = false;
-      else if (SEPARATORS.indexOf(ch) >= 0 && !quoted && !angled) {
-        parts.push(current);
-        current = "";
-        continue;
-      }
-      current += ch;
-    }
-    parts.push(current);
-    return parts;
-  }
-
-  function entry(text) {  // {text, name, address} of "address", "Name <address>", "\"N\" <address>"
-    text = text.trim();
-    var m = /^(?:"((?:[^"\\]|\\.)*)"|([^<]*?))\s*<([^>]*)>$/.exec(text);
-    if (!m) return {text: text, name: "", address: text};
-    var name = m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2];
-    return {text: text, name: name.trim(), address: m[3].trim()};
-  }
-
-  function formatted(name, address) {
-    if (!name || name.toLowerCase() === address.toLowerCase()) return address;
-    if (/[,;"<>\\()]/.test(name)) name = '"' + name.replace(/\\/g, "\\\\").replace(/"/g, '\\"') + '"';
-    return name + " <" + address + ">";
-  }
-
-  function plausible(address) { return /^[^\s@<>,;"]+@[^\s@<>,;"]+\.[^\s@<>,;"]+$/.test(address); }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text) node.textContent = text;
-    return node;
-  }
-
-  // ---- the app's suggestions and the consent window, shared by every field ---------------------
-  // The app's pages send Cross-Origin-Opener-Policy: same-origin, so once the consent window goes
-  // to the sign-in pages this page loses its handle on it (it reads as closed) and the window
-  // loses its opener. The window's last page, back at the app, says "granted" on a
-  // BroadcastChannel instead, which reaches every page of this origin in this browser.
-  var CHANNEL = "people-picker";
-
-  function Source(url) {
-    var self = this;
-    this.url = url;
-    this.popup = null;
-    this.waiting = [];
-    if (window.BroadcastChannel) {
-      new BroadcastChannel(CHANNEL).onmessage = function (e) {
-        if (e.data !== "granted") return;
-        var waiting = self.waiting;
-        self.waiting = [];
-        waiting.forEach(function (fn) { fn(); });
-      };
-    }
-  }
-
-  Source.prototype.ask = function (q, signal) {
-    return fetch(this.url + "?q=" + encodeURIComponent(q), {
-      headers: {"Accept": "application/json"}, credentials: "same-origin", signal: signal
-    }).then(function (r) {
-      return r.json().then(function (body) { return body; }, function () {
-        return {error: "No suggestions: the app answered " + r.status + "."};
-      });
-    });
-  };
-
-  // Open the sign-in for the picker's permissions in a small window (called from a key press or
-  // a click: browsers allow a window only then); ``done`` runs once they are granted.
-  Source.prototype.consent = function (url, done) {
-    this.waiting.push(done);
-    this.popup = window.open(url, "people-consent", "popup,width=520,height=680");
-    return Boolean(this.popup);
-  };
+  var DELAY = 200, Q_MAX = 100, ids = 0, P = window.PeoplePicker;
+  var splitRaw = P.splitRaw, entry = P.entry, formatted = P.formatted, plausible = P.plausible,
+      el = P.el, Source = P.Source, CHANNEL = P.CHANNEL;
 
   // ---- one field ---------------------------------------------------------------------------------
   // ``many``: a recipients textarea, shown as chips plus a box to type in; otherwise the From input

@@ -140,6 +140,15 @@ def test_pick_two_people_by_parts_of_their_names_paste_a_list_and_send(
     page.keyboard.press("Enter")
     assert chips(page, "cc") == [ALEX, "MOD Administrator"]
 
+    # From: one mailbox, the shared one found in the directory; the field holds its address.
+    page.click("#from_address")
+    page.keyboard.type("sal")
+    sales = page.locator(f"#{ids['from_address']} [role=option]", has_text=SALES)
+    expect(sales).to_be_visible()
+    page.keyboard.press("Enter")
+    assert page.input_value("#from_address") == SALES and sales.count() == 0
+    page.fill("#from_address", "")  # and back to herself
+
     page.fill("#subject", "Picked")
     expect(page.locator("#save-state")).to_have_text("Draft saved")
     page.reload()  # the autosaved draft comes back as chips
