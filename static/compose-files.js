@@ -53,6 +53,11 @@
     window.addEventListener("message", function (e) {
       if (e.origin === window.location.origin && e.data && e.data.type === "mailer-consented") self.consented();
     });
+    if ("BroadcastChannel" in window) {  // the consent popup has no opener after the sign-in pages
+      new BroadcastChannel("mailer-consent").addEventListener("message", function (e) {
+        if (e.data && e.data.type === "mailer-consented") self.consented();
+      });
+    }
   }
 
   Files.prototype.idle = function () {
@@ -91,6 +96,7 @@
   };
 
   Files.prototype.consented = function () {
+    if (!this.waiting.length) return;  // another tab's news, or told twice
     var prompt = document.getElementById("consent-prompt");
     if (prompt) prompt.hidden = true;
     var items = this.waiting.splice(0);
@@ -254,7 +260,7 @@
       } else if (xhr.status === 201 && body.file) {
         li.replaceWith(self.fileRow(body.file));
         self.showTotal(body.total);
-      } else if (xhr.status === 403 && body.consent) {
+      } else if (body.consent) {
         self.needConsent(item, body);
       } else {
         self.errorRow(li, body.error || ("The upload of '" + name + "' failed (the server answered " + xhr.status + "). Attach it again."));

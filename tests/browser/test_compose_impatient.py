@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from flask import request
+from helpers.editor import body_text, fill_body
 from helpers.compose import mailbox
 from playwright.sync_api import expect
 
@@ -97,7 +98,7 @@ def fill(page, subject):
     page.wait_for_selector("#compose")
     page.fill("#to", MEGAN)
     page.fill("#subject", subject)
-    page.fill("#body", "Typed before the files were up")
+    fill_body(page, "Typed before the files were up")
 
 
 def test_send_pressed_during_uploads_waits_and_sends_every_file(
@@ -148,7 +149,7 @@ def test_a_queued_send_stops_when_an_upload_fails_and_names_the_file(
     expect(attached(page)).to_have_count(2)  # the other files went on uploading, and stay
     expect(page.locator("#send")).to_have_text("Send")
     expect(page.locator("#send")).to_be_enabled()
-    assert (page.input_value("#to"), page.input_value("#subject"), page.input_value("#body")) == \
+    assert (page.input_value("#to"), page.input_value("#subject"), body_text(page)) == \
         (MEGAN, "Not without it", "Typed before the files were up")
     assert mailbox(emu, MEGAN) == [] and mailbox(emu, ADELE, "sentitems") == []
 

@@ -58,8 +58,9 @@ def me() -> str | None:
 
 
 def consent_answer(exc: ConsentNeeded):
-    """The JSON the page's script acts on: open ``consent`` in a popup, then try again."""
-    return jsonify({"error": CONSENT_WORDS, "consent": exc.url}), 403
+    """The JSON the page's script acts on: open ``consent`` in a popup, then try again. A 200,
+    as the people picker's: nothing failed, and a 4xx would be a console error in every browser."""
+    return jsonify({"error": CONSENT_WORDS, "consent": exc.url, "file": None}), 200
 
 
 def graph_answer(exc: GraphError, what: str):
