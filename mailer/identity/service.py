@@ -132,6 +132,7 @@ class Identity:
             "oid": claims.get("oid"), "tid": claims.get("tid"),
             "personal": claims.get("tid") == CONSUMERS_TENANT_ID,
             "account_id": accounts[0]["home_account_id"], "signed_in_at": int(time.time()),
+            "roles": [str(r) for r in claims.get("roles") or []],  # app roles: admin pages
         }
         self._save(cache)
         logger.info("signed in: oid=%s tid=%s", claims.get("oid"), claims.get("tid"))
