@@ -24,7 +24,7 @@ from mailer.sending.lease import Lease
 
 logger = logging.getLogger(__name__)
 
-FINAL = ("sent", "failed")
+FINAL = ("sent", "failed", "cancelled")  # cancelled: by an admin or an API key, while queued
 UNAVAILABLE_WAIT = 5.0  # seconds before trying again after 503/504 or no token
 
 
