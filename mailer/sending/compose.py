@@ -16,6 +16,7 @@ import nh3
 from email_validator import EmailNotValidError, validate_email
 
 from mailer.graph.shapes import FileSource
+from mailer.sending import send_later
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class ComposeData:
     importance: str = "normal"
     from_address: str = ""  # empty: the signed-in user's own mailbox
     save_to_sent_items: bool = True
+    send_at: str = ""  # send later: the time in UTC (ISO 8601, Z), or "" to send now
+    send_tz: str = ""  # the zone it was picked in, to show it again
     attachments: list[Attachment] = field(default_factory=list)
 
 
@@ -239,6 +242,8 @@ def prepare(data: ComposeData, me_address: str | None = None, *,
     file_errors = [p for a in data.attachments if (p := check_attachment(a))]
     if file_errors:
         errors["attachments"] = file_errors
+    if data.send_at and (problem := send_later.refusal(data.send_at, data.send_tz)):
+        errors["send_at"] = [problem]
     if errors:
         raise ComposeInvalid(errors)
 
@@ -253,6 +258,8 @@ def prepare(data: ComposeData, me_address: str | None = None, *,
     }
     if reply_to:
         message["replyTo"] = [a.graph() for a in reply_to]
+    if data.send_at:  # Exchange holds it in the Outbox until then
+        message["singleValueExtendedProperties"] = [send_later.property_json(data.send_at)]
     from_address = None
     if sender and (not me_address or sender.address.lower() != me_address.lower()):
         message["from"] = sender.graph()
