@@ -17,6 +17,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
                      StringField, TextAreaField)
 from wtforms.validators import ValidationError
 
+from mailer.sending import send_later
 from mailer.sending.compose import ComposeData
 from mailer.sending.sizes import human
 
@@ -80,6 +81,16 @@ class Choice:
                                   f"{_shown(field.data)}.")
 
 
+class SendLater:
+    """A date and time that exists in the zone the page sent (send_later.to_utc's words)."""
+
+    def __call__(self, form, field):
+        try:
+            send_later.to_utc(field.data or "", form.send_tz.data or "")
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 def _text(label: str, name: str, kind=StringField):
     return kind(label, validators=[Limit(FIELD_LIMITS[name])])
 
@@ -118,13 +129,17 @@ class ComposeForm(FlaskForm):
     save_to_sent_items = BooleanField("Save a copy in Sent Items", default=True)
     attachments = MultipleFileField("Attachments")
     resume = HiddenField()  # "1" when the page re-sends itself after a consent round trip
+    # Send later: the local date and time as typed, and the browser's zone (send-later.js).
+    send_at = StringField("Send later", validators=[SendLater()])
+    send_tz = HiddenField()
 
     def to_data(self) -> ComposeData:
         """What was typed, as compose.py's ComposeData (attachments are the draft store's)."""
         values = {name: _string(self[name].data) for name in TEXT_FIELDS}
         return ComposeData(**values, body_type=_string(self.body_type.data) or "html",
                            importance=_string(self.importance.data) or "normal",
-                           save_to_sent_items=bool(self.save_to_sent_items.data))
+                           save_to_sent_items=bool(self.save_to_sent_items.data),
+                           **_send_at(self.send_at.data, self.send_tz.data))
 
     @classmethod
     def from_data(cls, data: ComposeData) -> "ComposeForm":
@@ -132,7 +147,10 @@ class ComposeForm(FlaskForm):
         values = {name: getattr(data, name) for name in TEXT_FIELDS}
         return cls(formdata=None, data={**values, "body_type": data.body_type,
                                         "importance": data.importance,
-                                        "save_to_sent_items": data.save_to_sent_items})
+                                        "save_to_sent_items": data.save_to_sent_items,
+                                        "send_at": send_later.local_of(data.send_at,
+                                                                       data.send_tz),
+                                        "send_tz": data.send_tz})
 
     def checked(self, stored: ComposeData) -> tuple[ComposeData, dict[str, list[str]]]:
         """What may be saved, and the problems by field (also set on the fields, for the page).
@@ -141,7 +159,7 @@ class ComposeForm(FlaskForm):
         ``stored`` value in what is returned; the page shows what was typed where it has it.
         """
         errors: dict[str, list[str]] = {}
-        for name in TEXT_FIELDS + CHOICE_FIELDS:
+        for name in TEXT_FIELDS + CHOICE_FIELDS + ("send_at",):
             field = self[name]
             if not field.validate(self):
                 errors[name] = list(field.errors)
@@ -157,6 +175,8 @@ class ComposeForm(FlaskForm):
         for name in errors:
             if name in TEXT_FIELDS + CHOICE_FIELDS:
                 setattr(data, name, getattr(stored, name))
+        if "send_at" in errors:
+            data.send_at, data.send_tz = stored.send_at, stored.send_tz
         return data, errors
 
     def _name_in_words(self, name: str) -> str:
@@ -200,3 +220,13 @@ class ComposeForm(FlaskForm):
 
 def _string(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _send_at(local, zone) -> dict:
+    """send_at in UTC and the zone it was picked in ("" for both when empty or unreadable:
+    checked() then keeps the stored value and names the field)."""
+    try:
+        utc = send_later.to_utc(_string(local)[:40], _string(zone)[:80])
+    except ValueError:
+        return {"send_at": "", "send_tz": ""}
+    return {"send_at": utc, "send_tz": _string(zone)[:80] if utc else ""}
