@@ -49,8 +49,7 @@ class SendSteps:
         draft_id, graph_id, current = job["draft_id"], None, None
         message = message_with_header(prepared, draft_id)
         try:
-            if plan.kind == SENDMAIL:
-                self._phase(job, "sending")
+            if plan.kind == SENDMAIL:  # the record says "sending" from its start (jobs.py)
                 message["attachments"] = [file_attachment_json(a, a.base64())
                                           for a in prepared.attachments]
                 try:
