@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, redirect, render_template, url_for
 
+from mailer.sending import send_later
 from mailer.sending.compose import split_addresses
 from mailer.sending.drafts import DraftNotFound
 from mailer.sending.jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
@@ -32,6 +33,8 @@ STEPS = {
 }
 TITLES = {RUNNING: "Sending…", SENT: "Sent", NOT_SENT: "Not sent", UNKNOWN: "Not confirmed"}
 SENT_WORDS = "Microsoft 365 accepted your message for delivery."
+SCHEDULED_WORDS = ("Microsoft 365 keeps your message in your Outbox and sends it at that time; "
+                   "delete it from the Outbox to cancel it.")
 
 
 def public(job: dict) -> dict:
@@ -72,7 +75,15 @@ def _summary(draft_id: str) -> dict | None:
         return None
     count = sum(len(split_addresses(getattr(data, k))) for k in ("to", "cc", "bcc"))
     return {"subject": data.subject or "(no subject)", "to": split_addresses(data.to),
-            "count": count, "from_address": data.from_address}
+            "count": count, "from_address": data.from_address,
+            "scheduled": send_later.shown(data.send_at, data.send_tz) if data.send_at else None}
+
+
+def _scheduled(view: dict, summary: dict | None) -> dict:
+    """A sent message with a send-later time: "Scheduled for <time>" rather than "Sent"."""
+    if view["state"] == SENT and summary and summary.get("scheduled"):
+        view.update(title=f"Scheduled for {summary['scheduled']}", advice=SCHEDULED_WORDS)
+    return view
 
 
 @bp.get("/compose/<draft_id>/status")
@@ -88,7 +99,7 @@ def status(draft_id):
         # sent long ago: the job record expired, the draft still says so
         job = {"state": SENT, "phase": "done", "plan": "sendmail", "code": None,
                "files": [], "bytes_done": 0, "bytes_total": 0}
-    view = public(job)
+    view = _scheduled(public(job), summary)
     steps = STEPS.get(view["plan"], STEPS["sendmail"])
     reached = [phase for phase, _ in steps].index(view["phase"]) \
         if view["phase"] in [p for p, _ in steps] else (len(steps) if view["finished"] else -1)
@@ -103,5 +114,5 @@ def status_json(draft_id):
     job = _job(draft_id)
     if job is None:
         return jsonify({"error": "No send was started for this draft."}), 404
-    return jsonify(public(job))
+    return jsonify(_scheduled(public(job), _summary(draft_id)))
 

@@ -7,6 +7,7 @@ double click or a refresh can never send twice; these views only check, plan and
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import current_app, flash, redirect, request, session, url_for
@@ -24,6 +25,7 @@ from mailer.web.compose.from_field import CONFIRMED, personal_error
 from mailer.web.compose.page import PENDING, render_draft
 from mailer.web.compose.services import background_client, login_url, owner, services
 from mailer.sending.plan import SENDMAIL, PlanRefused, plan
+from mailer.sending.send_later import property_json
 
 logger = logging.getLogger(__name__)
 FROM_NOTICE = "Not sent yet: check the From address below."
@@ -130,6 +132,9 @@ def _send(draft_id: str, form: ComposeForm):
             prepared.message["from"] = {"emailAddress": {"address": user["username"]}}
         if in_mailbox:
             prepared.message.setdefault("replyTo", [])  # cleared here: cleared there
+            if not data.send_at:  # a send-later time set there before: now (past: at once)
+                prepared.message["singleValueExtendedProperties"] = [property_json(
+                    dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))]
         the_plan = plan(prepared, mail.limits, draft_id=draft_id, mailbox_draft=in_mailbox)
     except ComposeInvalid as exc:
         errors = {**errors, **exc.errors}
