@@ -1,0 +1,187 @@
+"""Admin pages: API keys (make, shown once; revoke), a job's page, a merge's page and CSV."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   url_for)
+
+from mailer.automation import jobs, merge
+from mailer.web.admin.forms import ActionForm, KeyForm
+from mailer.web.api import services
+from mailer.web.auth import current_user, guard
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+guard(bp)
+ADMIN_ROLE = "Mailer.Admin"
+STATES = {"queued": "Queued: waiting for a worker",
+          "waiting": "Waiting: the mailbox's pace, a throttle or a retry",
+          "sending": "Being sent", "sent": "Sent", "failed": "Not sent",
+          "cancelled": "Cancelled", "missing": "Not found"}
+JOB_ID, MERGE_ID = re.compile(r"j[0-9a-f]{24}"), re.compile(r"m[0-9a-f]{16}")
+
+
+@bp.before_request
+def _admins_only():
+    roles = (current_user() or {}).get("roles") or []
+    if ADMIN_ROLE not in roles:
+        return render_template(
+            "errors/error.html", title="For administrators only", status=403,
+            text=f"These pages are for people holding the app role {ADMIN_ROLE}, and your "
+                 "account does not (or did not when you signed in: sign out and in again "
+                 "after it was given to you)."), 403
+    return None
+
+
+@bp.app_template_filter("when")
+def when(epoch) -> str:
+    if not epoch:
+        return ""
+    return dt.datetime.fromtimestamp(float(epoch), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@bp.app_template_global()
+def job_state_words(state: str) -> str:
+    return STATES.get(state, state)
+
+
+@bp.get("/")
+def index():
+    """Open jobs and merges, and a box to open one by id."""
+    wanted = (request.args.get("id") or "").strip()
+    if wanted:
+        if JOB_ID.fullmatch(wanted):
+            return redirect(url_for("admin.job", job_id=wanted))
+        if MERGE_ID.fullmatch(wanted):
+            return redirect(url_for("admin.merge_page", merge_id=wanted))
+        flash("Id: a job id starts with j and has 24 more letters or digits; a merge id starts "
+              "with m and has 16.", "warning")
+    batches = (services.runtime().store.get(jobs.OPEN) or {}).get("batches", [])
+    return render_template("admin/index.html", batches=batches, wanted=wanted)
+
+
+def _keys_page(form: KeyForm, new_key: str | None = None, status: int = 200):
+    return render_template("admin/keys.html", form=form, keys=services.api_keys().listed(),
+                           new_key=new_key, revoke=ActionForm()), status
+
+
+def _key_form() -> KeyForm:
+    form = KeyForm()
+    form.senders.choices = [(s, s) for s in current_app.config["AUTOMATION_SENDERS"] or []]
+    return form
+
+
+@bp.get("/keys")
+def keys():
+    """The API keys: who made each, its mailboxes, when last used; a form for a new one."""
+    return _keys_page(_key_form())
+
+
+@bp.post("/keys")
+def create_key():
+    """Make a key; its secret is on this answer only (never stored, never shown again)."""
+    form = _key_form()
+    if not form.senders.choices:
+        flash("No mailbox can be chosen: set AUTOMATION_SENDERS first.", "warning")
+        return _keys_page(form, status=400)
+    if not form.validate_on_submit():
+        return _keys_page(form, status=400)
+    user = current_user() or {}
+    key, _ = services.api_keys().create(form.name.data.strip(), form.senders.data,
+                                        user.get("username") or "")
+    return _keys_page(_key_form(), new_key=key, status=201)
+
+
+@bp.post("/keys/<key_id>/revoke")
+def revoke_key(key_id):
+    """Revoke a key: it stops working at once."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="This form has expired: reload the page and try again.")
+    if services.api_keys().revoke(key_id):
+        flash("The key was revoked: programs using it are refused from now on.", "success")
+    else:
+        flash("There is no such key (already revoked?).", "warning")
+    return redirect(url_for("admin.keys"))
+
+
+@bp.get("/jobs/<job_id>")
+def job(job_id):
+    """One job: its message's recipients, where it stands, why it failed."""
+    record = services.record(services.runtime(), job_id) if JOB_ID.fullmatch(job_id) else None
+    if record is None:
+        abort(404)
+    description = record.get("description") or {}
+    recipients = [(kind, a) for kind in ("to", "cc", "bcc")
+                  for a in _listed(description.get(kind))]
+    return render_template("admin/job.html", job=record, description=description,
+                           recipients=recipients, cancel=ActionForm())
+
+
+def _listed(value) -> list[str]:
+    if isinstance(value, str):
+        return [a.strip() for a in re.split(r"[,;]", value) if a.strip()]
+    return list(value or [])
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id):
+    """Cancel a queued job."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="This form has expired: reload the page and try again.")
+    outcome = services.cancel(services.runtime(), job_id)
+    if outcome == "cancelled":
+        flash("The job was cancelled: it will not be sent.", "success")
+    else:
+        flash(f"The job was not cancelled: it is {job_state_words(outcome).lower()}.", "warning")
+    return redirect(url_for("admin.job", job_id=job_id))
+
+
+def _merge(merge_id: str) -> dict:
+    found = merge.status(services.runtime(), merge_id) if MERGE_ID.fullmatch(merge_id) else None
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/merges/<merge_id>")
+def merge_page(merge_id):
+    """A merge: progress, each recipient's state, failures in words, CSV, cancel."""
+    found = _merge(merge_id)
+    done = sum(n for s, n in found["counts"].items() if s in ("sent", "failed", "cancelled"))
+    return render_template("admin/merge.html", merge=found, done=done, cancel=ActionForm(),
+                           failures=[r for r in found["rows"] if r["state"] == "failed"])
+
+
+@bp.get("/merges/<merge_id>.csv")
+def merge_csv(merge_id):
+    """Every row's state as CSV (cells that a spreadsheet would run as a formula are quoted)."""
+    found = _merge(merge_id)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["row", "to", "state", "sent_at", "attempts",
+                                             "throttled", "error", "job"])
+    writer.writeheader()
+    for row in found["rows"]:
+        writer.writerow({k: _cell(row.get(k)) for k in writer.fieldnames})
+    return current_app.response_class(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="merge-{merge_id}.csv"'})
+
+
+def _cell(value):
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.post("/merges/<merge_id>/cancel")
+def cancel_merge(merge_id):
+    """Cancel every row not yet sent or being sent."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="This form has expired: reload the page and try again.")
+    rt = services.runtime()
+    outcomes = [services.cancel(rt, r["job"]) for r in _merge(merge_id)["rows"]
+                if r["state"] in services.CANCELLABLE]
+    flash(f"{outcomes.count('cancelled')} message(s) cancelled; "
+          f"{len(outcomes) - outcomes.count('cancelled')} were already under way.", "success")
+    return redirect(url_for("admin.merge_page", merge_id=merge_id))

@@ -1,0 +1,37 @@
+"""The JSON API under /api/v1/ and its OpenAPI description (/api/v1/openapi.json).
+
+flask-smorest builds the description from the routes' marshmallow schemas as an extension of
+this plain Flask app (APIFlask would have the app be its own Flask subclass). Its app-wide
+HTTPException handler is not installed: the app's other pages keep their HTML error pages, and
+the API's blueprint answers errors in its own JSON shape (errors.py).
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from mailer.web.api.schemas import ErrorSchema
+from mailer.web.api.views import bp
+
+
+class _Api(Api):
+    ERROR_SCHEMA = ErrorSchema  # the documented default error: this API's one shape
+
+    def _register_error_handlers(self):
+        """None app-wide (see above)."""
+
+
+def init_app(app: Flask, csrf) -> Api:
+    """Register the API and its document; exempt it (only it) from CSRF: it takes no cookie."""
+    app.config.setdefault("API_TITLE", "Mail sender API")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api = _Api(app, spec_kwargs={"security": [{"apiKey": []}]})
+    api.spec.components.security_scheme("apiKey", {
+        "type": "http", "scheme": "bearer",
+        "description": "an API key (mk_...) an admin made on the API keys page"})
+    api.register_blueprint(bp)
+    csrf.exempt(bp)
+    return api

@@ -1,0 +1,234 @@
+"""``/api/v1/``: submit a message, read or cancel its job, read a mailbox. Keys, not sessions.
+
+Every route but the OpenAPI document wants ``Authorization: Bearer mk_...``; the key is checked
+before a body is read, and names the mailboxes it may act for. The browser session is never
+read or written here (no cookie), and CSRF does not apply: nothing here trusts a cookie.
+A submit is queued for the automation worker, which sends it app-only, once.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from flask import current_app, g, request, url_for
+from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from mailer.automation import jobs
+from mailer.automation.errors import AutomationError, NotAllowed
+from mailer.automation.message import check
+from mailer.graph.errors import GraphError
+from mailer.graph.mailbox import Mailbox
+from mailer.sending.plan import PlanRefused, plan
+from mailer.web.api import schemas, services, uploads
+from mailer.web.api.errors import ApiError, crash, error_response, from_graph, http_error
+from mailer.web.api.errors import first_problem
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1",
+               description="Send mail as a mailbox of the organisation, app-only, and read it.")
+bp.register_error_handler(ApiError, error_response)
+bp.register_error_handler(HTTPException, http_error)
+bp.register_error_handler(Exception, crash)
+IDEMPOTENCY = re.compile(r"[\x21-\x7e]{1,180}")
+ERRORS = {code: {"description": words, "schema": schemas.ErrorSchema} for code, words in {
+    400: "a malformed request: the field is named", 401: "no key, or not a live one",
+    403: "a mailbox outside the key's scope", 404: "no such job or message"}.items()}
+
+
+def errors(*codes):
+    return bp.doc(responses={str(c): {k: v for k, v in ERRORS[c].items()} for c in codes})
+
+
+def authenticated() -> dict:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    found = services.api_keys().verify(key.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        raise ApiError(401, "Give a live API key as 'Authorization: Bearer <key>' (an admin "
+                       "makes one on the API keys page).", field="Authorization",
+                       headers={"WWW-Authenticate": 'Bearer realm="mailer"'})
+    g.api_key = found
+    return found
+
+
+def in_scope(key: dict, mailbox: str, field: str) -> str:
+    address = (mailbox or "").strip().lower()
+    if address not in key["senders"]:
+        raise ApiError(403, f"This API key may not act for {address or 'that mailbox'}: it is "
+                       f"scoped to {', '.join(key['senders']) or 'no mailbox'}.", field=field)
+    return address
+
+
+def _body() -> tuple[dict, list]:
+    """The message as JSON and its files (multipart), bounded in memory."""
+    cfg = current_app.config
+    if request.mimetype == "application/json":
+        request.max_content_length = cfg["FORM_MEMORY"]
+        raw, files = request.get_json(silent=True), []
+        if raw is None:
+            raise ApiError(400, "body: the body is not JSON", field="body")
+    elif request.mimetype == "multipart/form-data":
+        request.max_form_memory_size = cfg["FORM_MEMORY"]
+        strays = sorted(set(request.files) - {"attachments"})
+        if strays:
+            raise ApiError(400, f"{strays[0]}: files go in parts named 'attachments'",
+                           field=strays[0])
+        try:
+            raw = json.loads(request.form["message"])
+        except KeyError:
+            raise ApiError(400, "message: give the message as JSON in a part named "
+                           "'message'", field="message") from None
+        except ValueError as exc:
+            raise ApiError(400, f"message: not JSON ({exc})", field="message") from None
+        files = request.files.getlist("attachments")
+    else:
+        raise ApiError(415, "Send application/json, or multipart/form-data with files.",
+                       field="Content-Type")
+    errs = schemas.MessageSchema().validate(raw) if isinstance(raw, dict) else {"body": [
+        "the message must be a JSON object"]}
+    if errs:
+        field, problem = first_problem(errs)
+        raise ApiError(400, f"{field}: {problem}", field=field)
+    loaded = schemas.MessageSchema().load(raw)
+    return {"from": loaded.pop("sender"), **loaded}, files
+
+
+@bp.post("/messages")
+@bp.doc(summary="Submit a message", requestBody={"required": True, "content": {
+    "application/json": {"schema": schemas.MessageSchema},
+    "multipart/form-data": {"schema": schemas.SubmitFormSchema}}},
+    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                 "description": "a retried submit with the same key is the same job"}])
+@bp.response(202, schemas.JobSchema, description="queued; Location is the job")
+@errors(400, 401, 403)
+def submit():
+    """Queue one message, sent app-only as ``from``; 422 when the Idempotency-Key was used for
+    a different message."""
+    key = authenticated()
+    idem = request.headers.get("Idempotency-Key")
+    if idem is not None and not IDEMPOTENCY.fullmatch(idem):
+        raise ApiError(400, "Idempotency-Key: 1 to 180 visible ASCII characters",
+                       field="Idempotency-Key")
+    description, files = _body()
+    sender = in_scope(key, description["from"], "from")
+    cfg, rt = current_app.config, services.runtime()
+    folder = services.files_dir(cfg)
+    if files:
+        uploads.sweep(folder, cfg["JOB_TTL"])
+        description["attachments"] = [uploads.keep(f, folder, cfg["MAX_FILE_SIZE"])
+                                      for f in files]
+    try:
+        plan(check(description, max_recipients=cfg["MAX_RECIPIENTS"], me_address=sender),
+             rt.limits())
+        job_key = f"{key['id']}:{idem or uuid.uuid4().hex}"
+        replay = services.record(rt, jobs.job_id_for(sender, job_key)) is not None
+        job_id = jobs.submit(rt, description, job_key, services.queue().enqueue)
+    except PlanRefused as exc:
+        raise ApiError(413, f"attachments: {' '.join(exc.errors)}", field="attachments")
+    except NotAllowed as exc:
+        raise ApiError(403, f"{exc.field}: {exc.message}", field=exc.field)
+    except AutomationError as exc:
+        if exc.field == "idempotency_key":
+            raise ApiError(422, "This Idempotency-Key was used for a different message: use a "
+                           "new key for a new message.", field="Idempotency-Key",
+                           code="idempotency_key_reused")
+        raise ApiError(400, f"{exc.field}: {exc.message}", field=exc.field)
+    headers = {"Location": url_for("api.job", job_id=job_id)}
+    if replay:
+        headers["Idempotent-Replayed"] = "true"
+    return jobs.status(rt, job_id), 202, headers
+
+
+def _job(key: dict, job_id: str) -> dict:
+    found = jobs.status(services.runtime(), job_id) if re.fullmatch(r"j[0-9a-f]{24}",
+                                                                      job_id) else None
+    if found is None:
+        raise ApiError(404, f"There is no job {job_id} (jobs are kept JOB_TTL seconds).",
+                       field="job_id")
+    in_scope(key, found["sender"], "job_id")
+    return found
+
+
+@bp.get("/jobs/<job_id>")
+@bp.response(200, schemas.JobSchema)
+@errors(401, 403, 404)
+def job(job_id):
+    """How a submitted message stands: queued, waiting, sending, sent, failed or cancelled."""
+    return _job(authenticated(), job_id)
+
+
+@bp.post("/jobs/<job_id>/cancel")
+@bp.response(200, schemas.JobSchema)
+@errors(401, 403, 404)
+def cancel(job_id):
+    """Cancel a job that is queued or waiting (409 once a worker is sending it, or it ended)."""
+    key = authenticated()
+    _job(key, job_id)
+    rt = services.runtime()
+    outcome = services.cancel(rt, job_id)
+    if outcome != "cancelled":
+        said = {"busy": "a worker is sending it right now", "sending": "it may be sent already",
+                "missing": "it is gone"}.get(outcome, f"it is already {outcome}")
+        raise ApiError(409, f"The job cannot be cancelled: {said}.", field="job_id")
+    return jobs.status(rt, job_id)
+
+
+def _item(m: dict) -> dict:
+    sender = (m.get("from") or {}).get("emailAddress") or {}
+    item = {"id": m["id"], "subject": m.get("subject") or "", "from": sender.get("address"),
+            "to": [r["emailAddress"]["address"] for r in m.get("toRecipients") or []],
+            "received": m.get("receivedDateTime"), "is_read": bool(m.get("isRead")),
+            "has_attachments": bool(m.get("hasAttachments")),
+            "importance": m.get("importance") or "normal", "preview": m.get("bodyPreview") or ""}
+    if "body" in m:
+        item.update(body=m["body"].get("content", ""), body_type=m["body"].get("contentType"))
+    return {("sender" if k == "from" else k): v for k, v in item.items()}
+
+
+def _mailbox(key: dict, mailbox: str) -> Mailbox:
+    return Mailbox(services.runtime().graph(), in_scope(key, mailbox, "mailbox"))
+
+
+@bp.get("/mailboxes/<mailbox>/messages")
+@bp.arguments(schemas.ListQuerySchema, location="query")
+@bp.response(200, schemas.MessageListSchema)
+@errors(400, 401, 403)
+def messages(query, mailbox):
+    """The newest messages of a folder (``unread=true``: unread only), app-only."""
+    box = _mailbox(authenticated(), mailbox)
+    try:
+        page = box.list_folder(query["folder"], top=query["top"], unread=query["unread"])
+    except GraphError as exc:
+        raise from_graph(exc) from None
+    return {"mailbox": box.address, "messages": [_item(m) for m in page.messages]}
+
+
+@bp.get("/mailboxes/<mailbox>/messages/<message_id>")
+@bp.response(200, schemas.MessageItemSchema)
+@errors(401, 403, 404)
+def message(mailbox, message_id):
+    """One message with its body."""
+    try:
+        return _item(_mailbox(authenticated(), mailbox).message(message_id))
+    except GraphError as exc:
+        raise from_graph(exc) from None
+
+
+@bp.post("/mailboxes/<mailbox>/messages/<message_id>/read")
+@bp.response(200, schemas.MessageItemSchema)
+@errors(401, 403, 404)
+def mark_read(mailbox, message_id):
+    """Mark one message read (the consumer's acknowledgement)."""
+    box = _mailbox(authenticated(), mailbox)
+    try:
+        box.set_read(message_id, True)
+    except GraphError as exc:
+        raise from_graph(exc) from None
+    return {"id": message_id, "is_read": True}
+
+
+@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.doc(hide=True)
+def unknown(anything):
+    raise ApiError(404, f"There is no API route {request.method} /api/v1/{anything}.",
+                   field="path")
