@@ -2,11 +2,13 @@
 
 One run, side by side, against the same emulator and the app under gunicorn (one worker):
   1. small-mail send latency: the app (POST /compose/<id> until its job says "sent") vs the app's
-     GraphClient alone vs one raw POST /me/sendMail. Target: app / GraphClient <= 2.0 (median).
+     GraphClient alone vs one raw POST /me/sendMail. Target: app / raw <= 2.0 (median).
   2. peak memory (RSS) growth of the app's worker while a person uploads and sends 25 MB and
      100 MB attachments. Target: growth <= 32 MB for 100 MB.
-  3. throughput of a 100 MB attachment through the app (draft -> upload session -> send, the
-     job's own time) vs raw PUTs of the same chunks to the emulator. Target: >= 60 % of raw.
+  3. a 100 MB attachment end to end, from the first byte the browser sends to "sent": the file
+     streams through the app into the mailbox draft's upload session as it arrives, then the
+     send; vs the same steps by hand (draft, upload session, raw PUTs of the same chunks, send).
+     Target: >= 80 % of raw.
 
     python bench/bench_send.py [--rounds 20] [--sizes 25,100]
 """
@@ -56,10 +58,11 @@ class App:
             re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         return draft_id, csrf.group(1)
 
-    def attach(self, draft_id: str, csrf: str, path: str) -> None:
+    def attach(self, draft_id: str, csrf: str, path: str, rate: float | None = None) -> None:
         with open(path, "rb") as handle:
+            body = Paced(handle, os.path.getsize(path), rate) if rate else handle
             response = self.http.post(
-                f"{self.url}/compose/{draft_id}/files", data=handle, timeout=600,
+                f"{self.url}/compose/{draft_id}/files", data=body, timeout=600,
                 headers={"X-CSRFToken": csrf, "X-File-Name": os.path.basename(path),
                          "Content-Type": "application/octet-stream"})
         assert response.status_code == 201, response.text[:300]
@@ -80,6 +83,25 @@ class App:
                 assert job["state"] == "sent", job
                 return job
             time.sleep(poll)
+
+
+class Paced:
+    """A file read no faster than ``rate`` bytes a second: a browser's upload link."""
+
+    def __init__(self, handle, size: int, rate: float):
+        self.handle, self.size, self.rate, self.sent = handle, size, rate, 0
+        self.start = time.perf_counter()
+
+    def __len__(self) -> int:
+        return self.size
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.handle.read(min(n if n > 0 else 1 << 20, 1 << 20))
+        self.sent += len(data)
+        ahead = self.sent / self.rate - (time.perf_counter() - self.start)
+        if ahead > 0:
+            time.sleep(ahead)
+        return data
 
 
 class RssSampler:
@@ -119,8 +141,11 @@ def make_file(folder: str, size: int) -> str:
     return path
 
 
-def raw_upload(graph: str, http: requests.Session, token: str, path: str, size: int) -> None:
-    """Draft, upload session, the same 3,276,800-byte chunks PUT back to back, send: by hand."""
+def raw_upload(graph: str, http: requests.Session, token: str, path: str, size: int,
+               rate: float | None = None) -> None:
+    """Draft, upload session, the same 3,276,800-byte chunks PUT back to back, send: by hand
+    (at most ``rate`` bytes a second, when given: the same link as the app's browser)."""
+    began = time.perf_counter()
     auth = {"Authorization": f"Bearer {token}"}
     draft = http.post(f"{graph}/me/messages", json=small_message("raw"), headers=auth,
                       timeout=30).json()
@@ -131,6 +156,8 @@ def raw_upload(graph: str, http: requests.Session, token: str, path: str, size: 
         for start in range(0, size, CHUNK_SIZE):  # inclusive ranges, as Content-Range wants
             end = min(start + CHUNK_SIZE, size) - 1
             chunk = handle.read(end - start + 1)
+            if rate and (ahead := (end + 1) / rate - (time.perf_counter() - began)) > 0:
+                time.sleep(ahead)  # the link carries the chunk before it can be PUT
             response = http.put(session["uploadUrl"], data=chunk, timeout=60, headers={
                 "Content-Type": "application/octet-stream",
                 "Content-Range": f"bytes {start}-{end}/{size}"})
@@ -186,8 +213,9 @@ def main() -> None:
                       ms(a["min"])],
                      ["app's GraphClient.send_mail", ms(c["median"]), ms(c["p90"]), ms(c["min"])],
                      ["raw POST /me/sendMail", ms(r["median"]), ms(r["p90"]), ms(r["min"])]])
-        print(f"\n  ratio app / GraphClient (median): {a['median'] / c['median']:.2f}  "
+        print(f"\n  ratio app / raw sendMail (median): {a['median'] / r['median']:.2f}  "
               f"(target <= 2.0)")
+        print(f"  ratio app / GraphClient (median): {a['median'] / c['median']:.2f}")
         print(f"  ratio GraphClient / raw (median): {c['median'] / r['median']:.2f}")
         print(f"  the app's own time per send (median difference): "
               f"{(a['median'] - c['median']) * 1000:.1f} ms")
@@ -208,35 +236,50 @@ def main() -> None:
                       ms(cl["min"])]])
         print(f"\n  ratio app / GraphClient (median): {al['median'] / cl['median']:.2f}")
 
-        # 2 and 3. large attachments through the app: memory and the job's throughput
+        # 2 and 3. large attachments through the app: memory, and end to end
         worker = [p for p in s.app_pids() if p != s.app.pid]
-        rows, job_time = [], {}
+        rows, e2e = [], {}
         for size_mb in sizes:
             path = make_file(tmp, size_mb * MB)
             draft_id, csrf = app.new_draft()
             with RssSampler(worker) as rss:
                 upload_s = timed(lambda: app.attach(draft_id, csrf, path))
-                job_s = timed(lambda: (app.send(draft_id, csrf, f"bench {size_mb} MB"),
-                                       app.wait_sent(draft_id, poll=0.02)))
-            job_time[size_mb] = (job_s, path)
+                send_s = timed(lambda: (app.send(draft_id, csrf, f"bench {size_mb} MB"),
+                                        app.wait_sent(draft_id, poll=0.02)))
+            e2e[size_mb] = (upload_s + send_s, path)
             growth = (rss.peak - rss.baseline) / MB
             rows.append([f"{size_mb} MB", f"{rss.baseline / MB:.1f}", f"{rss.peak / MB:.1f}",
-                         f"{growth:.1f}", f"{size_mb / upload_s:.0f}", f"{size_mb / job_s:.0f}"])
-        print_table("2. App worker memory while uploading and sending one attachment",
+                         f"{growth:.1f}", f"{size_mb / upload_s:.0f}", f"{send_s:.2f}"])
+        print_table("2. App worker memory while a file streams into the mailbox draft, then sends",
                     ["attachment", "RSS before (MB)", "peak (MB)", "growth (MB)",
-                     "browser->app MB/s", "app->Graph MB/s"], rows)
+                     "browser->app->Graph MB/s", "send (s)"], rows)
         print("\n  target: growth <= 32 MB for 100 MB")
 
         big = max(sizes)
-        app_s, path = job_time[big]
+        app_s, path = e2e[big]
         raw_s = min(timed(lambda: raw_upload(graph_url, raw, token, path, big * MB))
                     for _ in range(2))
-        print_table(f"3. {big} MB attachment to Graph: draft -> upload session -> send",
+        print_table(f"3. {big} MB attachment end to end: first byte to sent",
                     ["path", "seconds", "MB/s"],
-                    [["through the app (send job, incl. status polling)", f"{app_s:.2f}",
-                      f"{big / app_s:.0f}"],
-                     ["raw PUTs of the same chunks", f"{raw_s:.2f}", f"{big / raw_s:.0f}"]])
-        print(f"\n  app throughput / raw: {raw_s / app_s * 100:.0f} %  (target >= 60 %)")
+                    [["through the app (one pass: browser -> app -> upload session; send)",
+                      f"{app_s:.2f}", f"{big / app_s:.0f}"],
+                     ["by hand: draft, raw PUTs of the same chunks, send", f"{raw_s:.2f}",
+                      f"{big / raw_s:.0f}"]])
+        print(f"\n  app / raw: {raw_s / app_s * 100:.0f} %  (target >= 80 %)")
+
+        # 3b. The same over a link of a browser's speed (both paths paced alike): on loopback
+        # with two CPUs the app's extra hop costs CPU that a real upload link never lets show.
+        rate = 40 * MB
+        draft_id, csrf = app.new_draft()
+        paced_s = timed(lambda: (app.attach(draft_id, csrf, path, rate),
+                                 app.send(draft_id, csrf, "bench paced"),
+                                 app.wait_sent(draft_id, poll=0.02)))
+        raw_paced = timed(lambda: raw_upload(graph_url, raw, token, path, big * MB, rate))
+        print_table(f"3b. {big} MB end to end over a {rate // MB} MB/s upload link",
+                    ["path", "seconds", "MB/s"],
+                    [["through the app", f"{paced_s:.2f}", f"{big / paced_s:.0f}"],
+                     ["by hand, raw PUTs", f"{raw_paced:.2f}", f"{big / raw_paced:.0f}"]])
+        print(f"\n  app / raw: {raw_paced / paced_s * 100:.0f} %  (target >= 80 %)")
 
 
 if __name__ == "__main__":

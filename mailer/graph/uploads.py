@@ -11,6 +11,8 @@ and the upload resumes from there instead of starting over.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -76,11 +78,41 @@ class PathSource:
 class StreamSource:
     """Bytes arriving once (a request body), forwarded as they come: only the chunk being sent
     is held, so a resume may go back within it but never before it (that raises ValueError).
-    A stream that ends early raises ValueError naming how much arrived."""
+    A stream that ends early raises ValueError naming how much arrived.
 
-    def __init__(self, stream: BinaryIO, total: int, name: str):
+    While a chunk is out to Graph, a reader thread takes the next bytes in (at most ``ahead``
+    bytes, in 1 MB pieces): receiving and forwarding overlap instead of taking turns, and memory
+    stays bounded (the chunk held, plus ``ahead``)."""
+
+    PIECE = 1024 * 1024
+
+    def __init__(self, stream: BinaryIO, total: int, name: str, ahead: int = 4 * 1024 * 1024):
         self.stream, self.total, self.name = stream, total, name
         self._start, self._held = 0, b""
+        self._pieces: queue.Queue = queue.Queue(maxsize=max(1, ahead // self.PIECE))
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read_ahead, name="upload-read-ahead",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read_ahead(self) -> None:
+        left = self.total
+        try:
+            while left > 0 and not self._stop.is_set():
+                piece = self.stream.read(min(left, self.PIECE))
+                if not piece:
+                    break
+                left -= len(piece)
+                while not self._stop.is_set():
+                    try:
+                        self._pieces.put(piece, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+        except Exception as exc:  # noqa: BLE001 - handed to the reading side, which raises
+            self._pieces.put(exc)
+            return
+        self._pieces.put(b"")  # the end (early or not)
 
     def read(self, start: int, length: int) -> bytes:
         held_end = self._start + len(self._held)
@@ -91,17 +123,31 @@ class StreamSource:
         parts = [self._held[start - self._start:]]
         got = len(parts[0])
         while got < length:
-            piece = self.stream.read(min(length - got, 1024 * 1024))
+            piece = self._pieces.get()
+            if isinstance(piece, Exception):
+                raise ValueError(f"{self.name}: the upload broke off: {piece}") from piece
             if not piece:
+                self._pieces.put(b"")  # stays ended for any later read
                 raise ValueError(f"{self.name}: the upload ended after {start + got:,} of "
                                  f"{self.total:,} bytes")
+            if got + len(piece) > length:  # a piece across the chunk's end: keep the rest
+                self._requeue(piece[length - got:])
+                piece = piece[:length - got]
             parts.append(piece)
             got += len(piece)
         self._start, self._held = start, b"".join(parts)
         return self._held
 
+    def _requeue(self, rest: bytes) -> None:
+        # Only this (reading) side takes pieces, so the rest goes back to the front.
+        with self._pieces.mutex:
+            self._pieces.queue.appendleft(rest)
+            self._pieces.unfinished_tasks += 1
+
     def close(self) -> None:
         self._held = b""
+        self._stop.set()
+        self._reader.join(timeout=5)  # never two readers of the request body at once
 
 
 class ChunkUploader:
