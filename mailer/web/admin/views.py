@@ -131,8 +131,8 @@ def cancel_job(job_id):
     """Cancel a queued job."""
     if not ActionForm().validate_on_submit():
         abort(400, description="This form has expired: reload the page and try again.")
-    outcome = services.cancel(services.runtime(), job_id)
-    if outcome == "cancelled":
+    done, outcome = services.cancel(services.runtime(), job_id)
+    if done:
         flash("The job was cancelled: it will not be sent.", "success")
     else:
         flash(f"The job was not cancelled: it is {job_state_words(outcome).lower()}.", "warning")
@@ -180,8 +180,8 @@ def cancel_merge(merge_id):
     if not ActionForm().validate_on_submit():
         abort(400, description="This form has expired: reload the page and try again.")
     rt = services.runtime()
-    outcomes = [services.cancel(rt, r["job"]) for r in _merge(merge_id)["rows"]
+    outcomes = [services.cancel(rt, r["job"])[0] for r in _merge(merge_id)["rows"]
                 if r["state"] in services.CANCELLABLE]
-    flash(f"{outcomes.count('cancelled')} message(s) cancelled; "
-          f"{len(outcomes) - outcomes.count('cancelled')} were already under way.", "success")
+    flash(f"{sum(outcomes)} message(s) cancelled; {len(outcomes) - sum(outcomes)} were "
+          "already under way.", "success")
     return redirect(url_for("admin.merge_page", merge_id=merge_id))

@@ -41,11 +41,15 @@ def error_response(err: ApiError):
     return response
 
 
-def from_graph(exc: GraphError) -> ApiError:
-    """Graph's refusal with its code passed through; the status says whose fault it is."""
+def from_graph(exc: GraphError, field: str | None = None) -> ApiError:
+    """Graph's refusal with its code passed through; the status says whose fault it is
+    (400 and 404: the caller's ``field``; anything else: Graph's or this app's setup)."""
+    if exc.status == 400:
+        return ApiError(400, f"Microsoft Graph refused the request: {exc.message}",
+                        field=field, graph_code=exc.code)
     if exc.status == 404:
         return ApiError(404, f"Microsoft Graph found no such item: {exc.message}",
-                        graph_code=exc.code)
+                        field=field, graph_code=exc.code)
     if exc.status == 429:
         wait = int(exc.retry_after or 1)
         return ApiError(429, f"Microsoft Graph asks to slow down; try again in {wait} s.",

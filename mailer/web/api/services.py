@@ -63,22 +63,22 @@ def record(rt: Runtime, job_id: str) -> dict | None:
     return rt.store.get(job_key(job_id))
 
 
-def cancel(rt: Runtime, job_id: str) -> str:
-    """Cancel the job if it is queued or waiting: its state afterwards ("cancelled", or the
-    state that kept it: "sending", "sent", "failed"; "busy" while a worker holds it; "missing").
-    Done under the job's own lease, so no worker can start it in between."""
+def cancel(rt: Runtime, job_id: str) -> tuple[bool, str]:
+    """Cancel the job if it is queued or waiting: (done, the state it is in: "cancelled" when
+    done, else what kept it: "sending", "sent", "failed", "cancelled", "busy" while a worker
+    holds it, "missing"). Done under the job's own lease: no worker starts it in between."""
     lease = Lease(rt.store, job_key(job_id), rt.lease_seconds)
     if not lease.take():
-        return "busy"
+        return False, "busy"
     try:
         found = rt.store.get(job_key(job_id))
         if found is None:
-            return "missing"
+            return False, "missing"
         if found["state"] not in CANCELLABLE:
-            return found["state"]
+            return False, found["state"]
         now = time.time()
-        lease.put(job_key(job_id), {**found, "state": "cancelled", "cancelled_at": now,
-                                    "updated": now})
-        return "cancelled"
+        done = lease.put(job_key(job_id), {**found, "state": "cancelled", "cancelled_at": now,
+                                           "updated": now})
+        return done, "cancelled" if done else "busy"
     finally:
         lease.release()

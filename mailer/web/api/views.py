@@ -165,8 +165,8 @@ def cancel(job_id):
     key = authenticated()
     _job(key, job_id)
     rt = services.runtime()
-    outcome = services.cancel(rt, job_id)
-    if outcome != "cancelled":
+    done, outcome = services.cancel(rt, job_id)
+    if not done:
         said = {"busy": "a worker is sending it right now", "sending": "it may be sent already",
                 "missing": "it is gone"}.get(outcome, f"it is already {outcome}")
         raise ApiError(409, f"The job cannot be cancelled: {said}.", field="job_id")
@@ -199,7 +199,7 @@ def messages(query, mailbox):
     try:
         page = box.list_folder(query["folder"], top=query["top"], unread=query["unread"])
     except GraphError as exc:
-        raise from_graph(exc) from None
+        raise from_graph(exc, "folder") from None
     return {"mailbox": box.address, "messages": [_item(m) for m in page.messages]}
 
 
@@ -211,7 +211,7 @@ def message(mailbox, message_id):
     try:
         return _item(_mailbox(authenticated(), mailbox).message(message_id))
     except GraphError as exc:
-        raise from_graph(exc) from None
+        raise from_graph(exc, "message_id") from None
 
 
 @bp.post("/mailboxes/<mailbox>/messages/<message_id>/read")
@@ -223,7 +223,7 @@ def mark_read(mailbox, message_id):
     try:
         box.set_read(message_id, True)
     except GraphError as exc:
-        raise from_graph(exc) from None
+        raise from_graph(exc, "message_id") from None
     return {"id": message_id, "is_read": True}
 
 
