@@ -279,5 +279,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("compose");
     if (form) new Compose(form);
+    var discard = document.getElementById("discard-draft");
+    if (discard) {  // nothing typed or attached is thrown away by a slip of the finger
+      discard.addEventListener("click", function (e) {
+        if (!window.confirm("Discard this message? It is deleted here and from your Drafts folder.")) e.preventDefault();
+      });
+    }
   });
 })();

@@ -13,6 +13,7 @@ import logging
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from mailer.graph.errors import GraphError
+from mailer.graph.retry import RetryPolicy
 from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user, get_token, graph_client, wants_json
 from mailer.web.compose import bp
@@ -23,6 +24,7 @@ from mailer.web.words import graph_advice
 logger = logging.getLogger(__name__)
 
 DRAFT_SCOPES = ["Mail.ReadWrite"]
+PERSON_ATTEMPTS, PERSON_MAX_WAIT = 3, 8.0
 CONSENT_WORDS = ("This message is now too large to send in one go, so it is kept in your "
                  "mailbox's Drafts folder as you write it, as Outlook does. Microsoft needs your "
                  "permission for that (read and write your mail). Your files are kept; they "
@@ -50,7 +52,11 @@ def mailbox_client(draft_id: str | None = None, popup: bool = True):
         if err.interaction_required:
             raise ConsentNeeded(consent_url(draft_id, popup)) from err
         raise
-    return graph_client(DRAFT_SCOPES)
+    client = graph_client(DRAFT_SCOPES)
+    # A person waits on these calls (an upload, a Save): retried a little, then said in words.
+    client.retry = RetryPolicy(max_attempts=min(client.retry.max_attempts, PERSON_ATTEMPTS),
+                               max_total_wait=min(client.retry.max_total_wait, PERSON_MAX_WAIT))
+    return client
 
 
 def me() -> str | None:
