@@ -237,3 +237,24 @@ def test_a_message_that_is_gone_is_not_found_in_words(client, sign_in, graph_app
                                data={"csrf_token": token, **extra})
         assert response.status_code == 404, (action, text(response)[:800])
         assert words(response)
+
+
+def test_item_and_reference_attachments_are_recorded_to_be_kept_as_they_are():
+    """The emulator stores file attachments only, so these shapes are Graph's documented ones:
+    an entry (in the mailbox, with its id) keeps the reconcile step from deleting them."""
+    from mailer.sending.adopt import KEPT_AS_IS, address_text, attachment_entry
+    from mailer.sending.compose import parse_recipients
+    item = attachment_entry({"@odata.type": "#microsoft.graph.itemAttachment", "id": "AAMkX=",
+                             "name": "Minutes", "size": 5120, "contentType": None,
+                             "isInline": False})
+    assert (item["where"], item["graph_id"], item["kind"]) == ("graph", "AAMkX=", KEPT_AS_IS)
+    inline = attachment_entry({"@odata.type": "#microsoft.graph.fileAttachment", "id": "AAMkY=",
+                               "name": "../logo.png", "size": 70, "isInline": True,
+                               "contentId": "<logo@x>"})
+    assert (inline["name"], inline["content_id"], "kind" in inline) == ("logo.png", "logo@x",
+                                                                        False)
+    people = [{"emailAddress": {"name": 'Vance, Adele "AV"', "address": ADELE}},
+              {"emailAddress": {"name": ALEX, "address": ALEX}}, {"emailAddress": {}}]
+    found, bad = parse_recipients(address_text(people))
+    assert bad == [] and [(a.name, a.address) for a in found] == [
+        ('Vance, Adele "AV"', ADELE), ("", ALEX)]
