@@ -84,7 +84,10 @@ def shown(utc: str, zone: str) -> str:
 def refusal(utc: str, zone: str, now: dt.datetime | None = None) -> str | None:
     """Why this time cannot be used at Send (past, or too far ahead), or None."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    when = parse_utc(utc)
+    try:
+        when = parse_utc(utc)
+    except ValueError:
+        return f"{LABEL}: the time kept for this message is not readable; pick it again."
     if when <= now:
         return (f"{LABEL}: {shown(utc, zone)} has already passed. Pick a later time, or clear "
                 "it to send now.")
