@@ -104,6 +104,7 @@ def test_a_merge_page_shows_progress_per_recipient_csv_and_cancels(live_app, liv
     page = admin.get(f"{live_app.url}/admin/merges/{prepared.id}", timeout=30)
     assert page.status_code == 200 and "1 of 3 finished" in page.text
     assert ALEX in page.text and MEGAN in page.text
+    assert f"Merge {prepared.id}" in admin.get(f"{live_app.url}/admin/", timeout=30).text
     assert admin.get(f"{live_app.url}/admin/?id={prepared.id}", timeout=30,
                      allow_redirects=False).status_code == 302
     cancelled = admin.post(f"{live_app.url}/admin/merges/{prepared.id}/cancel", timeout=30,

@@ -127,3 +127,12 @@ def test_the_openapi_document_lists_the_routes(live_app, http):
     assert {"from", "to", "html", "importance"} <= set(doc["components"]["schemas"]["Message"]
                                                         ["properties"])
     assert not any("{anything}" in p for p in paths)  # the JSON 404 is not a route to document
+
+
+def test_a_json_body_over_form_memory_is_413_in_json(live_app, http, make_key):
+    key = make_key([SALES])
+    live_app.app.config["FORM_MEMORY"] = 10_000  # a JSON body is held in memory: bounded
+    answer = http.post(f"{live_app.url}/api/v1/messages", headers=bearer(key), timeout=30,
+                       json={**GOOD, "text": "x" * 20_000})
+    error = error_of(answer, 413)
+    assert error["code"] == "too_large" and "FORM_MEMORY" in error["message"]
