@@ -20,6 +20,12 @@
     return [size.toLocaleString("en-US") + " bytes", limit.toLocaleString("en-US") + " bytes"];
   }
 
+  function randomHex(bytes) {
+    var data = new Uint8Array(bytes);
+    window.crypto.getRandomValues(data);
+    return Array.prototype.map.call(data, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -240,8 +246,25 @@
     xhr.setRequestHeader("X-CSRFToken", this.csrf);
     xhr.setRequestHeader("X-File-Name", encodeURIComponent(name));
     xhr.setRequestHeader("X-File-Type", item.file.type || "application/octet-stream");
+    var uploadId = randomHex(16);
+    xhr.setRequestHeader("X-Upload-Id", uploadId);
+    // A file going into the mailbox's draft: the bar shows what Microsoft has confirmed (the
+    // app answers from the shared store), not what left the browser, which runs ahead.
+    var toGraph = false, poll = setInterval(function () {
+      fetch(self.form.dataset.uploadUrl.replace(/files$/, "uploads/" + uploadId),
+            {headers: {"Accept": "application/json"}, credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (p) {
+          if (!p || p.done === null || item.dropped) return;
+          toGraph = true;
+          bar.value = p.done;
+          state.textContent = Math.floor(100 * p.done / p.total) + " % to Microsoft";
+        }, function () {});
+    }, 400);
+    item.stopPolling = function () { clearInterval(poll); };
+    xhr.addEventListener("loadend", function () { item.stopPolling(); });
     xhr.upload.addEventListener("progress", function (e) {
-      if (e.lengthComputable && !item.dropped) {
+      if (e.lengthComputable && !item.dropped && !toGraph) {
         bar.value = e.loaded;
         state.textContent = Math.floor(100 * e.loaded / e.total) + " %";
       }

@@ -29,7 +29,7 @@ from msal.exceptions import MsalError
 
 from mailer.identity.errors import AuthError, first_line
 from mailer.identity.rules import ID_TOKEN_SCOPES
-from mailer.identity.tokens import CacheCipher
+from mailer.identity.tokens import CacheCipher, cached_access_token
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +171,12 @@ class Identity:
         user = self.user
         if not user:
             raise AuthError("login_required", "Nobody is signed in.")
+        if not force_refresh:  # a token still good: no lock, nothing written
+            cache = self._load()
+            found = cached_access_token(cache, user["account_id"], self.settings.client_id,
+                                        scopes, REUSE_MARGIN)
+            if found:
+                return found, cache
         with self._vault.lock():
             cache = self._load()
             app = self._app(cache)

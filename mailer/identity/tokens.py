@@ -12,7 +12,9 @@ import binascii
 import datetime as dt
 import json
 import re
+import time
 
+import msal
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 TIME_CLAIMS = {"exp", "nbf", "iat", "auth_time", "pwd_exp"}
@@ -112,3 +114,26 @@ class CacheCipher:
             return self._fernet.decrypt(blob.encode("ascii")).decode()
         except (InvalidToken, ValueError, UnicodeError):
             return None
+
+
+def cached_access_token(cache, account_id: str, client_id: str, scopes: list[str],
+                        margin: float) -> dict | None:
+    """An access token in the MSAL ``cache`` for this account and app that covers ``scopes``
+    and lives more than ``margin`` seconds: found without the vault's lock, since nothing is
+    written (the lock guards refreshes, which rotate the cache). None: ask MSAL under the lock."""
+    wanted = {_short(s) for s in scopes}
+    now = time.time()
+    for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                              query={"home_account_id": account_id, "client_id": client_id}):
+        held = {_short(s) for s in (entry.get("target") or "").split()}
+        expires_on = int(entry.get("expires_on") or 0)
+        if wanted <= held and expires_on - now > margin:
+            return {"access_token": entry["secret"], "expires_in": int(expires_on - now),
+                    "token_source": "cache"}
+    return None
+
+
+def _short(scope: str) -> str:
+    """Graph's scopes as Microsoft writes them either way: Mail.Send or
+    https://graph.microsoft.com/Mail.Send, in any case."""
+    return scope.lower().removeprefix("https://graph.microsoft.com/")

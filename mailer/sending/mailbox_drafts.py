@@ -29,7 +29,7 @@ from mailer.sending import recovery
 from mailer.sending.compose import (Attachment, ComposeData, parse_address, parse_recipients,
                                     sanitize_filename, sanitize_html)
 from mailer.sending.draft_files import (IN_GRAPH, IN_STORE, DraftError, StoredAttachment,
-                                        new_entry, take_in)
+                                        is_file_id, new_entry, take_in)
 from mailer.sending.drafts import DraftStore
 from mailer.sending.plan import DRAFT_ID_HEADER, Limits, outgrows
 from mailer.sending.sizes import file_refusal
@@ -143,9 +143,10 @@ class MailboxDrafts:
 
     def add_file(self, draft_id: str, owner: str, client: GraphClient, filename: str,
                  stream: BinaryIO, size: int, content_type: str = "", inline: bool = False,
-                 me_address: str | None = None) -> Attachment:
+                 me_address: str | None = None, progress=None) -> Attachment:
         """Put a file into the mailbox draft: a small one posted whole, a large one streamed
-        from ``stream`` (exactly ``size`` bytes) through an upload session."""
+        from ``stream`` (exactly ``size`` bytes) through an upload session; ``progress(done,
+        total)`` hears each chunk Graph confirmed."""
         name = sanitize_filename(filename)
         _, entries = self.drafts.entries(draft_id, owner)
         if size <= 0:
@@ -169,7 +170,7 @@ class MailboxDrafts:
             entry["graph_id"] = client.add_attachment(graph_id, held)["id"]
         else:
             known = {e.get("graph_id") for e in entries}
-            entry["graph_id"] = self._upload(client, graph_id, source, stream, known)
+            entry["graph_id"] = self._upload(client, graph_id, source, stream, known, progress)
         try:
             return self.drafts.add_entry(draft_id, owner, entry)
         except BaseException:
@@ -177,11 +178,12 @@ class MailboxDrafts:
             raise
 
     def _upload(self, client: GraphClient, graph_id: str, source: FileSource,
-                stream: BinaryIO, known: set) -> str:
+                stream: BinaryIO, known: set, progress=None) -> str:
         session = client.create_upload_session(graph_id, source)
         try:
             location = client.upload_file(session["uploadUrl"],
-                                          StreamSource(stream, source.size, source.name))
+                                          StreamSource(stream, source.size, source.name),
+                                          progress)
         except (ValueError, GraphError, OSError) as exc:
             if isinstance(exc, GraphError) and exc.status in (0, 404):
                 # The last chunk's answer was lost (the session is gone once complete): the
@@ -210,6 +212,25 @@ class MailboxDrafts:
         listed = [a for a in client.list_attachments(graph_id) if a.get("id") not in known
                   and a.get("name") == source.name and int(a.get("size") or 0) >= source.size]
         return listed[-1]["id"] if listed else None
+
+    def progress_reporter(self, draft_id: str, upload_id: str):
+        """``(done, total)`` callback keeping an upload's progress to Graph in the shared store,
+        where the page polls it (any instance answers): at most every 0.3 s, and at the end."""
+        key, last = f"upload-progress:{draft_id}:{upload_id}", [0.0]
+
+        def report(done: int, total: int) -> None:
+            if time.monotonic() - last[0] > 0.3 or done >= total:
+                last[0] = time.monotonic()
+                self.drafts.store.put(key, {"done": done, "total": total})
+        return report
+
+    def forget_progress(self, draft_id: str, upload_id: str) -> None:
+        if is_file_id(upload_id):
+            self.drafts.store.delete(f"upload-progress:{draft_id}:{upload_id}")
+
+    def progress(self, draft_id: str, owner: str, upload_id: str) -> dict | None:
+        self.drafts.entries(draft_id, owner)  # DraftNotFound for another person's draft
+        return self.drafts.store.get(f"upload-progress:{draft_id}:{upload_id}")
 
     def remove_file(self, draft_id: str, owner: str, client: GraphClient | None,
                     file_id: str) -> None:

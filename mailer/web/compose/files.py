@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from mailer.web.auth import current_user, wants_json
 from mailer.sending.compose import sanitize_filename
-from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
+from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound, is_file_id
 from mailer.sending.sizes import file_refusal, human
 from mailer.web.compose import bp
 from mailer.web.forms import ComposeForm
@@ -33,6 +33,7 @@ from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
+UPLOAD_ID_HEADER = "X-Upload-Id"  # 32 hex: names the upload whose progress the page polls
 INLINE_HEADER = "X-File-Inline"  # "1": a picture placed in the body (cid:), not listed
 
 
@@ -80,8 +81,12 @@ def upload(draft_id):
     inline = request.headers.get(INLINE_HEADER) == "1"
     try:
         if to_mailbox:
+            upload_id = request.headers.get(UPLOAD_ID_HEADER, "")
+            progress = mail.mailbox.progress_reporter(draft_id, upload_id) \
+                if is_file_id(upload_id) else None
             attachment = mail.mailbox.add_file(draft_id, owner(), mailbox_client(draft_id), name,
-                                               request.stream, size, content_type, inline, me())
+                                               request.stream, size, content_type, inline, me(),
+                                               progress)
         else:
             attachment = mail.drafts.add_file(draft_id, owner(), name, request.stream,
                                               content_type, inline=inline)
@@ -93,9 +98,23 @@ def upload(draft_id):
         return _fail(str(exc), 404)
     except (DraftError, ValueError) as exc:
         return _fail(str(exc))
+    finally:
+        mail.mailbox.forget_progress(draft_id, request.headers.get(UPLOAD_ID_HEADER, ""))
     logger.info("draft %s: file of %d bytes attached (%s)", draft_id, attachment.size,
                 "mailbox" if to_mailbox else "store")
     return jsonify({"file": _file_json(attachment), **_summary(draft_id)}), 201
+
+
+@bp.get("/compose/<draft_id>/uploads/<file_id>")
+def upload_progress(draft_id, file_id):
+    """How far an upload into the mailbox draft has got at Microsoft (the page's bar): any
+    instance answers, from the shared store; nulls before Graph confirmed any of it (a 200:
+    the page asks while any upload runs, and a 404 would be a console error each time)."""
+    try:
+        found = services().mailbox.progress(draft_id, owner(), file_id)
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    return jsonify(found or {"done": None, "total": None})
 
 
 @bp.post("/compose/<draft_id>/files/<file_id>/delete")
