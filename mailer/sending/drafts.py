@@ -105,9 +105,10 @@ class DraftStore:
             self.cleanup()
         return draft_id
 
-    def load(self, draft_id: str, owner: str) -> ComposeData:
-        """The fields and files of a draft, as a ComposeData the form can be refilled from."""
-        record = self._owned(draft_id, owner)
+    def load(self, draft_id: str, owner: str, record: dict | None = None) -> ComposeData:
+        """The fields and files of a draft, as a ComposeData the form can be refilled from
+        (from ``record``, a record save_fields just returned, without reading it again)."""
+        record = record or self._owned(draft_id, owner)
         names = {f.name for f in dataclasses.fields(ComposeData)} - {"attachments"}
         data = ComposeData(**{k: v for k, v in record["fields"].items() if k in names})
         data.attachments = [self._attachment(draft_id, f) for f in record["files"]]
@@ -116,8 +117,9 @@ class DraftStore:
     def is_sent(self, draft_id: str, owner: str) -> bool:
         return bool(self._owned(draft_id, owner).get("sent"))
 
-    def save_fields(self, draft_id: str, owner: str, data: ComposeData) -> None:
-        """Keep what was typed (attachments are managed by add_file/remove_file)."""
+    def save_fields(self, draft_id: str, owner: str, data: ComposeData) -> dict:
+        """Keep what was typed (attachments are managed by add_file/remove_file); the record
+        as saved."""
         fields = fields_of(data)  # never asdict: a stray object in a field must not recurse
 
         def change(record):
@@ -125,6 +127,7 @@ class DraftStore:
             return {**record, "fields": fields}
         record = self._change(draft_id, owner, change)
         self._touch(draft_id, owner, record)
+        return record
 
     def add_file(self, draft_id: str, owner: str, filename: str, stream: BinaryIO,
                  content_type: str = "", inline: bool = False) -> Attachment:

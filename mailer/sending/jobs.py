@@ -156,7 +156,7 @@ class SendJobs(SendSteps, Confirming):
     def _act(self, job: dict) -> None:
         """Right before handing the message to Graph: renew, and stop if taken over meanwhile."""
         lease = self._leases.get(job["draft_id"])
-        if lease is None or not lease.renew():
+        if lease is None or not lease.held_for_sure():
             raise LeaseLost(job["draft_id"])
 
     def _phase(self, job: dict, phase: str, **detail) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 
 from mailer.sending.store import KeyValueStore
@@ -29,19 +30,30 @@ class Lease:
         self.store, self.key, self.seconds = store, lease_key(draft_id), seconds
         self.token = uuid.uuid4().hex
         self.held = False
+        self._renewed_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def take(self) -> bool:
         """Take the lease if nobody holds it (a new send, or an expired one's takeover)."""
         self.held = self.store.take_lease(self.key, self.token, self.seconds)
+        self._renewed_at = time.monotonic()
         return self.held
+
+    def held_for_sure(self, within: float = 1.0) -> bool:
+        """Held, taken or renewed less than ``within`` seconds ago (so it has nearly all its
+        ``seconds`` left, and nobody else can hold it): no round trip; else renew now."""
+        if self.held and time.monotonic() - self._renewed_at < min(within, self.seconds / 3):
+            return True
+        return self.renew()
 
     def renew(self) -> bool:
         """Extend it now; False (and ``held`` False from then on) when it was lost."""
         if self.held:
             try:
+                at = time.monotonic()
                 self.held = self.store.renew_lease(self.key, self.token, self.seconds)
+                self._renewed_at = at
             except Exception:  # noqa: BLE001 - a store down: not held for sure, so act no more
                 logger.exception("could not renew %s", self.key)
                 self.held = False

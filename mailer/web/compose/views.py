@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 
 from mailer.web.compose import bp
 from mailer.web.compose import files, mailbox
@@ -79,13 +79,16 @@ def submit(draft_id):
         # First: every valid field is saved, whatever else is wrong; an invalid one keeps its
         # last saved value and is named on the page beside what was typed.
         data, problems = form.checked(mail.drafts.load(draft_id, who))
-        mail.drafts.save_fields(draft_id, who, data)
+        saved = mail.drafts.save_fields(draft_id, who, data)
     except DraftNotFound as exc:
         flash(str(exc), "warning")
         return redirect(url_for("mail.compose"), 303)
     except DraftError:  # already sent
         return redirect(url_for("mail.status", draft_id=draft_id), 303)
-    errors = files.add_posted_files(draft_id, who, request.files.getlist("attachments"))
+    posted = [f for f in request.files.getlist("attachments") if f and f.filename]
+    errors = files.add_posted_files(draft_id, who, posted)
+    if not posted:  # the record as just saved: _send reads it without asking the store again
+        g.draft_record = saved
     action = request.form.get("action", "send")
     if action.startswith("remove:"):
         try:
@@ -118,7 +121,8 @@ def submit(draft_id):
 def _send(draft_id: str, form: ComposeForm):
     mail, user = services(), current_user()
     data = form.to_data()
-    data.attachments = mail.drafts.load(draft_id, owner()).attachments
+    record = g.pop("draft_record", None)
+    data.attachments = mail.drafts.load(draft_id, owner(), record).attachments
     # Everything that can be known about From is checked here, before consent and uploads:
     # Graph itself only refuses a mailbox at the final send (see from_field.py).
     personal = personal_error(user, data.from_address)
@@ -126,7 +130,8 @@ def _send(draft_id: str, form: ComposeForm):
     try:
         prepared = prepare(data, me_address=user.get("username"),
                            max_recipients=mail.limits.max_recipients)
-        in_mailbox = mail.mailbox.mailbox_id(draft_id, owner())
+        in_mailbox = (record.get("graph") or {}).get("id") if record else \
+            mail.mailbox.mailbox_id(draft_id, owner())
         if in_mailbox and not prepared.from_address and user.get("username"):
             # A From set earlier in the mailbox draft must not outlive its removal here.
             prepared.message["from"] = {"emailAddress": {"address": user["username"]}}
