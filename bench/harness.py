@@ -52,7 +52,7 @@ class Stack:
     """The emulator and the app, running; ``.app_url``, ``.config`` (demo-app.json), ``.ca``."""
 
     def __init__(self, workers: int = 1, threads: int = 4, env: dict | None = None,
-                 emulator_args: list[str] | None = None):
+                 emulator_args: list[str] | None = None, emulator_log=None):
         self.dir = Path(tempfile.mkdtemp(prefix="bench-"))
         self.app_port, api, pages = free_port(), free_port(), free_port()
         self.app_url = f"http://127.0.0.1:{self.app_port}"
@@ -62,7 +62,8 @@ class Stack:
              "--api-port", str(api), "--pages-port", str(pages),
              "--redirect-uri", f"{self.app_url}/auth/callback", "--redirect-uri", f"{self.app_url}/",
              *(emulator_args or [])],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # emulator_log: an open file for its request log (bench_pages counts Graph calls)
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=emulator_log or subprocess.DEVNULL)
         _wait(f"https://127.0.0.1:{api}/_emulator/health", self.ca, self.emulator, "the emulator")
         self.config = json.loads((self.dir / "emulator" / "demo-app.json").read_text())
         app_env = {k: v for k, v in os.environ.items()
