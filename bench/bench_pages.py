@@ -162,6 +162,17 @@ class Bench:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
+    def forwarded_picture(self) -> str:
+        """Forward the message (not timed): the URL the editor loads its cid: picture from."""
+        location = self.post(f"/mail/me/m/{self.message}/respond", {"kind": "forward"},
+                             follow=False)
+        page = self.get(location).text
+        draft_id = location.rsplit("/", 1)[-1]
+        self.forward = draft_id
+        listed = re.search(r"data-inline-files='([^']*)'", page).group(1)
+        file_id = re.search(r'&#34;id&#34;: &#34;([0-9a-f]{32})|"id": "([0-9a-f]{32})', listed)
+        return f"/compose/{draft_id}/files/{file_id.group(1) or file_id.group(2)}/inline"
+
     def wait_sent(self, draft_id: str) -> None:
         while True:
             job = self.http.get(f"{self.url}/compose/{draft_id}/status.json", timeout=30).json()
@@ -214,6 +225,9 @@ class Bench:
                      lambda gid: self.post(f"/mail/me/m/{gid}/continue", {}),
                      setup=self.outlook_draft,
                      after=lambda loc: self.discard(loc.rsplit("/", 1)[-1]), keep=keep)
+        self.measure("Compose: a forwarded cid: picture shown",
+                     lambda url: self.get(url), setup=self.forwarded_picture,
+                     after=lambda _: self.discard(self.forward), keep=keep)
         self.measure("People picker query", lambda _: self.get("/people?q=meg"), keep=keep)
         fields = {"to": MEGAN, "subject": "Bench", "body": "<p>Hello from the bench.</p>",
                   "body_type": "html", "importance": "normal", "save_to_sent_items": "y",
