@@ -169,6 +169,17 @@ class DraftStore:
     def set_mailbox_id(self, draft_id: str, owner: str, graph_id: str) -> None:
         self._change(draft_id, owner, lambda record: {**record, "graph": {"id": graph_id}})
 
+    def mark_creating(self, draft_id: str, owner: str) -> bool:
+        """Note that a mailbox draft is about to be created; True when an earlier attempt
+        noted it too (and may have made one, unanswered: look for it first)."""
+        before = []
+
+        def change(record):
+            before.append(bool((record.get("graph") or {}).get("creating")))
+            return {**record, "graph": {**(record.get("graph") or {}), "creating": time.time()}}
+        self._change(draft_id, owner, change)
+        return before[0]
+
     def moved_to_mailbox(self, draft_id: str, owner: str, file_id: str,
                          attachment_id: str) -> None:
         """A stored file now is an attachment of the mailbox draft: its bytes leave the store."""

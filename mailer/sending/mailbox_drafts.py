@@ -119,7 +119,9 @@ class MailboxDrafts:
     def _create(self, draft_id: str, owner: str, client: GraphClient, me: str | None) -> str:
         data = self.drafts.load(draft_id, owner)
         fields = draft_fields(data, me)
-        found = recovery.drafts_tagged(client, draft_id)  # a creation cut short, or lost
+        # Only after an attempt cut short (or whose answer was lost) can a draft exist already.
+        found = recovery.drafts_tagged(client, draft_id) \
+            if self.drafts.mark_creating(draft_id, owner) else []
         if found:
             graph_id = found[0]
             client.update_message(graph_id, fields)
@@ -134,7 +136,8 @@ class MailboxDrafts:
                 graph_id = found[0]
         self.drafts.set_mailbox_id(draft_id, owner, graph_id)
         logger.info("draft %s: now a draft in the mailbox", draft_id)
-        self.reconcile(client, draft_id, owner)  # what a cut-short creation left behind
+        if found:
+            self.reconcile(client, draft_id, owner)  # what a cut-short creation left behind
         for attachment in data.attachments:
             if isinstance(attachment, StoredAttachment):
                 made = client.add_attachment(graph_id, attachment)
