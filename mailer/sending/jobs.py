@@ -112,22 +112,28 @@ class SendJobs(SendSteps, Confirming):
                "files": files, "code": None, "detail": {}, "error_code": None,
                "needs_sign_in": False, "started": now, "updated": now,
                "graph_message_id": plan.graph_id}
-        if not self.store.claim(f"claim:{draft_id}", {"owner": owner, "at": now}):
+        lease = Lease(self.store, draft_id, self.lease_seconds)
+        # The once-only claim, the lease and the job's first record: one atomic step.
+        began = lease.begin(f"claim:{draft_id}", {"owner": owner, "at": now},
+                            f"job:{draft_id}", job)
+        if began == "claimed":
             existing = self.status(draft_id, owner)
             return (existing or {**job, "code": ALREADY_SENDING}), False
-        lease = Lease(self.store, draft_id, self.lease_seconds)
-        if not lease.take():  # a takeover of this draft's last send still holds it
-            self.store.delete(f"claim:{draft_id}")
+        if began == "leased":  # a takeover of this draft's last send still holds it
             return {**job, "code": ALREADY_SENDING}, False
-        return self._launch(job, lease, self._send, (job, prepared, plan, client), background), True
+        return self._launch(job, lease, self._send, (job, prepared, plan, client), background,
+                            saved=True), True
 
-    def _launch(self, job: dict, lease: Lease, work, args: tuple, background: bool) -> dict:
-        """Save the job under its lease, then run ``work`` with the heartbeat on."""
+    def _launch(self, job: dict, lease: Lease, work, args: tuple, background: bool,
+                saved: bool = False) -> dict:
+        """Save the job under its lease (unless ``saved``), then run ``work`` with the
+        heartbeat on."""
         draft_id = job["draft_id"]
         self._leases[draft_id] = lease
         lease.start_heartbeat()
         try:
-            self._save(job)
+            if not saved:
+                self._save(job)
         except LeaseLost:
             self._end(draft_id)
             return job

@@ -40,6 +40,13 @@ class Lease:
         self._renewed_at = time.monotonic()
         return self.held
 
+    def begin(self, claim: str, claimed: dict, key: str, value: dict) -> str:
+        """A new send: its claim, this lease and its record in one step (store.begin)."""
+        answer = self.store.begin(claim, claimed, self.key, self.token, self.seconds, key, value)
+        self.held = answer == "ok"
+        self._renewed_at = time.monotonic()
+        return answer
+
     def held_for_sure(self, within: float = 1.0) -> bool:
         """Held, taken or renewed less than ``within`` seconds ago (so it has nearly all its
         ``seconds`` left, and nobody else can hold it): no round trip; else renew now."""

@@ -47,6 +47,23 @@ def test_only_one_claim_wins_even_under_a_race(stores):
     assert two.claim("claim:d", {"by": "again"}) is True
 
 
+def test_a_send_begins_in_one_step_claim_lease_and_record(stores):
+    """begin: the claim, the lease and the first record together; a second begin finds the
+    claim; a begin against a lease still held (a takeover) leaves no claim behind."""
+    one, two = stores
+    job = {"state": "running"}
+    assert one.begin("claim:d", {"by": 1}, "lease:d", "t1", 20, "job:d", job) == "ok"
+    assert two.get("job:d") == job and two.lease_holder("lease:d") == "t1"
+    assert two.begin("claim:d", {"by": 2}, "lease:d", "t2", 20, "job:d", {"x": 1}) == "claimed"
+    assert one.get("job:d") == job and one.get("claim:d") == {"by": 1}
+    one.delete("claim:d")  # a definite "not sent" frees the claim; the lease is still held
+    assert two.begin("claim:d", {"by": 2}, "lease:d", "t2", 20, "job:d", {"x": 1}) == "leased"
+    assert one.get("claim:d") is None and one.get("job:d") == job  # nothing of it is left
+    one.drop_lease("lease:d", "t1")
+    assert two.begin("claim:d", {"by": 2}, "lease:d", "t2", 20, "job:d", {"x": 1}) == "ok"
+    assert one.get("job:d") == {"x": 1} and one.lease_holder("lease:d") == "t2"
+
+
 def test_file_store_expires_old_keys(tmp_path):
     store = file_store(tmp_path, ttl=0.05)
     store.put("k", {"v": 1})
