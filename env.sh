@@ -106,7 +106,19 @@ case "$cmd" in
       say "CLIENT_ID is set: running against Microsoft (no emulator)"
       check_config
       say "app on http://127.0.0.1:$PORT"
-      exec "$VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()'
+      "$VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()' &
+      app_pid=$!
+      say "automation worker: $PY -m mailer worker (more: run it again, on any host with REDIS_URL)"
+      "$PY" -m mailer worker &
+      worker_pid=$!
+      # In place of exec: TERM or INT reaches both (each stops gracefully), and either one
+      # stopping stops the other, so a supervisor sees the pair exit (with the first's status).
+      trap 'kill -TERM $app_pid $worker_pid 2>/dev/null || true' EXIT INT TERM
+      status=0
+      wait -n || status=$?
+      kill -TERM $app_pid $worker_pid 2>/dev/null || true
+      wait || true
+      exit "$status"
     fi
     say "demo mode: starting the local Microsoft identity + Graph emulator"
     "$PY" -m emulator serve &
