@@ -88,15 +88,7 @@ class SendSteps:
                 job["files"][index]["done"] = attachment.size
                 job["bytes_done"] = done_before
             current = None
-            self._phase(job, "sending")
-            try:
-                self._act(job)
-                client.send_draft(graph_id)
-            except GraphError as exc:
-                if not exc.outcome_unknown:
-                    raise
-                return self._confirm_draft(job, client, graph_id)
-            self._finish(job, SENT)
+            self._send_the_draft(job, client, graph_id)
         except LeaseLost:
             raise
         except GraphError as exc:
@@ -112,6 +104,19 @@ class SendSteps:
             logger.exception("send job %s failed", draft_id)
             self._finish(job, NOT_SENT, FAILED, exception=type(exc).__name__)
             self._discard(job, client, graph_id)
+
+    def _send_the_draft(self, job: dict, client: GraphClient, graph_id: str) -> None:
+        """POST …/send under the lease; a lost answer is settled by asking Graph (confirm.py).
+        A refusal raises GraphError for the caller's own words."""
+        self._phase(job, "sending")
+        try:
+            self._act(job)
+            client.send_draft(graph_id)
+        except GraphError as exc:
+            if not exc.outcome_unknown:
+                raise
+            return self._confirm_draft(job, client, graph_id)
+        self._finish(job, SENT)
 
     def _not_sent_sign_in(self, job: dict) -> None:
         self._finish(job, NOT_SENT, SIGN_IN_EXPIRED)
@@ -133,15 +138,7 @@ class SendSteps:
                                                     "size": attachment.size})
                 keep.add(client.add_attachment(graph_id, attachment)["id"])
             drop_unlisted(client, graph_id, keep)
-            self._phase(job, "sending")
-            try:
-                self._act(job)
-                client.send_draft(graph_id)
-            except GraphError as exc:
-                if not exc.outcome_unknown:
-                    raise
-                return self._confirm_draft(job, client, graph_id)
-            self._finish(job, SENT)
+            self._send_the_draft(job, client, graph_id)
         except LeaseLost:
             raise
         except GraphError as exc:
