@@ -8,6 +8,7 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    session, url_for)
 
 from mailer.web import avatar
+from mailer.web.admin.views import ADMIN_ROLE
 from mailer.identity import tokens
 from mailer.web.auth import current_identity, current_user, graph_client, guard, login_required
 from mailer.identity.errors import AuthError
@@ -29,7 +30,10 @@ NAV_ITEMS = [
     ("mail.compose", "Compose", "envelope-plus", "Write and send a message, with attachments."),
     ("main.profile", "Profile", "person-vcard", "Your Microsoft profile, read from Graph."),
     ("main.token", "Tokens", "key", "Claims, scopes and expiry of your tokens."),
+    ("admin.index", "Admin", "shield-lock", "API keys, automation's jobs and merges, consent."),
 ]
+# Items shown only to people holding an app role (the id token's ``roles``): endpoint -> role.
+NAV_ROLES = {"admin.index": ADMIN_ROLE}
 # GET /me's default properties, in the order a person reads them.
 PROFILE_FIELDS = [
     ("displayName", "Display name"), ("givenName", "Given name"), ("surname", "Surname"),
@@ -50,11 +54,13 @@ PHOTO_TIMEOUT = 5.0  # a picture is not worth a long wait, nor a retry
 
 @bp.app_context_processor
 def _template_globals():
-    functions = current_app.view_functions
+    functions, user = current_app.view_functions, session.get(SESSION_USER)
+    roles = (user or {}).get("roles") or []
     return {
-        "current_user": session.get(SESSION_USER),
+        "current_user": user,
         "nav_items": [{"endpoint": e, "label": label, "icon": icon, "blurb": blurb}
-                      for e, label, icon, blurb in NAV_ITEMS if e in functions],
+                      for e, label, icon, blurb in NAV_ITEMS
+                      if e in functions and (e not in NAV_ROLES or NAV_ROLES[e] in roles)],
         "demo_mode": current_app.config["DEMO_MODE"],
         "photo_url": _photo_url,
     }
