@@ -116,3 +116,24 @@ def test_a_graph_failure_while_creating_the_draft_is_said_in_words(client, sign_
     assert response.status_code == 503
     assert "Could not put 'big.bin' into your draft" in response.get_json()["error"]
     assert "lost" in response.get_json()["error"]
+
+
+def test_autosave_writes_through_to_the_mailbox_draft_at_most_every_half_minute(
+        client, sign_in, emu):
+    sign_in(client, scopes=SCOPES)
+    draft_id, token = new_draft(client)
+    upload(client, draft_id, token, "big.bin", b"b" * (4 * MB))  # now a draft in the mailbox
+
+    def autosave(subject):
+        response = client.post(f"/compose/{draft_id}/autosave", headers={
+            "Accept": "application/json"}, data={"csrf_token": token, "to": MEGAN,
+                                                  "subject": subject, "body_type": "text",
+                                                  "importance": "normal"})
+        assert response.status_code == 200 and response.get_json() == {"saved": True}
+    autosave("Typed a first time")
+    [kept] = mailbox(emu, ADELE, "drafts")
+    assert kept.props["subject"] == "Typed a first time"  # Outlook shows what was typed
+    autosave("Typed a second time")  # within the half minute: kept here, not yet there
+    [kept] = mailbox(emu, ADELE, "drafts")
+    assert kept.props["subject"] == "Typed a first time"
+    assert 'value="Typed a second time"' in text(client.get(f"/compose/{draft_id}"))

@@ -27,7 +27,7 @@ from mailer.web.forms import ComposeForm
 from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft
 from mailer.web.compose.services import login_url, owner, services
 from mailer.web.compose.mailbox import (CONSENT_WORDS, ConsentNeeded, consent_answer,
-                                        graph_answer, mailbox_client, me)
+                                        graph_answer, mailbox_client, me, sync_to_mailbox)
 from mailer.graph.errors import GraphError
 from mailer.web.words import graph_advice
 
@@ -144,11 +144,13 @@ def autosave(draft_id):
     drafts = services().drafts
     try:
         data, problems = form.checked(drafts.load(draft_id, owner()))
-        drafts.save_fields(draft_id, owner(), data)  # what is valid, even beside a problem
+        saved = drafts.save_fields(draft_id, owner(), data)  # what is valid, beside a problem
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
     except DraftError as exc:
         return _fail(str(exc), 409)
+    if (saved.get("graph") or {}).get("id"):
+        sync_to_mailbox(draft_id)
     if problems:
         first = next(m for messages in problems.values() for m in messages)
         return jsonify({"saved": "partly", "error": first, "errors": problems}), 400

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 DRAFT_SCOPES = ["Mail.ReadWrite"]
 PERSON_ATTEMPTS, PERSON_MAX_WAIT = 3, 8.0
+SYNC_EVERY = 30.0  # seconds between autosaves written through to the mailbox draft
 CONSENT_WORDS = ("This message is now too large to send in one go, so it is kept in your "
                  "mailbox's Drafts folder as you write it, as Outlook does. Microsoft needs your "
                  "permission for that (read and write your mail). Your files are kept; they "
@@ -101,6 +102,19 @@ def discard(draft_id):
         return jsonify({"discarded": True})
     flash("Draft discarded.", "info")
     return redirect(url_for("mail.compose"), 303)
+
+
+def sync_to_mailbox(draft_id: str) -> None:
+    """As Outlook autosaves: a draft that lives in the mailbox gets what was typed, at most
+    once every SYNC_EVERY seconds across instances (a short lease in the shared store is the
+    gate); a failure here is only logged: the text is safe in the shared store meanwhile."""
+    mail = services()
+    if not mail.drafts.store.take_lease(f"draft-sync:{draft_id}", "sync", SYNC_EVERY):
+        return
+    try:
+        mail.mailbox.save(draft_id, owner(), mailbox_client(draft_id), me())
+    except (ConsentNeeded, GraphError, AuthError, DraftError) as exc:
+        logger.info("draft %s: not synced to the mailbox (%s)", draft_id, type(exc).__name__)
 
 
 def save_to_mailbox(draft_id: str) -> str | None:
