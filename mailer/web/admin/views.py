@@ -1,18 +1,21 @@
-"""Admin pages: API keys (make, shown once; revoke), a job's page, a merge's page and CSV."""
+"""Admin pages: app-only status and admin consent; API keys (make, shown once; revoke); a job's
+page, a merge's page and CSV."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
 import re
+from urllib.parse import urlsplit
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+                   session, url_for)
 
 from mailer.automation import jobs, merge
+from mailer.web.admin import consent
 from mailer.web.admin.forms import ActionForm, KeyForm
 from mailer.web.api import services
-from mailer.web.auth import current_user, guard
+from mailer.web.auth import current_user, guard, redirect_uri
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp)
@@ -60,7 +63,45 @@ def index():
         flash("Id: a job id starts with j and has 24 more letters or digits; a merge id starts "
               "with m and has 16.", "warning")
     batches = (services.runtime().store.get(jobs.OPEN) or {}).get("batches", [])
-    return render_template("admin/index.html", batches=batches, wanted=wanted)
+    return render_template("admin/index.html", batches=batches, wanted=wanted,
+                           app_only=_app_only_status(), grant=ActionForm())
+
+
+def _app_only_status() -> consent.Status:
+    return consent.app_only_status(current_app.config, current_app.extensions["mailer"]["http"])
+
+
+def _consent_redirect_uri() -> str:
+    """The consent callback's absolute URL: on REDIRECT_URI's origin when that is set (so a
+    forged Host header cannot choose it), else as sign-in derives its own (same host checks)."""
+    configured = current_app.config["REDIRECT_URI"]
+    if configured:
+        parts = urlsplit(configured)
+        return f"{parts.scheme}://{parts.netloc}{url_for('admin.consent_callback')}"
+    redirect_uri()
+    return url_for("admin.consent_callback", _external=True)
+
+
+@bp.post("/consent")
+def start_consent():
+    """To the identity platform's admin-consent page, for Graph's permissions of this app."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description="This form has expired: reload the page and try again.")
+    url = consent.consent_url(current_app.config, _consent_redirect_uri(),
+                              consent.new_state(session))
+    return redirect(url, 303)
+
+
+@bp.get("/consent/callback")
+def consent_callback():
+    """The identity platform's answer: checked against the state kept here, said in words."""
+    problem = consent.state_problem(session, request.args.get("state"))
+    if problem:
+        return render_template("admin/consent.html", granted=False, words=problem,
+                               app_only=None, grant=ActionForm()), 400
+    granted, words = consent.outcome(request.args)
+    return render_template("admin/consent.html", granted=granted, words=words,
+                           app_only=_app_only_status(), grant=ActionForm())
 
 
 def _keys_page(form: KeyForm, new_key: str | None = None, status: int = 200):
