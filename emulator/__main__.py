@@ -17,9 +17,10 @@ DEFAULT_STATE_DIR = os.path.join(".local", "emulator")
 
 
 def default_redirect_uris(port: int) -> list[str]:
-    """The demo app's callback and its home page (where sign-out returns), on both host names."""
+    """The demo app's callback, its home page (where sign-out returns) and its admin-consent
+    callback, on both host names."""
     return [f"http://{host}:{port}{path}" for host in ("127.0.0.1", "localhost")
-            for path in ("/auth/callback", "/")]
+            for path in ("/auth/callback", "/", "/admin/consent/callback")]
 
 
 def _accounts(state_dir: str, redirect_uris: list[str]) -> dict:

@@ -19,7 +19,9 @@ def test_json_lists_the_registrations_redirect_and_post_logout_uris(tmp_path):
     app = data["app"]
     assert app["redirect_uris"] == [
         "http://127.0.0.1:5123/auth/callback", "http://127.0.0.1:5123/",
-        "http://localhost:5123/auth/callback", "http://localhost:5123/"]
+        "http://127.0.0.1:5123/admin/consent/callback",
+        "http://localhost:5123/auth/callback", "http://localhost:5123/",
+        "http://localhost:5123/admin/consent/callback"]
     assert app["post_logout_redirect_uris"] == ["http://127.0.0.1:5123/", "http://localhost:5123/"]
     assert data["cli_app"]["public_client"] is True
     admins = [u["username"] for u in data["users"] if u["is_admin"]]
