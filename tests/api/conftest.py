@@ -4,12 +4,10 @@ sharing the app's state folder, as ./env.sh runs them."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers.workers import worker_processes
 
 import config
 from mailer.automation.runtime import Runtime
@@ -65,26 +63,7 @@ def http(live_app):
 
 @pytest.fixture
 def workers(api_env, tmp_path):
-    """start(threads=4) -> a worker process; stopped (SIGINT, then SIGKILL) at the end."""
-    started, logs = [], []
-
-    def start(threads: int = 4, extra_env: dict | None = None) -> subprocess.Popen:
-        logs.append(open(tmp_path / f"worker-{len(logs)}.log", "w"))
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mailer", "worker", "--threads", str(threads)], cwd=ROOT,
-            env={**api_env, **(extra_env or {})}, stdout=logs[-1], stderr=subprocess.STDOUT)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for process in started:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for log in logs:
-        log.close()
+    """start(extra_env=None, threads=4) -> a worker process (python -m mailer worker);
+    all stopped at the end, their logs in tmp_path/worker-N.log."""
+    with worker_processes(api_env, tmp_path, threads=4) as start:
+        yield start

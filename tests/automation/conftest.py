@@ -4,13 +4,13 @@ as ./env.sh runs them."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from helpers.workers import worker_processes
 
 import config
 from mailer.automation.runtime import Runtime
@@ -63,28 +63,7 @@ def cli(env):
 
 @pytest.fixture
 def workers(env, tmp_path):
-    """start(extra_env) -> a worker process (python -m mailer worker); all stopped at the end.
-    Their log lines go to tmp_path/worker-N.log."""
-    started: list[subprocess.Popen] = []
-    logs = []
-
-    def start(extra_env: dict | None = None, threads: int = 8) -> subprocess.Popen:
-        logs.append(open(tmp_path / f"worker-{len(logs)}.log", "w"))
-        process = subprocess.Popen([sys.executable, "-m", "mailer", "worker", "--threads",
-                                    str(threads)], cwd=ROOT, env={**env, **(extra_env or {})},
-                                   stdout=logs[-1], stderr=subprocess.STDOUT)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    for process in started:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    for log in logs:
-        log.close()
+    """start(extra_env=None, threads=8) -> a worker process (python -m mailer worker);
+    all stopped at the end, their logs in tmp_path/worker-N.log."""
+    with worker_processes(env, tmp_path, threads=8) as start:
+        yield start
