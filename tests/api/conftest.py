@@ -4,7 +4,6 @@ sharing the app's state folder, as ./env.sh runs them."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from helpers.workers import worker_processes
@@ -15,7 +14,6 @@ from mailer.web.api import services
 
 from api.api_support import ADELE, MEGAN, SALES
 
-ROOT = Path(__file__).resolve().parents[2]
 SENDERS = f"{SALES},{ADELE},{MEGAN}"
 
 
