@@ -88,8 +88,9 @@ class Person(threading.Thread):
             "csrf_token": token, "to": "megan@contoso.example", "subject": f"load {self.n}.{m}",
             "body": "Load test.", "body_type": "text", "importance": "normal",
             "save_to_sent_items": "y", "action": "send"})
-        if sent.status_code != 303:
-            return ("error", f"send answered {sent.status_code}", None)
+        if sent.status_code != 303 or "/status" not in sent.headers.get("Location", ""):
+            return ("error", f"send answered {sent.status_code} -> "
+                             f"{sent.headers.get('Location')}: {sent.text[:200]}", None)
         while True:
             answer = http.get(f"{next(self.turn)}/compose/{draft_id}/status.json", timeout=30)
             job = answer.json()

@@ -274,18 +274,21 @@ class DraftStore:
             raise DraftError("This message has already been sent; start a new one.")
 
     def _trim(self, owner: str, keep: str) -> None:
-        """Record ``keep`` as the owner's; drop their least recently saved beyond the bound."""
+        """Record ``keep`` as the owner's; beyond the bound drop sent drafts first (they only
+        remember "already sent"), then the least recently saved (one in the mailbox stays
+        there, in Drafts)."""
         listed = self.store.update(_owner_key(owner), lambda index: {
             "drafts": [d for d in (index or {}).get("drafts", []) if d != keep] + [keep]})
-        others = [(record.get("updated", 0), draft_id) for draft_id in listed["drafts"]
+        others = [(not record.get("sent"), record.get("updated", 0), draft_id)
+                  for draft_id in listed["drafts"]
                   if draft_id != keep and (record := self.store.get(_key(draft_id)))
                   and record.get("owner") == owner]
-        alive = {draft_id for _, draft_id in others}
+        alive = {draft_id for *_, draft_id in others}
         over = sorted(others)[: max(0, len(others) - self.max_drafts_per_owner + 1)]
-        for _, draft_id in over:
+        for *_, draft_id in over:
             self._forget(draft_id)
         gone = {draft_id for draft_id in listed["drafts"] if draft_id != keep
-                and draft_id not in alive} | {draft_id for _, draft_id in over}
+                and draft_id not in alive} | {draft_id for *_, draft_id in over}
         if gone:
             self.store.update(_owner_key(owner), lambda index: {
                 "drafts": [d for d in (index or {}).get("drafts", []) if d not in gone]})

@@ -176,3 +176,22 @@ def test_each_owner_keeps_a_bounded_number_of_drafts(store):
         store.load(kept, OWNER)
     store.load(other, "oid-megan")
 
+
+
+def test_sent_drafts_go_first_when_a_person_is_over_the_bound(store):
+    """Three drafts at most: after two sends, a fresh unsaved draft and an old one written in
+    are kept, and the sent ones (which only remember "already sent") make the room."""
+    written = store.new(OWNER)
+    store.save_fields(written, OWNER, ComposeData(subject="still being written"))
+    time.sleep(0.01)
+    sent = []
+    for _ in range(2):
+        sent.append(store.new(OWNER))
+        store.mark_sent(sent[-1])
+        time.sleep(0.01)
+    fresh = store.new(OWNER)  # over the bound: one must go
+    assert store.load(written, OWNER).subject == "still being written"
+    store.load(fresh, OWNER)
+    with pytest.raises(DraftNotFound):
+        store.load(sent[0], OWNER)
+    store.load(sent[1], OWNER)
