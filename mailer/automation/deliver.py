@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from mailer.automation.errors import AutomationError
 from mailer.graph.client import GraphClient, _mailbox
+from mailer.graph.errors import GraphError
 from mailer.graph.shapes import file_attachment_json
 from mailer.sending.compose import PreparedMessage
 from mailer.sending.plan import (DRAFT_ID_HEADER, SENDMAIL, Limits, PlanRefused,
@@ -76,6 +77,18 @@ def sent_copy(client: GraphClient, mailbox: str | None, key: str, since: float) 
             return False
         url, params = body.get("@odata.nextLink"), None
     return False
+
+
+def still_a_draft(client: GraphClient, mailbox: str | None, message_id: str) -> bool:
+    """True while the message is an unsent draft of the mailbox (sending moves it out of
+    Drafts, so its id no longer answers)."""
+    try:
+        item = client.get_message(message_id, select=["isDraft"], mailbox=mailbox)
+    except GraphError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return bool(item.get("isDraft"))
 
 
 def discard_tagged_drafts(client: GraphClient, mailbox: str | None, key: str) -> int:

@@ -20,3 +20,7 @@ class Later(Exception):
     def __init__(self, seconds: float, why: str):
         super().__init__(f"{why}; again in {seconds:.1f}s")
         self.seconds, self.why = max(0.0, seconds), why
+
+
+class StillReceiving(Exception):
+    """A submit with this Idempotency-Key is still receiving its files on another request."""

@@ -3,15 +3,20 @@ core's ``PreparedMessage``.
 
 The description is plain JSON-able data, so it can wait in a job record:
 ``{"from", "to", "cc", "bcc", "reply_to", "subject", "text" | "html", "importance",
-"attachments": [paths on this host], "save_to_sent_items"}``; address fields take a list or one
-string (commas, semicolons). Everything is checked by mailer/sending/compose.py, as the web
+"attachments", "save_to_sent_items"}``; address fields take a list or one string (commas,
+semicolons). An attachment is a path on this host (the CLI's, a merge's) or, for the JSON API,
+a held file ``{"name", "size", "content_type", "sha256"}`` whose bytes are in the shared store
+(``read`` gives them) or already in the sender's mailbox draft (no ``read``: sizes only). Everything is checked by mailer/sending/compose.py, as the web
 form is; an error names the field as the description spells it.
 """
 from __future__ import annotations
 
+import base64
 import mimetypes
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from mailer.automation.errors import AutomationError
 from mailer.sending.compose import Attachment, ComposeData, ComposeInvalid, prepare, \
@@ -44,8 +49,39 @@ def attachment(path: str) -> Attachment:
                       size=file.stat().st_size, content_type=kind)
 
 
-def check(description: dict, *, max_recipients: int,
-          me_address: str | None = None) -> PreparedMessage:
+@dataclass
+class HeldFile(Attachment):
+    """A submitted file whose bytes wait in the shared store (read once per use)."""
+
+    read: Callable[[], bytes | None] | None = field(default=None, repr=False, compare=False)
+
+    def read_bytes(self) -> bytes:
+        data = self.read() if self.read else None
+        if data is None:
+            raise AutomationError("attachments", f"{self.name} is no longer held (the job "
+                                  "outlived JOB_TTL); submit the message again")
+        return data
+
+    def base64(self) -> str:
+        return base64.b64encode(self.read_bytes()).decode("ascii")
+
+
+Reader = Callable[[int], Callable[[], bytes | None]]  # file index -> its bytes' reader
+
+
+def held(item: dict, index: int, read: Reader | None) -> Attachment:
+    """A held file's description as an Attachment (only sizes and names without ``read``)."""
+    name, size = item.get("name"), item.get("size")
+    if not isinstance(name, str) or not isinstance(size, int) or size < 0:
+        raise AutomationError("attachments", "a held file needs a name and a size")
+    kind = str(item.get("content_type") or "application/octet-stream")
+    if read is None:
+        return Attachment(name=name, path=None, size=size, content_type=kind)
+    return HeldFile(name=name, path=None, size=size, content_type=kind, read=read(index))
+
+
+def check(description: dict, *, max_recipients: int, me_address: str | None = None,
+          read: Reader | None = None) -> PreparedMessage:
     """The description as Graph's message (without files) and its files; AutomationError if
     anything is wrong (the first field at fault, and what to change)."""
     if not isinstance(description, dict):
@@ -62,6 +98,8 @@ def check(description: dict, *, max_recipients: int,
     paths = description.get("attachments") or []
     if not isinstance(paths, list):
         raise AutomationError("attachments", "give a list of file paths")
+    files = [held(p, i, read) if isinstance(p, dict) else attachment(str(p))
+             for i, p in enumerate(paths)]
     data = ComposeData(
         to=_addresses(description.get("to"), "to"), cc=_addresses(description.get("cc"), "cc"),
         bcc=_addresses(description.get("bcc"), "bcc"),
@@ -71,7 +109,7 @@ def check(description: dict, *, max_recipients: int,
         importance=str(description.get("importance") or "normal").lower(),
         from_address=str(description.get("from") or ""),
         save_to_sent_items=bool(description.get("save_to_sent_items", True)),
-        attachments=[attachment(str(p)) for p in paths])
+        attachments=files)
     try:
         return prepare(data, me_address, max_recipients=max_recipients)
     except ComposeInvalid as exc:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from mailer.automation import jobs, merge, once
+from mailer.automation.held import file_key
 from mailer.cli.commands import run_inline
 
 from api.api_support import ADELE, ADMIN, ALEX, MEGAN, SALES, bearer, csrf_token, error_of
@@ -73,12 +74,12 @@ def test_a_job_page_shows_a_failure_in_words_and_cancels_with_csrf(live_app, liv
                         data={"message": '{"from": "%s", "to": ["%s"], "subject": "gone", '
                                          '"text": "t"}' % (SALES, ALEX)},
                         files={"attachments": ("notes.txt", b"some notes")}).json()
-    for path in Path(runtime.cfg["APP_STATE_DIR"]).rglob("notes.txt"):
-        path.unlink()  # the file went away before a worker took the job
+    assert runtime.store.get_bytes(file_key(failing["id"], 0)) == b"some notes"
+    runtime.store.delete_bytes(file_key(failing["id"], 0))  # gone before a worker took the job
     assert once.run(runtime, failing["id"]) == "failed"
     page = admin.get(f"{live_app.url}/admin/jobs/{failing['id']}", timeout=30)
     assert page.status_code == 200 and "Not sent" in page.text
-    assert "notes.txt is not a readable file" in page.text and ALEX in page.text
+    assert "notes.txt is no longer held" in page.text and ALEX in page.text
     queued = http.post(f"{live_app.url}/api/v1/messages", headers=bearer(key), timeout=30,
                        json={"from": SALES, "to": [MEGAN], "subject": "later", "text": "t"}).json()
     page = admin.get(f"{live_app.url}/admin/jobs/{queued['id']}", timeout=30)

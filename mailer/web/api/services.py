@@ -12,9 +12,12 @@ from pathlib import Path
 
 from flask import current_app
 
+from mailer.automation.app_token import TokenUnavailable
+from mailer.automation.held import forget_files
 from mailer.automation.once import job_key
 from mailer.automation.queue import Queue
 from mailer.automation.runtime import Runtime
+from mailer.graph.errors import GraphError
 from mailer.sending.lease import Lease
 from mailer.sending.store import FileStore, RedisStore
 from mailer.web.api.keys import FOREVER, ApiKeys
@@ -53,11 +56,6 @@ def keys_dir(cfg) -> Path:
     return Path(cfg["APP_STATE_DIR"]) / "api-keys"
 
 
-def files_dir(cfg) -> Path:
-    """Where submitted attachments wait for the worker (which reads them from this host)."""
-    return Path(cfg["APP_STATE_DIR"]) / "automation" / "files"
-
-
 def record(rt: Runtime, job_id: str) -> dict | None:
     """The job's whole record (the API's status leaves out the message)."""
     return rt.store.get(job_key(job_id))
@@ -66,7 +64,9 @@ def record(rt: Runtime, job_id: str) -> dict | None:
 def cancel(rt: Runtime, job_id: str) -> tuple[bool, str]:
     """Cancel the job if it is queued or waiting: (done, the state it is in: "cancelled" when
     done, else what kept it: "sending", "sent", "failed", "cancelled", "busy" while a worker
-    holds it, "missing"). Done under the job's own lease: no worker starts it in between."""
+    holds it, "missing"). Done under the job's own lease: no worker starts it in between. A
+draft the job has in the sender's mailbox is deleted ("unreachable" when Graph could not
+delete it: the job stays as it was)."""
     lease = Lease(rt.store, job_key(job_id), rt.lease_seconds)
     if not lease.take():
         return False, "busy"
@@ -76,9 +76,19 @@ def cancel(rt: Runtime, job_id: str) -> tuple[bool, str]:
             return False, "missing"
         if found["state"] not in CANCELLABLE:
             return False, found["state"]
+        if found.get("draft"):  # the API made it in the sender's mailbox: it goes first
+            try:
+                rt.graph().delete_message(found["draft"], mailbox=found["sender"])
+            except GraphError as exc:
+                if exc.status != 404:
+                    return False, "unreachable"
+            except TokenUnavailable:
+                return False, "unreachable"
         now = time.time()
         done = lease.put(job_key(job_id), {**found, "state": "cancelled", "cancelled_at": now,
                                            "updated": now})
+        if done:
+            forget_files(rt.store, found)
         return done, "cancelled" if done else "busy"
     finally:
         lease.release()

@@ -3,7 +3,8 @@
 Every route but the OpenAPI document wants ``Authorization: Bearer mk_...``; the key is checked
 before a body is read, and names the mailboxes it may act for. The browser session is never
 read or written here (no cookie), and CSRF does not apply: nothing here trusts a cookie.
-A submit is queued for the automation worker, which sends it app-only, once.
+A submit is queued for the automation worker, which sends it app-only, once; its files are
+kept off this host (the shared store, or a draft in the sender's mailbox: intake.py).
 """
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from flask import current_app, g, request, url_for
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from mailer.automation import jobs
-from mailer.automation.errors import AutomationError, NotAllowed
+from mailer.automation import intake, jobs
+from mailer.automation.app_token import TokenUnavailable
+from mailer.automation.errors import AutomationError, NotAllowed, StillReceiving
 from mailer.automation.message import check
 from mailer.graph.errors import GraphError
 from mailer.graph.mailbox import Mailbox
-from mailer.sending.plan import PlanRefused, plan
+from mailer.sending.plan import PlanRefused
 from mailer.web.api import schemas, services, uploads
 from mailer.web.api.errors import ApiError, crash, error_response, from_graph, http_error
 from mailer.web.api.errors import first_problem
@@ -113,17 +115,11 @@ def submit():
     description, files = _body()
     sender = in_scope(key, description["from"], "from")
     cfg, rt = current_app.config, services.runtime()
-    folder = services.files_dir(cfg)
-    if files:
-        uploads.sweep(folder, cfg["JOB_TTL"])
-        description["attachments"] = [uploads.keep(f, folder, cfg["MAX_FILE_SIZE"])
-                                      for f in files]
+    incoming = [uploads.incoming(f, cfg["MAX_FILE_SIZE"]) for f in files]
     try:
-        plan(check(description, max_recipients=cfg["MAX_RECIPIENTS"], me_address=sender),
-             rt.limits())
-        job_key = f"{key['id']}:{idem or uuid.uuid4().hex}"
-        replay = services.record(rt, jobs.job_id_for(sender, job_key)) is not None
-        job_id = jobs.submit(rt, description, job_key, services.queue().enqueue)
+        check(description, max_recipients=cfg["MAX_RECIPIENTS"], me_address=sender)
+        job_id, replay = intake.submit(rt, description, f"{key['id']}:{idem or uuid.uuid4().hex}",
+                                       incoming, services.queue().enqueue)
     except PlanRefused as exc:
         raise ApiError(413, f"attachments: {' '.join(exc.errors)}", field="attachments")
     except NotAllowed as exc:
@@ -134,6 +130,16 @@ def submit():
                            "new key for a new message.", field="Idempotency-Key",
                            code="idempotency_key_reused")
         raise ApiError(400, f"{exc.field}: {exc.message}", field=exc.field)
+    except StillReceiving:
+        raise ApiError(409, "A submit with this Idempotency-Key is still putting its files in "
+                       "the sender's mailbox; ask for the job in a moment.",
+                       field="Idempotency-Key", code="submit_in_progress") from None
+    except GraphError as exc:
+        raise from_graph(exc, "attachments") from None
+    except TokenUnavailable as exc:
+        raise ApiError(503, f"Microsoft's sign-in service gave no app-only token to put the "
+                       f"files in the sender's mailbox ({exc}); try again.",
+                       field="attachments") from None
     headers = {"Location": url_for("api.job", job_id=job_id)}
     if replay:
         headers["Idempotent-Replayed"] = "true"
@@ -168,8 +174,12 @@ def cancel(job_id):
     rt = services.runtime()
     done, outcome = services.cancel(rt, job_id)
     if not done:
+        if outcome == "unreachable":
+            raise ApiError(503, "Microsoft Graph could not delete the job's draft in the sender's "
+                           "mailbox just now; the job is still queued: try again.",
+                           field="job_id")
         said = {"busy": "a worker is sending it right now", "sending": "it may be sent already",
-                "missing": "it is gone"}.get(outcome, f"it is already {outcome}")
+                "missing": "it is gone", "receiving": "its files are still arriving"}.get(outcome, f"it is already {outcome}")
         raise ApiError(409, f"The job cannot be cancelled: {said}.", field="job_id")
     return jobs.status(rt, job_id)
 
