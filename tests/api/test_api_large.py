@@ -1,7 +1,8 @@
 """A 60 MB attachment through the API, the app under gunicorn and a real worker, each a process
 of its own whose resident memory is sampled the whole time: neither grows by more than a small
-part of the file (Werkzeug spools the upload to disk, the app copies it a megabyte at a time,
-the worker uploads it to Graph a chunk at a time)."""
+part of the file (Werkzeug spools the upload to a temporary file of the request, the app streams
+it from there into the sender's mailbox draft a chunk at a time, the worker only sends that
+draft)."""
 from __future__ import annotations
 
 import os

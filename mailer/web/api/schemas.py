@@ -49,8 +49,9 @@ class JobErrorSchema(Schema):
 
 class JobSchema(Schema):
     id = fields.String()
-    state = fields.String(metadata={"description": "queued, waiting, sending, sent, failed or "
-                                                   "cancelled"})
+    state = fields.String(metadata={"description": "receiving (its files going into the "
+                                                   "sender's mailbox), queued, waiting, sending, "
+                                                   "sent, failed or cancelled"})
     sender = fields.String()
     batch = fields.String()
     created = fields.Float(metadata={"description": "epoch seconds"})
