@@ -81,7 +81,8 @@ def sent_copy(client: GraphClient, mailbox: str | None, key: str, since: float) 
 
 def still_a_draft(client: GraphClient, mailbox: str | None, message_id: str) -> bool:
     """True while the message is an unsent draft of the mailbox (sending moves it out of
-    Drafts, so its id no longer answers)."""
+    Drafts, so its id no longer answers). UNCONFIRMED: how long Exchange may keep a draft in
+    Drafts after answering 202 to POST …/send; it is asked only a lease's length later."""
     try:
         item = client.get_message(message_id, select=["isDraft"], mailbox=mailbox)
     except GraphError as exc:
