@@ -97,8 +97,9 @@ class MailboxDrafts:
         return self.drafts.entries(draft_id, owner)[0]
 
     def ensure(self, draft_id: str, owner: str, client: GraphClient,
-               me_address: str | None = None) -> str:
-        """The mailbox draft's id, creating it (with the files held so far) if need be."""
+               me_address: str | None = None, made: list | None = None) -> str:
+        """The mailbox draft's id, creating it (with the files held so far) if need be;
+        ``made`` gets a True when this call created it."""
         graph_id = self.mailbox_id(draft_id, owner)
         if graph_id:
             return graph_id
@@ -111,8 +112,11 @@ class MailboxDrafts:
             if graph_id := self.mailbox_id(draft_id, owner):
                 return graph_id  # the other request made it
         try:
-            return self.mailbox_id(draft_id, owner) or self._create(draft_id, owner, client,
-                                                                      me_address)
+            if graph_id := self.mailbox_id(draft_id, owner):
+                return graph_id
+            if made is not None:
+                made.append(True)
+            return self._create(draft_id, owner, client, me_address)
         finally:
             self.drafts.store.drop_lease(key, token)
 
@@ -246,10 +250,12 @@ class MailboxDrafts:
 
     def save(self, draft_id: str, owner: str, client: GraphClient,
              me_address: str | None = None) -> str:
-        """"Save draft": the typed fields into the mailbox draft (made if need be)."""
-        graph_id = self.ensure(draft_id, owner, client, me_address)
-        client.update_message(graph_id, draft_fields(self.drafts.load(draft_id, owner),
-                                                     me_address))
+        """"Save draft": the typed fields into the mailbox draft (made with them if need be)."""
+        made: list[bool] = []
+        graph_id = self.ensure(draft_id, owner, client, me_address, made)
+        if not made:  # made by this call: from these very fields already
+            client.update_message(graph_id, draft_fields(self.drafts.load(draft_id, owner),
+                                                         me_address))
         return graph_id
 
     def reconcile(self, client: GraphClient, draft_id: str, owner: str) -> None:
