@@ -23,7 +23,10 @@ ADMIN_ROLE = "Mailer.Admin"
 STATES = {"queued": "Queued: waiting for a worker",
           "waiting": "Waiting: the mailbox's pace, a throttle or a retry",
           "sending": "Being sent", "sent": "Sent", "failed": "Not sent",
-          "cancelled": "Cancelled", "missing": "Not found"}
+          "cancelled": "Cancelled", "missing": "Not found",
+          "receiving": "Receiving its files from the program that submitted it",
+          "unreachable": "Still queued: its draft could not be deleted from the sender's "
+                         "mailbox just now (try again)"}
 JOB_ID, MERGE_ID = re.compile(r"j[0-9a-f]{24}"), re.compile(r"m[0-9a-f]{16}")
 
 
