@@ -1,15 +1,18 @@
 """What each command does, once main.py has parsed it: each returns the exit code."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import mimetypes
+import os
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mailer.automation import jobs, merge, once
+from mailer.automation import intake, jobs, merge, once
 from mailer.automation.deliver import deliver
 from mailer.automation.errors import AutomationError, Later
 from mailer.automation.message import check
@@ -20,6 +23,7 @@ from mailer.graph.client import GraphClient
 from mailer.graph.http import build_session
 from mailer.graph.mailbox import Mailbox
 from mailer.graph.retry import RetryPolicy
+from mailer.sending.compose import sanitize_filename
 
 PREVIEW = 3
 
@@ -55,12 +59,32 @@ def run_inline(rt: Runtime, job_id: str) -> str:
         time.sleep(1)  # a worker holds it: wait for it to finish
 
 
+def _submit_app_only(rt: Runtime, description: dict, key: str, enqueue) -> str:
+    """As the API does: files from disk go where any worker on any host reaches them (the
+    shared store, or a draft in the sender's mailbox), never as paths on this host."""
+    paths = description.get("attachments") or []
+    if not paths:
+        return jobs.submit(rt, description, key, enqueue)
+    for path in paths:
+        if not os.path.isfile(path) or not os.access(path, os.R_OK):
+            raise AutomationError("attachments", f"{path} is not a readable file")
+    described = {k: v for k, v in description.items() if k != "attachments"}
+    with contextlib.ExitStack() as stack:
+        files = [intake.Incoming(sanitize_filename(os.path.basename(path)),
+                                 mimetypes.guess_type(path)[0] or "application/octet-stream",
+                                 stack.enter_context(open(path, "rb"))).measure()
+                 for path in paths]
+        job_id, _ = intake.submit(rt, described, key, files,
+                                  enqueue or (lambda *_: None))
+    return job_id
+
+
 def send(cfg, args, description: dict) -> int:
     if args.app_only:
         rt = Runtime(cfg)
         queue = Queue(cfg, rt) if args.queue else None
-        job_id = jobs.submit(rt, description, args.idempotency_key or uuid.uuid4().hex,
-                             queue.enqueue if queue else None)
+        job_id = _submit_app_only(rt, description, args.idempotency_key or uuid.uuid4().hex,
+                                  queue.enqueue if queue else None)
         if queue:
             print(f"Queued: job {job_id}.")
             return 0

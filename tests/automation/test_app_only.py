@@ -1,7 +1,12 @@
 """App-only sending through the job entry point and the CLI, against the emulator over TLS."""
 from __future__ import annotations
 
+import hashlib
+import shutil
+import time
+
 import pytest
+from helpers.compose import mailbox
 
 from automation.automation_support import ADELE, ALEX, PATTI, SALES, inbox_subjects
 from mailer.automation import jobs, once
@@ -67,3 +72,36 @@ def test_large_attachment_goes_through_an_upload_session(runtime, tmp_path):
     assert run_now(runtime, job) == "sent"
     assert jobs.status(runtime, job)["plan"] == "draft"
     assert inbox_subjects(runtime, ALEX, "Big file") == ["Big file"]
+
+
+@pytest.mark.redis
+def test_a_cli_queued_send_with_files_needs_nothing_of_its_host(cli, workers, tmp_path, emu,
+                                                                 redis_server):
+    """`send --app-only --queue --attach`: the files go where any worker reaches them (a large
+    one into a draft in the sender's mailbox), never as paths on the CLI's host; a worker on
+    another "host" (its own APP_STATE_DIR, the same Redis) sends them byte-identical."""
+
+    shared = {"REDIS_URL": redis_server.rsplit("/", 1)[0] + "/6"}
+    big, small = tmp_path / "cli-host" / "film.bin", tmp_path / "cli-host" / "note.txt"
+    big.parent.mkdir()
+    big.write_bytes(bytes(range(256)) * (5 * 4096))  # 5 MB: a draft in the mailbox
+    small.write_text("small note")
+    body = tmp_path / "cli-host" / "body.txt"
+    body.write_text("files attached")
+    sent = cli("send", "--app-only", "--queue", "--from", SALES, "--to", ALEX, "--subject",
+               "From the CLI host", "--text", str(body), "--attach", str(big), "--attach",
+               str(small), extra_env={**shared, "APP_STATE_DIR": str(tmp_path / "cli-state")})
+    assert sent.returncode == 0 and "Queued" in sent.stdout, sent.stderr
+    [draft] = mailbox(emu, SALES, "drafts")  # visible in Drafts until a worker sends it
+    shutil.rmtree(tmp_path / "cli-host")  # nothing of the CLI's host may be needed now
+    shutil.rmtree(tmp_path / "cli-state", ignore_errors=True)
+    workers({**shared, "APP_STATE_DIR": str(tmp_path / "worker-state")})
+    deadline = time.monotonic() + 30
+    while not (got := [m for m in mailbox(emu, ALEX)
+                       if m.props.get("subject") == "From the CLI host"]):
+        assert time.monotonic() < deadline, "never sent"
+        time.sleep(0.2)
+    sha = lambda data: hashlib.sha256(data).hexdigest()  # noqa: E731
+    assert sorted(sha(a.blob.read()) for a in got[0].attachments) == \
+        sorted([sha(bytes(range(256)) * (5 * 4096)), sha(b"small note")])
+    assert mailbox(emu, SALES, "drafts") == [] and draft is not None
