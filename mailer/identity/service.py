@@ -5,11 +5,11 @@ initiate_auth_code_flow / acquire_token_by_auth_code_flow); the flow waits in th
 session, keyed by its state, so two tabs may sign in at once. Access tokens come from
 acquire_token_silent for the signed-in account only, refreshed silently when they expire.
 
-The MSAL cache lives in a ``Vault``: a record beside the session, keyed by the session id,
-Fernet-encrypted, written only when MSAL changed it. It is read, refreshed and written back under
-the vault's lock, so two requests of one session never redeem the same refresh token at once
-(and a stale copy of the session can never overwrite a newer cache). Every MSAL result is checked
-in ``_checked``; every failure, MSAL's exceptions included (``_guarded``), becomes ``AuthError``.
+The MSAL cache lives in a ``Vault`` beside the session (keyed by its id, Fernet-encrypted,
+written only when MSAL changed it). A still-valid access token is read without a lock; anything
+that may refresh runs under the vault's lock, so two requests of one session never redeem one
+refresh token at once. Every MSAL result is checked (``_checked``); every failure, MSAL's
+exceptions included (``_guarded``), becomes ``AuthError``.
 """
 from __future__ import annotations
 
@@ -38,9 +38,7 @@ SESSION_USER = "user"  # who is signed in: name, username, oid, tid, account_id
 MAX_FLOWS = 5
 CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 MICROSOFT_HOSTS = {"login.microsoftonline.com"}
-# A token this Identity already fetched is handed out again while it has more than this many
-# seconds left: MSAL's own margin, within which acquire_token_silent would refresh it anyway.
-REUSE_MARGIN = 300
+REUSE_MARGIN = 300  # a token is reused while it has more than this left (MSAL's own margin)
 
 
 @dataclass(frozen=True)
