@@ -94,7 +94,9 @@ class AppRegistration:
     # AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount, PersonalMicrosoftAccount
     sign_in_audience: str = "AzureADandPersonalMicrosoftAccount"
     home_tenant_id: str = WORK_TENANT_ID
-    # Application permissions an admin consented to (client credentials), e.g. ["Mail.Send"].
+    # Application permissions listed under "API permissions" (client credentials), e.g.
+    # ["Mail.Send"]. They take effect in a tenant only once its admin consents: see
+    # ``Directory.app_permission_grants``.
     app_roles: list[str] = field(default_factory=list)
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     # Delegated permissions listed under "API permissions": what /.default asks an admin for.
@@ -112,6 +114,8 @@ class Directory:
     apps: dict[str, AppRegistration]  # by client_id
     # grants[(grantee_id, mailbox_id)] = {SEND_AS, SEND_ON_BEHALF, FULL_ACCESS}
     grants: dict[tuple[str, str], set[str]]
+    # Application permissions an admin granted: (tenant id, client id) -> names, in grant order.
+    app_permission_grants: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def tenant(self, name: str) -> Tenant | None:
         """A tenant by GUID or by one of its domains (case-insensitive)."""
@@ -162,6 +166,7 @@ class Directory:
                                          user_roles={u: list(r) for u, r in v.user_roles.items()})
                   for k, v in self.apps.items()},
             grants={k: set(v) for k, v in self.grants.items()},
+            app_permission_grants={k: list(v) for k, v in self.app_permission_grants.items()},
         )
 
 
@@ -189,7 +194,8 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
       - Megan may send *as* Alex, without Full Access.
       - Patti holds no rights: her attempts to send from another mailbox are denied.
     The MOD Administrator is the tenant's Global Administrator: the one who can grant admin
-    consent, and who holds the demo app's "Mailer.Admin" app role.
+    consent, and who holds the demo app's "Mailer.Admin" app role. The tenant starts with admin
+    consent for the demo app's application permissions, so app-only sending works out of the box.
     """
     adele = _work_user("adele", "Adele", "Vance", "Retail Manager", "18/2111", "+1 425 555 0109")
     alex = _work_user("alex", "Alex", "Wilber", "Marketing Assistant", "131/1104", "+1 858 555 0110")
@@ -222,7 +228,7 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
     app = AppRegistration(
         client_id=DEMO_CLIENT_ID, display_name="Mail sender (demo)", secrets=[client_secret],
         redirect_uris=list(redirect_uris or []),
-        # Application permissions an app-only sender and reader needs, granted by the admin.
+        # Application permissions an app-only sender and reader needs.
         app_roles=["Mail.Send", "Mail.Read", "Mail.ReadWrite", "User.Read.All"],
         required_permissions=["User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"],
         user_roles={admin.id: ["Mailer.Admin"]},
@@ -237,6 +243,7 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
         users={u.id: u for u in (adele, alex, megan, patti, admin, sales, staff, sam)},
         apps={app.client_id: app, cli.client_id: cli},
         grants={},
+        app_permission_grants={(WORK_TENANT_ID, app.client_id): list(app.app_roles)},
     )
     directory.grant(adele.id, alex.id, SEND_ON_BEHALF)
     directory.grant(adele.id, sales.id, SEND_AS, FULL_ACCESS)

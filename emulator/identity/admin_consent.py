@@ -5,13 +5,15 @@ the person then signs in as usual (single sign-on applies). An administrator see
 asks for and accepts or cancels; the answer goes back to ``redirect_uri`` as the admin-consent
 docs show: ``admin_consent=True&tenant=…&scope=…&state=…``, or with ``error`` and
 ``error_description``. After it, every user of the tenant has those permissions without a
-prompt (``grants.consented``). ``/.default`` asks for the app's listed API permissions.
+prompt (``grants.consented``). ``/.default`` asks for the app's listed API permissions: the
+delegated ones, and its application permissions, granted in the admin's tenant
+(``app_permissions``), which the next client-credentials token then carries as ``roles``.
 """
 from __future__ import annotations
 
 from flask import Blueprint, make_response, render_template, request
 
-from . import grants, scopes as scope_mod
+from . import app_permissions, grants, scopes as scope_mod
 from .authorize_request import AuthorizeRequest, RedirectError, respond, respond_error, validate
 from .signin_pages import _route, headers, need_admin_message
 from .signin_sessions import (FLOW_KINDS, end_flow, flow_from_form, get_or_create_session,
@@ -71,7 +73,8 @@ class _AdminConsentFlow:
         html = render_template(
             "signin/adminconsent.html", ctx=flow["ctx"], canary=flow["canary"], tenant=req.tenant,
             app=app, user=user, is_admin=user.is_admin, need_admin=need_admin_message(app),
-            permissions=scope_mod.describe(names | set(req.scopes.oidc)))
+            permissions=list(dict.fromkeys(scope_mod.describe(names | set(req.scopes.oidc)) + (
+                app_permissions.describe(app.app_roles) if req.scopes.default else []))))
         return make_response(html, 200 if user.is_admin else 403)
 
     @staticmethod
@@ -105,6 +108,10 @@ def decide_for(state, session, flow, req, user, accept: bool):
     # Sign-in scopes come with it, so users are not asked about those either (UNCONFIRMED).
     names = permissions_asked(state, req) | set(scope_mod.OIDC_SCOPES)
     grants.grant_tenant_wide(state, user.tenant_id, req.client_id, names)
+    if req.scopes.default:
+        # Application permissions are static: only /.default (the app's listed permissions)
+        # grants them; named scopes are delegated ones (consent docs).
+        app_permissions.grant_listed(state, user.tenant_id, req.client_id)
     return respond(req, {"admin_consent": "True", "tenant": user.tenant_id, "scope": req.scope})
 
 

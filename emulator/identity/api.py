@@ -14,7 +14,7 @@ import logging
 
 from flask import Blueprint, jsonify, redirect, request
 
-from . import device_code_grant, grants, tenancy, token_endpoint
+from . import app_permissions, device_code_grant, grants, tenancy, token_endpoint
 from ..errors import aadsts_response
 from ..state import get_state
 from .tokens import InvalidToken, b64url, issuer_for
@@ -191,3 +191,27 @@ def revoke(user: str):
         return jsonify({"error": f"no user '{user}'"}), 404
     return jsonify({"user": found.id, "revoked_refresh_tokens": grants.revoke_user(state, found.id)})
 
+
+
+@api_bp.get("/_emulator/identity/app-permissions")
+def list_app_permissions():
+    """Application permissions granted by admin consent, per tenant and app."""
+    state = get_state()
+    with state.lock:
+        rows = [{"tenant": t, "client_id": c, "permissions": list(names)}
+                for (t, c), names in state.directory.app_permission_grants.items()]
+    return jsonify({"grants": rows})
+
+
+@api_bp.delete("/_emulator/identity/app-permissions/<tenant>/<client_id>")
+def revoke_app_permissions(tenant: str, client_id: str):
+    """Back to "no admin consent" for the app's application permissions in the tenant (until
+    the next consent or reset); tokens already issued keep their roles until they expire."""
+    state = get_state()
+    found = state.directory.tenant(tenant)
+    if found is None:
+        return jsonify({"error": f"tenant: no tenant '{tenant}' (a GUID or a domain)"}), 404
+    if client_id not in state.directory.apps:
+        return jsonify({"error": f"client_id: no app registration '{client_id}'"}), 404
+    revoked = app_permissions.revoke(state, found.id, client_id)
+    return jsonify({"tenant": found.id, "client_id": client_id, "revoked": revoked})

@@ -19,7 +19,7 @@ from urllib.parse import unquote_plus
 
 from flask import Response, jsonify, request
 
-from . import device_code_grant, grants, scopes as scope_mod, tenancy
+from . import app_permissions, device_code_grant, grants, scopes as scope_mod, tenancy
 from ..directory import GRAPH_APP_ID, GRAPH_RESOURCE, AppRegistration
 from ..errors import aadsts_response
 from ..state import State, get_state
@@ -260,11 +260,13 @@ def _client_credentials(state: State, app: AppRegistration, path: tenancy.Tenant
                          "is not valid. Client credential flows must have a scope value with "
                          "/.default suffixed to the resource identifier (application ID URI).")
     lifetime = state.tokens.lifetime()
+    # Only what an admin of this tenant consented to; nothing consented: a token with no roles.
+    roles = app_permissions.granted(state, path.tenant.id, app.client_id)
     # No scope, refresh_token or id_token in an app-only reply (client credentials docs).
     return {
         "token_type": "Bearer",
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
         "access_token": state.tokens.access_token(app.client_id, path.tenant.id, lifetime,
-                                                  roles=list(app.app_roles)),
+                                                  roles=roles),
     }

@@ -178,8 +178,9 @@ class TokenService:
             })
         else:
             claims.update({"oid": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)),
-                           "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)),
-                           "roles": list(roles or [])})
+                           "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id))})
+            if roles:  # nothing granted: no roles claim at all (client credentials docs)
+                claims["roles"] = list(roles)
         if user is not None and user.tenant_id == CONSUMERS_TENANT_ID:
             # Personal accounts: an opaque token. Graph (this emulator) keeps its meaning.
             token = "EwA" + b64url(secrets.token_bytes(96))
