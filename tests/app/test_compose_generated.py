@@ -180,14 +180,20 @@ def test_generated_autosaves(adele, app, sent, encode):
 @given(name=st.one_of(st.text(max_size=300), st.sampled_from(
            ["..", "../draft.json", "%2e%2e%2f", "a%00b", "%ff%fe", "x" * 400, ".", " ", "CON"])),
        quoted=st.booleans(), data=st.binary(max_size=2048),
-       content_type=st.text(st.characters(blacklist_characters="\r\n"), max_size=300))
-def test_generated_uploads(adele, name, quoted, data, content_type):
+       content_type=st.text(st.characters(blacklist_characters="\r\n"), max_size=300),
+       upload_id=st.one_of(st.none(), st.sampled_from(["0" * 32, "../x", "", "%00"]),
+                           st.text(st.characters(blacklist_characters="\r\n",
+                                                 max_codepoint=255), max_size=80)),
+       inline=st.sampled_from([None, "1", "0", "yes"]))
+def test_generated_uploads(adele, name, quoted, data, content_type, upload_id, inline):
     seen = _state(adele, "upload")
     header = quote(name) if quoted else name.encode("utf-8", "replace").decode("latin-1")
     header = header.replace("\r", "").replace("\n", "")
+    extra = {k: v for k, v in (("X-Upload-Id", upload_id), ("X-File-Inline", inline)) if v}
     response = adele.post(f"/compose/{seen['draft']}/files", data=data,
                           headers={"X-File-Name": header, "X-File-Type": content_type,
-                                   "X-CSRFToken": seen["token"], "Accept": "application/json"},
+                                   "X-CSRFToken": seen["token"], "Accept": "application/json",
+                                   **extra},
                           content_type="application/octet-stream")
     seen["statuses"][response.status_code] += 1
     assert response.status_code < 500, text(response)[:500]
@@ -235,7 +241,9 @@ def test_generated_removals(adele, app, file_id, how):
 @given(draft_id=st.text(max_size=300),
        route=st.sampled_from([("GET", ""), ("POST", ""), ("POST", "/autosave"),
                               ("POST", "/files"), ("POST", "/files/" + "0" * 32 + "/delete"),
-                              ("POST", "/copy"), ("GET", "/status"), ("GET", "/status.json")]))
+                              ("POST", "/copy"), ("GET", "/status"), ("GET", "/status.json"),
+                              ("POST", "/discard"), ("GET", "/uploads/" + "0" * 32),
+                              ("GET", "/files/" + "0" * 32 + "/inline")]))
 def test_generated_draft_ids(adele, draft_id, route):
     seen = _state(adele, "draft ids")
     method, tail = route
@@ -248,6 +256,20 @@ def test_generated_draft_ids(adele, draft_id, route):
     shaped = draft_id and "/" not in draft_id and draft_id.strip(".") != ""
     if shaped and response.status_code == 404:
         assert "draft" in text(response), text(response)[:300]
+
+
+@given(upload_id=st.one_of(st.text(max_size=200), st.sampled_from(
+           ["0" * 32, "f" * 31, "..", "%2e%2e", "a\x00b", "F" * 32, "0" * 33])))
+def test_generated_upload_progress_ids(adele, upload_id):
+    """The page's poll for an upload's progress: any id gets JSON, never a 5xx or a key."""
+    seen = _state(adele, "upload progress")
+    response = adele.get(f"/compose/{seen['draft']}/uploads/{quote(upload_id, safe='')}",
+                         headers={"Accept": "application/json"})
+    seen["statuses"][response.status_code] += 1
+    # 308: an id ending in "/" is redirected to the same path without it, as for any route.
+    assert response.status_code in (200, 308, 404), text(response)[:300]
+    if response.status_code == 200:
+        assert response.get_json() == {"done": None, "total": None}
 
 
 _SEEN: dict = {}
