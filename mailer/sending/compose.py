@@ -50,6 +50,7 @@ class Attachment(FileSource):
 
     file_id: str = ""  # the draft store's id for it (to remove it from the form)
     graph_id: str | None = None  # already an attachment of the mailbox draft: its id there
+    kept_as_is: bool = False  # an Outlook item or a link (not a file): it goes as it came
 
 
 @dataclass

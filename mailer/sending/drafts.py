@@ -256,7 +256,8 @@ class DraftStore:
             return StoredAttachment(entry["name"], None, *details,
                                     read=lambda: self.store.get_bytes(key))
         # In the mailbox draft (or, from before this release, on an instance's disk: gone).
-        return Attachment(entry["name"], None, *details, graph_id=entry.get("graph_id"))
+        return Attachment(entry["name"], None, *details, graph_id=entry.get("graph_id"),
+                          kept_as_is=entry.get("kind") == "kept")
 
     def _drop_file(self, draft_id: str, entry: dict) -> None:
         if entry.get("where") == IN_STORE:

@@ -195,3 +195,14 @@ def test_sent_drafts_go_first_when_a_person_is_over_the_bound(store):
     with pytest.raises(DraftNotFound):
         store.load(sent[0], OWNER)
     store.load(sent[1], OWNER)
+
+
+def test_an_outlook_item_of_a_continued_draft_reads_as_kept_as_it_is(store):
+    from mailer.sending.adopt import attachment_entry
+    draft_id = store.new(OWNER)
+    store.set_mailbox_id(draft_id, OWNER, "AAMkDraft=")
+    store.add_entry(draft_id, OWNER, attachment_entry({
+        "@odata.type": "#microsoft.graph.itemAttachment", "id": "AAMkX=", "name": "Minutes",
+        "size": 5120, "contentType": None, "isInline": False}))
+    [item] = store.load(draft_id, OWNER).attachments
+    assert item.kept_as_is and item.graph_id == "AAMkX=" and item.name == "Minutes"
