@@ -18,7 +18,8 @@ def health():
 
 @admin_bp.post("/reset")
 def reset():
-    """Back to the demo directory: no tokens, consents, mail or faults."""
+    """Back to the demo directory (its admin consent to the demo app's application permissions
+    included): no tokens, other consents, mail or faults."""
     get_state().reset()
     return "", 204
 
