@@ -4,9 +4,9 @@ The status is asked of the identity platform on every look, with a fresh MSAL ap
 in-memory cache (and its 60-second memory of a refused token request) would otherwise go on
 showing the answer from before a consent. Microsoft issues a client-credentials token even when
 no application permission is granted; the permissions granted are the token's ``roles``, so the
-token is decoded (unverified, to inform a person, never to authorize anything).
-UNCONFIRMED from Microsoft's own docs (seen in Microsoft Q&A answers): a token without ``roles``
-when nothing is granted, rather than a refusal.
+token is decoded (unverified, to inform a person, never to authorize anything). Microsoft's
+client-credentials doc ("Controlling tokens without the roles claim") says such a token comes
+without ``roles``; a refusal is read as "not granted" too.
 
 The round trip (``/{tenant}/v2.0/adminconsent``, Microsoft's "Admin consent on the Microsoft
 identity platform"): ``state`` is kept in the server-side session, used once; the answer is
