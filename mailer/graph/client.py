@@ -165,19 +165,25 @@ class GraphClient:
     def delete_message(self, message_id: str, mailbox: str | None = None) -> None:
         self._request("DELETE", f"{_mailbox(mailbox)}/messages/{quote(message_id, safe='')}")
 
-    def list_messages(self, folder: str = "inbox", select: list[str] | None = None,
-                      top: int = 10, mailbox: str | None = None, max_pages: int = 1) -> list[dict]:
-        """Messages of a folder (well-known names work: inbox, sentitems, drafts), newest first;
-        follows @odata.nextLink as an opaque URL for up to ``max_pages`` pages."""
-        params = {"$top": str(top), "$orderby": "receivedDateTime desc"}
+    def message_pages(self, folder: str = "inbox", select: list[str] | None = None,
+                      top: int = 10, mailbox: str | None = None):
+        """Pages (lists) of a folder's messages (well-known names work: inbox, sentitems,
+        drafts), newest first, following @odata.nextLink as an opaque URL while asked."""
+        params: dict | None = {"$top": str(top), "$orderby": "receivedDateTime desc"}
         if select:
             params["$select"] = ",".join(select)
         url = f"{_mailbox(mailbox)}/mailFolders/{quote(folder)}/messages"
-        found: list[dict] = []
-        for _ in range(max_pages):
+        while url:
             body = self._request("GET", url, params=params).json()
-            found.extend(body.get("value", []))
+            yield body.get("value", [])
             url, params = body.get("@odata.nextLink"), None
-            if not url:
+
+    def list_messages(self, folder: str = "inbox", select: list[str] | None = None,
+                      top: int = 10, mailbox: str | None = None, max_pages: int = 1) -> list[dict]:
+        """The first ``max_pages`` pages of ``message_pages``, as one list."""
+        found: list[dict] = []
+        for number, page in enumerate(self.message_pages(folder, select, top, mailbox), 1):
+            found.extend(page)
+            if number >= max_pages:
                 break
         return found

@@ -30,7 +30,8 @@ from mailer.sending.compose import PreparedMessage
 from mailer.sending.outcomes import (GRAPH_REFUSED, INTERRUPTED, INTERRUPTED_NOT_SENT,
                                      NOT_IN_SENT_ITEMS, NOT_SENT, NOT_TAKEN, SENT, UNCONFIRMED,
                                      UNCONFIRMED_NOT_SAVED, UNKNOWN, LeaseLost)
-from mailer.sending.plan import DRAFT_ID_HEADER, MAILBOX, SENDMAIL
+from mailer.sending.plan import MAILBOX, SENDMAIL
+from mailer.sending.recovery import draft_state, sent_copy
 
 logger = logging.getLogger(__name__)
 
@@ -46,27 +47,13 @@ class Verdict:
     searched: bool = False  # release: Sent Items was searched in vain (else: it never went out)
 
 
-def draft_state(client: GraphClient, graph_id: str) -> str:
-    """"sent" (gone from Drafts, or no longer a draft) or "draft"; GraphError otherwise."""
-    try:
-        found = client.get_message(graph_id, select=["isDraft"])
-    except GraphError as exc:
-        if exc.status == 404:  # a sent draft leaves Drafts
-            return "sent"
-        raise
-    return "sent" if found.get("isDraft") is False else "draft"
-
-
 def in_sent_items(client: GraphClient, draft_id: str, tries: int, delay: float, sleep) -> bool:
     """True when a message carrying ``draft_id`` is in Sent Items, looking ``tries`` times."""
     for attempt in range(tries):
         if attempt:
             sleep(delay)  # Sent Items can lag the send a little
-        for item in client.list_messages("sentitems", select=["internetMessageHeaders"], top=25):
-            for header in item.get("internetMessageHeaders") or []:
-                if header.get("name", "").lower() == DRAFT_ID_HEADER \
-                        and header.get("value") == draft_id:
-                    return True
+        if sent_copy(client, draft_id):
+            return True
     return False
 
 
