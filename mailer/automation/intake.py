@@ -32,6 +32,7 @@ from mailer.automation.message import HeldFile, check
 from mailer.automation.once import job_key
 from mailer.graph.errors import GraphError
 from mailer.graph.shapes import FileSource
+from mailer.graph.uploads import SeekableSource
 from mailer.sending.lease import Lease
 from mailer.sending.plan import SENDMAIL, message_with_header, plan
 
@@ -67,21 +68,6 @@ class Incoming:
     def whole(self) -> bytes:
         self.handle.seek(0)
         return self.handle.read()
-
-
-class HandleSource:
-    """An Incoming file as an upload session's source: any range can be read again (a resumed
-    upload seeks back); the handle stays open, the request closes it."""
-
-    def __init__(self, file: Incoming):
-        self.handle, self.name, self.total = file.handle, file.name, file.size
-
-    def read(self, start: int, length: int) -> bytes:
-        self.handle.seek(start)
-        return self.handle.read(length)
-
-    def close(self) -> None:
-        """The request owns the handle."""
 
 
 def submit(rt, description: dict, idempotency_key: str, files: list[Incoming],
@@ -146,7 +132,8 @@ def _keep(rt, lease: Lease, record: dict, prepared, kind: str, files: list[Incom
         else:
             source = FileSource(file.name, None, file.size, file.content_type)
             session = client.create_upload_session(draft, source, mailbox=sender)
-            client.upload_file(session["uploadUrl"], HandleSource(file))
+            client.upload_file(session["uploadUrl"], SeekableSource(
+                handle=file.handle, name=file.name, total=file.size))
     return {"files": "draft", "draft": draft}
 
 

@@ -56,22 +56,24 @@ def _json(response: requests.Response) -> dict | None:
     return body if isinstance(body, dict) else None
 
 
-class PathSource:
-    """A file on disk: any range can be read again (a resumed upload seeks back)."""
+class SeekableSource:
+    """A seekable file: any range can be read again (a resumed upload seeks back). Given a path
+    it opens (and closes) the file itself; given an open handle, the handle stays its owner's."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.name, self.total = self.path.name, self.path.stat().st_size
-        self._handle = None
+    def __init__(self, path: str | Path | None = None, handle: BinaryIO | None = None,
+                 name: str = "", total: int | None = None):
+        self.path, self._handle, self._owned = (Path(path) if path else None), handle, False
+        self.name = name or (self.path.name if self.path else "file")
+        self.total = total if total is not None else self.path.stat().st_size
 
     def read(self, start: int, length: int) -> bytes:
         if self._handle is None:
-            self._handle = self.path.open("rb")
+            self._handle, self._owned = self.path.open("rb"), True
         self._handle.seek(start)
         return self._handle.read(length)
 
     def close(self) -> None:
-        if self._handle is not None:
+        if self._owned:
             self._handle.close()
 
 
@@ -157,7 +159,7 @@ class ChunkUploader:
                  chunk_size: int, timeout: float, policy: RetryPolicy, sleep=None,
                  progress: Progress | None = None):
         self.session, self.url = session, upload_url
-        self.source = source if hasattr(source, "read") else PathSource(source)
+        self.source = source if hasattr(source, "read") else SeekableSource(source)
         self.chunk_size = check_chunk_size(chunk_size)
         self.timeout, self.policy, self.progress = timeout, policy, progress
         self.sleep = sleep
