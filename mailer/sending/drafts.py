@@ -20,7 +20,6 @@ checked before any key or path is built from them; another person's draft is "no
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import io
 import logging
 import time
@@ -31,6 +30,7 @@ from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
 from mailer.sending.draft_files import (IN_GRAPH, IN_STORE, DraftError, DraftNotFound,
                                         FileNotFound, StoredAttachment, fields_of, is_draft_id,
                                         is_file_id, new_entry, take_in)
+from mailer.sending.draft_owners import owner_key, trim
 from mailer.sending.sizes import file_refusal
 from mailer.sending.store import KeyValueStore
 
@@ -53,10 +53,6 @@ def _bytes_key(draft_id: str, file_id: str) -> str:
     return f"draft-file:{draft_id}:{file_id}"
 
 
-def _owner_key(owner: str) -> str:  # hashed: an owner id of any shape makes a safe key
-    return "drafts-of:" + hashlib.sha256(owner.encode("utf-8", "replace")).hexdigest()[:40]
-
-
 class DraftStore:
     """Drafts in a KeyValueStore (whose TTL is ``max_age``).
 
@@ -72,6 +68,10 @@ class DraftStore:
         self._last_cleanup = 0.0
 
     # -- the record --------------------------------------------------------------------------
+    def owned(self, draft_id: str, owner: str) -> dict:
+        """The draft's record as stored, if it is ``owner``'s (else DraftNotFound)."""
+        return self._owned(draft_id, owner)
+
     def _owned(self, draft_id: str, owner: str) -> dict:
         record = self.store.get(_key(draft_id))
         if not record or record.get("owner") != owner:
@@ -265,7 +265,7 @@ class DraftStore:
 
     def _touch(self, draft_id: str, owner: str, record: dict) -> None:
         """The draft's bytes and its owner's list live as long as the draft just saved."""
-        self.store.touch([_owner_key(owner)] + [_bytes_key(draft_id, f["id"])
+        self.store.touch([owner_key(owner)] + [_bytes_key(draft_id, f["id"])
                                                  for f in record["files"]
                                                  if f.get("where") == IN_STORE])
 
@@ -275,24 +275,8 @@ class DraftStore:
             raise DraftError("This message has already been sent; start a new one.")
 
     def _trim(self, owner: str, keep: str) -> None:
-        """Record ``keep`` as the owner's; beyond the bound drop sent drafts first (they only
-        remember "already sent"), then the least recently saved (one in the mailbox stays
-        there, in Drafts)."""
-        listed = self.store.update(_owner_key(owner), lambda index: {
-            "drafts": [d for d in (index or {}).get("drafts", []) if d != keep] + [keep]})
-        others = [(not record.get("sent"), record.get("updated", 0), draft_id)
-                  for draft_id in listed["drafts"]
-                  if draft_id != keep and (record := self.store.get(_key(draft_id)))
-                  and record.get("owner") == owner]
-        alive = {draft_id for *_, draft_id in others}
-        over = sorted(others)[: max(0, len(others) - self.max_drafts_per_owner + 1)]
-        for *_, draft_id in over:
-            self._forget(draft_id)
-        gone = {draft_id for draft_id in listed["drafts"] if draft_id != keep
-                and draft_id not in alive} | {draft_id for *_, draft_id in over}
-        if gone:
-            self.store.update(_owner_key(owner), lambda index: {
-                "drafts": [d for d in (index or {}).get("drafts", []) if d not in gone]})
+        trim(self.store, owner_key(owner), owner, keep, self.max_drafts_per_owner,
+             lambda draft_id: self.store.get(_key(draft_id)), self._forget)
 
     def _forget(self, draft_id: str) -> None:
         record = self.store.get(_key(draft_id)) or {}

@@ -86,12 +86,12 @@ class MailboxDrafts:
 
     def needs_mailbox(self, draft_id: str, owner: str, adding: int | None = None) -> bool:
         """True when this draft is, or with a file of ``adding`` bytes would become, one that
-        cannot be a single sendMail."""
-        graph_id, entries = self.drafts.entries(draft_id, owner)
-        if graph_id:
+        cannot be a single sendMail (one read of its record)."""
+        record = self.drafts.owned(draft_id, owner)
+        if (record.get("graph") or {}).get("id"):
             return True
-        sizes = [e["size"] for e in entries] + ([adding] if adding is not None else [])
-        return outgrows(text_size(self.drafts.load(draft_id, owner)), sizes, self.limits)
+        sizes = [e["size"] for e in record["files"]] + ([adding] if adding is not None else [])
+        return outgrows(text_size(self.drafts.load(draft_id, owner, record)), sizes, self.limits)
 
     def mailbox_id(self, draft_id: str, owner: str) -> str | None:
         return self.drafts.entries(draft_id, owner)[0]
