@@ -33,7 +33,8 @@ from mailer.web.drain import drain_unread_body
 from mailer.web.sessions import SessionStoreUnavailable
 from mailer.web.words import graph_advice
 from mailer.graph.http import build_session
-from mailer.identity.service import Settings, silence_form_post_warning
+from mailer.identity.msal_results import silence_form_post_warning
+from mailer.identity.service import Settings
 from mailer.identity.tokens import CacheCipher
 from mailer.sending.store import redis_client
 

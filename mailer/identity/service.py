@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-import warnings
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 from urllib.parse import urlencode, urlsplit
@@ -28,7 +26,7 @@ import requests
 from msal.exceptions import MsalError
 
 from mailer.identity.errors import AuthError, first_line
-from mailer.identity.rules import ID_TOKEN_SCOPES
+from mailer.identity.msal_results import check_granted, checked, guarded, unavailable
 from mailer.identity.tokens import CacheCipher, cached_access_token
 
 logger = logging.getLogger(__name__)
@@ -110,12 +108,12 @@ class Identity:
         cache = msal.SerializableTokenCache()  # a new sign-in never sees an older account's tokens
         app = self._app(cache)
         try:
-            with _guarded():
+            with guarded():
                 result = app.acquire_token_by_auth_code_flow(flow, dict(auth_response))
         except RuntimeError:  # MSAL's nonce (or auth_time) check of the id token
             raise AuthError("nonce_mismatch", "The id token was not issued for this sign-in.") from None
-        _checked(result)
-        _check_granted(flow.get("scope", []), result)
+        checked(result)
+        check_granted(flow.get("scope", []), result)
         accounts = app.get_accounts()
         if not accounts:
             raise AuthError("no_account", "Microsoft's answer identified no account.")
@@ -183,14 +181,14 @@ class Identity:
             if account is None:
                 raise AuthError("login_required", "The tokens of this sign-in are gone.")
             try:
-                with _guarded():
+                with guarded():
                     result = app.acquire_token_silent_with_error(scopes, account,
                                                                  force_refresh=force_refresh)
             finally:
                 self._save(cache)
         if result is None:
             raise AuthError("interaction_required", f"No token for {' '.join(scopes)} yet.")
-        return _checked(result), cache
+        return checked(result), cache
 
     def token_details(self, scopes=None, force_refresh: bool = False) -> dict:
         """For the token page: the access token, the id token, and whether a refresh token is
@@ -230,7 +228,7 @@ class Identity:
                 timeout=s.timeout,
                 instance_discovery=None if host in MICROSOFT_HOSTS else False)
         except (requests.RequestException, MsalError) as exc:
-            raise _unavailable(exc) from None
+            raise unavailable(exc) from None
         except ValueError as exc:  # discovery failed or answered nonsense
             raise AuthError("authority_unreachable", f"The sign-in service at {s.authority} did "
                             f"not describe itself ({first_line(str(exc))}).") from None
@@ -251,53 +249,3 @@ class Identity:
         if cache.has_state_changed:
             self._vault.save(self._cipher.encrypt(cache.serialize()))
             cache.has_state_changed = False
-
-
-def silence_form_post_warning() -> None:
-    """Hush MSAL's warning that response_mode=form_post is recommended: we keep the query mode.
-
-    A form_post answer is a cross-site POST, which a SameSite=Lax session cookie does not
-    accompany, so the server-side flow could not be found. A code in the URL is harmless here:
-    single-use, PKCE-bound, useless without the client secret, and the callback redirects at once.
-    """
-    warnings.filterwarnings("ignore", message="response_mode='form_post' is recommended",
-                            category=UserWarning)
-
-
-def _unavailable(exc: Exception) -> AuthError:
-    """The AuthError for a token endpoint (or discovery) that failed without an OAuth answer."""
-    if isinstance(exc, requests.RequestException):
-        return AuthError.network(exc)
-    # MsalServiceError("HTTP Error: 503") for any 5xx, also replayed from MSAL's throttle cache
-    # (Retry-After, or 5 s without one); ValueError for a reply that is not JSON.
-    match = re.search(r"HTTP Error: (\d{3})", str(exc))
-    status = f"HTTP {match.group(1)}" if match else "an answer that was not a token response"
-    logger.warning("token endpoint failed: %s", status)
-    return AuthError("service_unavailable", f"Microsoft's sign-in service answered with {status}.")
-
-
-@contextmanager
-def _guarded():
-    """Turn whatever MSAL raises on a token call into AuthError."""
-    try:
-        yield
-    except (requests.RequestException, MsalError, ValueError) as exc:
-        raise _unavailable(exc) from None
-
-
-def _checked(result: dict | None) -> dict:
-    """The one place MSAL result dicts are checked."""
-    if result and "error" not in result:
-        return result
-    raise AuthError.from_result(result or {"error": "no_result"})
-
-
-def _check_granted(requested, result: dict) -> None:
-    """Refuse a sign-in where Microsoft granted fewer scopes than asked (else: a consent loop)."""
-    if "scope" not in result:
-        return
-    granted = {s.rsplit("/", 1)[-1].lower() for s in str(result["scope"]).split()}
-    missing = [s for s in requested if s.lower() not in ID_TOKEN_SCOPES
-               and s.rsplit("/", 1)[-1].lower() not in granted]
-    if missing:
-        raise AuthError("scopes_not_granted", "Microsoft did not grant: " + ", ".join(missing))

@@ -12,7 +12,8 @@ from cryptography.fernet import Fernet
 from app_fixtures import ADELE, SAM, _finish
 from mailer.identity.errors import AuthError
 from mailer.graph.http import build_session
-from mailer.identity.service import Identity, Settings, silence_form_post_warning
+from mailer.identity.msal_results import silence_form_post_warning
+from mailer.identity.service import Identity, Settings
 from mailer.identity.tokens import CacheCipher
 from helpers.vault import MemoryVault
 
