@@ -56,14 +56,7 @@
     this.removing = 0;  // Remove requests not yet answered
     this.waiting = [];  // picked, kept here until Microsoft's permission is granted
     var self = this;
-    window.addEventListener("message", function (e) {
-      if (e.origin === window.location.origin && e.data && e.data.type === "mailer-consented") self.consented();
-    });
-    if ("BroadcastChannel" in window) {  // the consent popup has no opener after the sign-in pages
-      new BroadcastChannel("mailer-consent").addEventListener("message", function (e) {
-        if (e.data && e.data.type === "mailer-consented") self.consented();
-      });
-    }
+    window.ConsentPopup.listen(function () { self.consented(); });  // told also by another tab
   }
 
   Files.prototype.idle = function () {
@@ -89,10 +82,10 @@
       prompt.appendChild(allow);
       prompt.appendChild(el("p", "mb-0 mt-2 consent-blocked", "")).hidden = true;
       allow.addEventListener("click", function () {
-        var popup = window.open(prompt.dataset.url, "mailer-consent", "width=520,height=700");
+        var opened = window.ConsentPopup.open(prompt.dataset.url);
         var blocked = prompt.querySelector(".consent-blocked");
-        blocked.hidden = !!popup;
-        blocked.textContent = popup ? "" : "Your browser blocked the sign-in window. Allow pop-ups for this site, then press the button again.";
+        blocked.hidden = opened;
+        blocked.textContent = opened ? "" : "Your browser blocked the sign-in window. Allow pop-ups for this site, then press the button again.";
       });
       this.list.parentNode.insertBefore(prompt, this.list);
     }

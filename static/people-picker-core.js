@@ -50,26 +50,9 @@
     return node;
   }
 
-  // ---- the app's suggestions and the consent window, shared by every field ---------------------
-  // The app's pages send Cross-Origin-Opener-Policy: same-origin, so once the consent window goes
-  // to the sign-in pages this page loses its handle on it (it reads as closed) and the window
-  // loses its opener. The window's last page, back at the app, says "granted" on a
-  // BroadcastChannel instead, which reaches every page of this origin in this browser.
-  var CHANNEL = "people-picker";
-
+  // ---- the app's suggestions and the consent window (consent-popup.js), shared by every field --
   function Source(url) {
-    var self = this;
     this.url = url;
-    this.popup = null;
-    this.waiting = [];
-    if (window.BroadcastChannel) {
-      new BroadcastChannel(CHANNEL).onmessage = function (e) {
-        if (e.data !== "granted") return;
-        var waiting = self.waiting;
-        self.waiting = [];
-        waiting.forEach(function (fn) { fn(); });
-      };
-    }
   }
 
   Source.prototype.ask = function (q, signal) {
@@ -85,11 +68,9 @@
   // Open the sign-in for the picker's permissions in a small window (called from a key press or
   // a click: browsers allow a window only then); ``done`` runs once they are granted.
   Source.prototype.consent = function (url, done) {
-    this.waiting.push(done);
-    this.popup = window.open(url, "people-consent", "popup,width=520,height=680");
-    return Boolean(this.popup);
+    return window.ConsentPopup.open(url, done);
   };
 
   window.PeoplePicker = {splitRaw: splitRaw, entry: entry, formatted: formatted,
-                         plausible: plausible, el: el, Source: Source, CHANNEL: CHANNEL};
+                         plausible: plausible, el: el, Source: Source};
 })();

@@ -11,7 +11,7 @@
 
   var DELAY = 200, Q_MAX = 100, ids = 0, P = window.PeoplePicker;
   var splitRaw = P.splitRaw, entry = P.entry, formatted = P.formatted, plausible = P.plausible,
-      el = P.el, Source = P.Source, CHANNEL = P.CHANNEL;
+      el = P.el, Source = P.Source;
 
   // ---- one field ---------------------------------------------------------------------------------
   // ``many``: a recipients textarea, shown as chips plus a box to type in; otherwise the From input
@@ -348,11 +348,6 @@
   };
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (document.querySelector("[data-people-granted]")) {  // the consent window's last page
-      if (window.BroadcastChannel) new BroadcastChannel(CHANNEL).postMessage("granted");
-      window.close();  // allowed for a window a script opened; otherwise the page says "close"
-      return;
-    }
     var form = document.querySelector("form[data-people-url]");
     if (!form || !window.fetch || !window.AbortController) return;  // the plain form still works
     var source = new Source(form.dataset.peopleUrl);

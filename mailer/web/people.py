@@ -113,6 +113,9 @@ def suggest():
     return _json({"people": [s.as_json() for s in found]})
 
 
+GRANTED_WORDS = "Suggestions are on."
+
+
 @bp.get("/people/consent")
 def consent():
     """The popup's first stop: on to the sign-in asking this account's permissions."""
@@ -125,11 +128,11 @@ def consent():
 @login_required(scopes=WORK_SCOPES)
 def consent_work():
     """Permissions granted: the popup says so and closes."""
-    return render_template("people/granted.html")
+    return render_template("mail/consented.html", words=GRANTED_WORDS)
 
 
 @bp.get("/people/consent/personal")
 @login_required(scopes=PERSONAL_SCOPES)
 def consent_personal():
     """Permissions granted (personal account): the popup says so and closes."""
-    return render_template("people/granted.html")
+    return render_template("mail/consented.html", words=GRANTED_WORDS)

@@ -45,7 +45,7 @@ def test_permissions_are_asked_only_when_the_picker_is_first_used(client, sign_i
     sign_in(client, scopes=WORK)
     assert addresses(ask(client, "meg")) == [MEGAN]
     done = client.get("/people/consent/work")
-    assert done.status_code == 200 and b"data-people-granted" in done.data
+    assert done.status_code == 200 and b"data-consent-granted" in done.data and b"Suggestions are on." in done.data
 
 
 def test_a_personal_account_is_asked_people_read_only_and_never_the_directory(client, sign_in,
