@@ -265,6 +265,16 @@ def answer_sign_in_pages(page, app_url: str, username: str = ADELE,
     raise AssertionError("the sign-in never came back to the app")
 
 
+def answer_consent_window(popup, app_url: str, username: str = ADELE) -> None:
+    """The emulator's pages in a consent window (consent-popup.js), until the window is back at
+    the app or closed itself there."""
+    try:
+        answer_sign_in_pages(popup, app_url, username)
+    except Exception:  # noqa: BLE001 - Playwright's error for a page that closed meanwhile
+        if not popup.is_closed():
+            raise
+
+
 @pytest.fixture
 def console_errors(page, live_app):
     """Console errors and CSP violations on the app's own pages (there should be none)."""

@@ -8,9 +8,9 @@ import re
 
 import pytest
 from helpers.compose import add_fault, mailbox
-from playwright.sync_api import Error as PlaywrightError, expect
+from playwright.sync_api import expect
 
-from app_fixtures import ADELE, answer_sign_in_pages
+from app_fixtures import ADELE, answer_consent_window, answer_sign_in_pages
 from helpers.editor import body_text, fill_body
 from helpers.files import write_file
 
@@ -50,13 +50,9 @@ def grant_in_popup(page, live_app, username=ADELE):
     with page.expect_popup() as opened:
         page.click("#consent-allow")
     popup = opened.value
-    try:
-        answer_sign_in_pages(popup, live_app.url, username)
-        if not popup.is_closed():  # it may stay open (no opener after the sign-in pages)
-            expect(popup.locator("#consented")).to_be_visible()
-    except PlaywrightError:
-        if not popup.is_closed():
-            raise
+    answer_consent_window(popup, live_app.url, username)
+    if not popup.is_closed():  # it may stay open (no opener after the sign-in pages)
+        expect(popup.locator("#consented")).to_be_visible()
 
 
 def send_and_wait(page, live_app, username=None):

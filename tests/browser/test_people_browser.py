@@ -9,8 +9,7 @@ import pytest
 from helpers.compose import mailbox
 from playwright.sync_api import expect
 
-from app_fixtures import ADELE
-from emulator.directory import DEMO_PASSWORD
+from app_fixtures import ADELE, answer_consent_window
 
 pytestmark = pytest.mark.browser
 
@@ -51,27 +50,9 @@ def send(page):
     assert page.inner_text("#status-title") == "Sent"
 
 
-def answer_popup(popup, username: str) -> None:
+def answer_popup(popup, app_url: str, username: str) -> None:
     """The emulator's pages in the consent window, until the app's page closes it."""
-    for _ in range(8):
-        if popup.is_closed():
-            return
-        try:
-            popup.wait_for_load_state()
-            kind = popup.get_attribute("main[data-page]", "data-page", timeout=2_000)
-        except Exception:  # closed itself meanwhile (back at the app, granted)
-            continue
-        if kind == "picker":
-            tile = popup.locator(f"[data-test-id='{username}']")
-            (tile if tile.count() else popup.locator("#otherTile")).click()
-        elif kind == "username":
-            popup.fill("[name=loginfmt]", username)
-            popup.click("#idSIButton9")
-        elif kind == "password":
-            popup.fill("[name=passwd]", DEMO_PASSWORD)
-            popup.click("#idSIButton9")
-        elif kind == "consent":
-            popup.click("#idSIButton9")
+    answer_consent_window(popup, app_url, username)
     if not popup.is_closed():
         try:
             popup.wait_for_event("close", timeout=10_000)
@@ -179,7 +160,7 @@ def test_permissions_on_first_use_in_a_popup_keep_the_message(page, live_app, br
     assert "permission" in page.inner_text("#pp-note-1")
     with page.expect_popup() as opened:
         page.keyboard.press("Enter")  # the consent option is active: a key press opens it
-    answer_popup(opened.value, ADELE)
+    answer_popup(opened.value, live_app.url, ADELE)
     megan = page.locator("[role=option]", has_text="Megan Bowen")
     expect(megan).to_be_visible(timeout=10_000)  # asked again once permission was given
     assert page.url == draft_url
