@@ -46,7 +46,8 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
     mail = services()
     if errors:
         form.add_errors(errors)
-    files = mail.drafts.load(draft_id, owner()).attachments
+    record = mail.drafts.owned(draft_id, owner())  # read once: the files and where they live
+    files = mail.drafts.load(draft_id, owner(), record).attachments
     total = sum(a.size for a in files)
     if job is None:
         job = mail.jobs.status(draft_id, owner())
@@ -61,7 +62,7 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
         human=human, limits=mail.limits, job=job, notice=notice, alert=alert, resume=resume,
         sender=sender, me=(current_user() or {}).get("username") or "",
         needs_sign_in=bool(job and job.get("needs_sign_in")),
-        in_mailbox=bool(mail.mailbox.mailbox_id(draft_id, owner())),
+        in_mailbox=bool((record.get("graph") or {}).get("id")),
         draft_consent_url=url_for("auth.login", next=url_for("mail.draft", draft_id=draft_id),
                                   scopes="Mail.ReadWrite"),
         unknown=bool(job and job["state"] == UNKNOWN)), status
