@@ -4,9 +4,10 @@
   "use strict";
 
   var ICONS = {running: "bi-arrow-repeat spin", sent: "bi-check-circle-fill",
-               not_sent: "bi-x-octagon-fill", unknown: "bi-question-circle-fill"};
+               not_sent: "bi-x-octagon-fill", unknown: "bi-question-circle-fill",
+               scheduled: "bi-clock"};
   var ALERTS = {running: "alert-light", sent: "alert-success", not_sent: "alert-danger",
-                unknown: "alert-warning"};
+                unknown: "alert-warning", scheduled: "alert-info"};
 
   function Progress(card) {
     this.card = card;
@@ -64,7 +65,7 @@
       });
     }
     this.message(job.advice, job.state);
-    document.getElementById("steps").hidden = job.state === "not_sent" || job.state === "unknown";
+    document.getElementById("steps").hidden = ["not_sent", "unknown", "scheduled"].indexOf(job.state) >= 0;
     var show = function (id, on) { document.getElementById(id).classList.toggle("d-none", !on); };
     show("back-to-draft", job.state === "not_sent");
     show("status-sign-in", job.needs_sign_in);

@@ -1,7 +1,10 @@
-"""Automation: sending without a browser. No Flask here.
+"""Automation: what is particular to programs sending (the send engine is mailer/delivery/).
+No Flask here.
 
-``submit`` (jobs.py) takes a message description and an idempotency key and returns a job id;
-a worker (huey, queue.py) sends it once, app-only (``app_token.py``), paced per sender mailbox
-within Exchange's limits (``pacing.py``), confirming through Sent Items after a worker's death
-(``once.py``). ``merge.py`` turns a CSV and a Jinja template into one job per row.
+    jobs.py     a program's message checked, fenced to AUTOMATION_SENDERS, handed to the
+                engine under its Idempotency-Key; its status
+    intake.py   an API submit's files, put where any worker finds them (the job store, or a
+                draft in the sender's mailbox) before the job enters its lane
+    merge.py    mail merge: a CSV and a Jinja template, one job per row
+    errors.py   the errors automation raises on purpose, each naming the field
 """

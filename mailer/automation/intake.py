@@ -6,35 +6,36 @@ sendMail keeps its files as bytes in the shared store under the job, for JOB_TTL
 sends it in one request. A larger one becomes a draft in the sender's mailbox now (app-only,
 Mail.ReadWrite): small files posted, large ones streamed from their handles through upload
 sessions a chunk at a time, the draft tagged with the job's ``x-mailer-draft-id``; the job keeps
-the draft's id and a worker sends that draft (once.py).
+the draft's id and a worker sends that draft (mailer/delivery/engine.py).
 
 The job is claimed ("receiving", under its lease, kept alive by a heartbeat) before any draft is
 made, so a retried submit under the same Idempotency-Key never makes a second one: it gets the
-queued job back, or ``StillReceiving`` while the first request still holds the lease. A receipt
-that failed, or whose instance died (a worker marks it after a lease's length), is a failed job
-with code ``SubmitIncomplete``; a retry under its key throws away the tagged draft left behind
-and receives the files again.
+queued job back, or ``StillReceiving`` while the first request still holds the lease. Only once
+every file is in place does the job enter its mailbox's lane (the lease handed on to the worker
+that takes it, never dropped under it). A receipt that failed, or whose instance died (the
+sweep finds its lease expired), is a failed job with code ``SubmitIncomplete``; a retry under
+its key throws away the tagged draft left behind and receives the files again.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from mailer.automation import jobs
-from mailer.automation.deliver import discard_tagged_drafts
 from mailer.automation.errors import StillReceiving
-from mailer.automation.held import INCOMPLETE, RECEIVING, file_key, unfinished
-from mailer.automation.message import HeldFile, check
-from mailer.automation.once import job_key
+from mailer.delivery import submit as engine
+from mailer.delivery.held import INCOMPLETE, RECEIVING, file_key, unfinished
+from mailer.delivery.outcomes import FAILED, QUEUED
 from mailer.graph.errors import GraphError
 from mailer.graph.shapes import FileSource
 from mailer.graph.uploads import SeekableSource
+from mailer.sending import recovery
+from mailer.sending.description import HeldFile, check
 from mailer.sending.lease import Lease
-from mailer.sending.plan import SENDMAIL, message_with_header, plan
+from mailer.sending.plan import SENDMAIL, message_with_header
 
 logger = logging.getLogger(__name__)
 
@@ -70,84 +71,88 @@ class Incoming:
         return self.handle.read()
 
 
-def submit(rt, description: dict, idempotency_key: str, files: list[Incoming],
-           enqueue) -> tuple[str, bool]:
-    """Record the job, put its files where any worker reaches them, queue it: (job id, True
-    when it was submitted before). Raises PlanRefused, AutomationError, StillReceiving,
-    GraphError or TokenUnavailable (the job is then a failed SubmitIncomplete)."""
+def submit(rt, description: dict, idempotency_key: str,
+           files: list[Incoming]) -> tuple[str, bool]:
+    """Record the job, put its files where any worker reaches them, hand it to the engine:
+    (job id, True when it was submitted before). Raises PlanRefused, AutomationError,
+    StillReceiving or GraphError (the job is then a failed SubmitIncomplete)."""
     if not files:
-        job_id, record, won = jobs.claim(rt, description, idempotency_key)
-        if won:
-            enqueue(job_id, record["ticket"])
-        return job_id, not won
+        return jobs.submit(rt, description, idempotency_key)
     description = {**description, "attachments": [f.described() for f in files]}
-    sender = rt.check_sender(description.get("from"))
-    prepared = check(description, max_recipients=rt.cfg["MAX_RECIPIENTS"], me_address=sender)
-    job_id = jobs.job_id_for(sender, idempotency_key)
-    chosen = plan(prepared, rt.limits(), job_id)  # PlanRefused before anything is kept
-    job_id, record, won = jobs.claim(rt, description, idempotency_key, state=RECEIVING)
-    if not won and not unfinished(record):
-        return job_id, True
-    lease = Lease(rt.store, job_key(job_id), rt.lease_seconds)
+    record = jobs.build(rt, description, idempotency_key)  # PlanRefused before anything is kept
+    record.update(state=RECEIVING, phase="receiving")
+    job_id = record["id"]
+    stored, won = engine.claim(rt, record)
+    if not won:
+        jobs.same_message(stored, record)
+        if not unfinished(stored):
+            return job_id, True
+    lease = Lease(rt.store, f"job:{job_id}", rt.lease_seconds)
     if not lease.take():
         raise StillReceiving()
     lease.start_heartbeat()
     try:
-        record = rt.store.get(job_key(job_id)) or record
-        if not won and not unfinished(record):
-            return job_id, True  # finished by the request that held it until now
         if not won:
-            record.update(state=RECEIVING, error=None, updated=time.time())
-            if not lease.put(job_key(job_id), record):
-                raise StillReceiving()
-            discard_tagged_drafts(rt.graph(), sender, job_id)  # what the last try left
+            if not unfinished(rt.lanes.get(job_id) or stored):
+                return job_id, True  # finished by the request that held it until now
+            rt.lanes.claim(record, (RECEIVING, FAILED))  # this request receives them again
+            discard_tagged(rt, record)  # what the last try left
         try:
-            kept = _keep(rt, lease, record, prepared, chosen.kind, files)
+            record.update(_keep(rt, lease, record, files))
         except BaseException as exc:
             _incomplete(rt, lease, record, exc)
             raise
-        record.update(state="queued", ticket=uuid.uuid4().hex, updated=time.time(), **kept)
-        if not lease.put(job_key(job_id), record):
-            raise StillReceiving()
-        enqueue(job_id, record["ticket"])
+        record.update(state=QUEUED, phase="queued", updated=time.time())
+        lease.stop_heartbeat()  # the worker that takes it sets the job's lease anew
+        engine.hand_in(rt, record)
         return job_id, not won
     finally:
         lease.release()
 
 
-def _keep(rt, lease: Lease, record: dict, prepared, kind: str, files: list[Incoming]) -> dict:
+def discard_tagged(rt, record: dict) -> None:
+    """Delete the drafts tagged with this job in the sender's mailbox (a half-made one)."""
+    client = rt.app_graph(record["sender"])
+    for orphan in recovery.drafts_tagged(client, record["id"]):
+        client.delete_message(orphan)
+
+
+def _keep(rt, lease: Lease, record: dict, files: list[Incoming]) -> dict:
     job_id, sender = record["id"], record["sender"]
-    if kind == SENDMAIL:  # the whole message fits one request: its files fit the store
+    if record["plan"] == SENDMAIL:  # the whole message fits one request: its files fit the store
         for index, file in enumerate(files):
             rt.store.put_bytes(file_key(job_id, index), file.whole())
-        return {"files": "store"}
-    client, small_max = rt.graph(), rt.limits().small_attachment_max
-    draft = client.create_draft(message_with_header(prepared, job_id), mailbox=sender)["id"]
+        return {"held_files": True}
+    client, small_max = rt.app_graph(sender), rt.limits.small_attachment_max
+    prepared = check(record["description"], max_recipients=rt.cfg["MAX_RECIPIENTS"],
+                     me_address=sender)
+    draft = client.create_draft(message_with_header(prepared, job_id))["id"]
     record["draft"] = draft  # from now on a cancel or a clean-up finds it by id too
-    lease.put(job_key(job_id), {**record, "updated": time.time()})
+    lease.put(f"job:{job_id}", {**record, "updated": time.time()})
     for file in files:
         if file.size < small_max:
             client.add_attachment(draft, HeldFile(file.name, None, file.size, file.content_type,
-                                                  read=file.whole), mailbox=sender)
+                                                  read=file.whole))
         else:
             source = FileSource(file.name, None, file.size, file.content_type)
-            session = client.create_upload_session(draft, source, mailbox=sender)
+            session = client.create_upload_session(draft, source)
             client.upload_file(session["uploadUrl"], SeekableSource(
                 handle=file.handle, name=file.name, total=file.size))
-    return {"files": "draft", "draft": draft}
+    return {"draft": draft}
 
 
 def _incomplete(rt, lease: Lease, record: dict, exc: BaseException) -> None:
     """The receipt failed: nothing half-made stays in the mailbox; the job says so."""
     try:
         if record.get("draft"):
-            discard_tagged_drafts(rt.graph(), record["sender"], record["id"])
+            discard_tagged(rt, record)
     except Exception:  # noqa: BLE001 - a retry under the key, or a worker, tries again
         logger.exception("job %s: could not remove the half-made draft", record["id"])
     record.pop("draft", None)
     said = exc.message if isinstance(exc, GraphError) else type(exc).__name__
-    record.update(state="failed", updated=time.time(), error={
+    record.update(state=FAILED, phase="done", code=INCOMPLETE, updated=time.time(), error={
         "code": INCOMPLETE, "message": "The message's files did not all reach the sender's "
         f"mailbox ({said}); nothing was sent. Submit it again (the same Idempotency-Key is "
         "fine)."})
-    lease.put(job_key(record["id"]), record)
+    lease.stop_heartbeat()
+    rt.lanes.finish(record, lease.token)

@@ -21,10 +21,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from mailer.automation import jobs
 from mailer.automation.errors import AutomationError
-from mailer.automation.message import check
-from mailer.automation.once import job_key
+from mailer.sending.description import check
 
 MAX_ROWS = 100_000
+RECENT = 50  # merges listed on the admin page
 
 
 @dataclass
@@ -103,7 +103,7 @@ def merge_id(sender: str, csv_path, template_path, to_column: str) -> str:
 
 def prepare(rt, csv_path, template_path, sender: str, to_column: str = "email") -> Merge:
     """Read, check and render everything (nothing is recorded: this is the dry run)."""
-    sender = rt.check_sender(sender)
+    sender = jobs.check_sender(rt, sender)
     rows = render(read_template(template_path), read_rows(csv_path, to_column), sender, to_column)
     for number, description in enumerate(rows, start=1):
         try:
@@ -113,17 +113,24 @@ def prepare(rt, csv_path, template_path, sender: str, to_column: str = "email") 
     return Merge(merge_id(sender, csv_path, template_path, to_column), sender, rows)
 
 
-def start(rt, merge: Merge, enqueue: jobs.Enqueue | None) -> list[str]:
-    """Record the merge and its rows as jobs (idempotent: a rerun finds them) and queue them;
-    the job ids, in row order."""
+def start(rt, merge: Merge, not_before: float | None = None) -> list[str]:
+    """Record the merge and hand its rows to the engine as jobs (idempotent: a rerun finds
+    them, and sends only the rows not yet sent); the job ids, in row order."""
     ids = [jobs.job_id_for(merge.sender, f"{merge.id}:{n}") for n in range(1, len(merge.rows) + 1)]
     batch = f"merge:{merge.id}"
     rt.store.claim(f"batch:{batch}", {"id": batch, "sender": merge.sender, "jobs": ids,
                                       "created": time.time()})
-    jobs.open_batch(rt, batch)
+    rt.store.update("merges", lambda v: {"ids": ([merge.id] + [
+        m for m in (v or {}).get("ids", []) if m != merge.id])[:RECENT]})
     for number, description in enumerate(merge.rows, start=1):
-        jobs.submit(rt, description, f"{merge.id}:{number}", enqueue, batch=batch)
+        jobs.submit(rt, description, f"{merge.id}:{number}", kind="merge", batch=batch,
+                    not_before=not_before)
     return ids
+
+
+def recent(rt) -> list[str]:
+    """The ids of the merges started last, newest first."""
+    return list((rt.store.get("merges") or {}).get("ids", []))
 
 
 def status(rt, merge_id_: str) -> dict | None:
@@ -133,7 +140,7 @@ def status(rt, merge_id_: str) -> dict | None:
         return None
     rows, counts = [], {}
     for number, job_id in enumerate(batch["jobs"], start=1):
-        record = rt.store.get(job_key(job_id)) or {"state": "missing"}
+        record = rt.lanes.get(job_id) or {"state": "missing"}
         counts[record["state"]] = counts.get(record["state"], 0) + 1
         to = (record.get("description") or {}).get("to") or [""]
         rows.append({"row": number, "job": job_id, "to": to[0], "state": record["state"],

@@ -7,32 +7,29 @@ import json
 import mimetypes
 import os
 import sys
-import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mailer.automation import intake, jobs, merge, once
-from mailer.automation.deliver import deliver
-from mailer.automation.errors import AutomationError, Later
-from mailer.automation.message import check
-from mailer.automation.queue import Queue
-from mailer.automation.runtime import Runtime, plan_limits
+from mailer.automation import intake, jobs, merge
+from mailer.automation.errors import AutomationError
 from mailer.cli.delegated import Delegated
+from mailer.delivery import acting, records
+from mailer.delivery import submit as engine
+from mailer.delivery.runner import drain_lane
+from mailer.delivery.runtime import Runtime, retry_policy
 from mailer.graph.client import GraphClient
 from mailer.graph.http import build_session
 from mailer.graph.mailbox import Mailbox
-from mailer.graph.retry import RetryPolicy
 from mailer.sending.compose import sanitize_filename
+from mailer.sending.description import check
+from mailer.sending.plan import plan
 
 PREVIEW = 3
 
 
 def _client(cfg: dict, tokens) -> GraphClient:
     return GraphClient(cfg["GRAPH_ENDPOINT"], tokens, build_session(cfg.get("CA_FILE")),
-                       timeout=cfg["HTTP_TIMEOUT"],
-                       retry=RetryPolicy(max_attempts=cfg["RETRY_MAX_ATTEMPTS"],
-                                         max_total_wait=cfg["RETRY_MAX_WAIT"]),
+                       timeout=cfg["HTTP_TIMEOUT"], retry=retry_policy(cfg),
                        chunk_size=cfg["UPLOAD_CHUNK_SIZE"])
 
 
@@ -46,25 +43,23 @@ def login(cfg, args) -> int:
     return 0
 
 
-def run_inline(rt: Runtime, job_id: str) -> str:
-    """Run one job in this process, waiting out its lane (the worker does this for queued jobs)."""
-    while True:
-        try:
-            state = once.run(rt, job_id)
-        except Later as later:
-            time.sleep(later.seconds)
-            continue
-        if state != "held":
-            return state
-        time.sleep(1)  # a worker holds it: wait for it to finish
+def run_here(rt: Runtime, job_id: str) -> dict:
+    """Send the job from this process (its mailbox's lane, run here until idle; a worker may
+    help), then its record once it ended."""
+    record = rt.lanes.get(job_id)
+    drain_lane(rt, rt.queue.engine, record["mailbox"], threads=rt.pace.concurrency)
+    while (record := rt.lanes.get(job_id))["state"] not in ("sent", "failed", "unknown",
+                                                             "cancelled"):
+        engine.wait(rt, job_id, 1.0)  # a worker holds it: its outcome comes
+    return record
 
 
-def _submit_app_only(rt: Runtime, description: dict, key: str, enqueue) -> str:
+def _submit_app_only(rt: Runtime, description: dict, key: str) -> str:
     """As the API does: files from disk go where any worker on any host reaches them (the
     shared store, or a draft in the sender's mailbox), never as paths on this host."""
     paths = description.get("attachments") or []
     if not paths:
-        return jobs.submit(rt, description, key, enqueue)
+        return jobs.submit(rt, description, key)[0]
     for path in paths:
         if not os.path.isfile(path) or not os.access(path, os.R_OK):
             raise AutomationError("attachments", f"{path} is not a readable file")
@@ -74,34 +69,43 @@ def _submit_app_only(rt: Runtime, description: dict, key: str, enqueue) -> str:
                                  mimetypes.guess_type(path)[0] or "application/octet-stream",
                                  stack.enter_context(open(path, "rb"))).measure()
                  for path in paths]
-        job_id, _ = intake.submit(rt, described, key, files,
-                                  enqueue or (lambda *_: None))
+        job_id, _ = intake.submit(rt, described, key, files)
+    return job_id
+
+
+def _submit_delegated(rt: Runtime, cfg, args, description: dict) -> str:
+    """The person's own send (their device-code sign-in): one job of the engine acting as
+    them with the access token this process holds (sealed in the record), sent from here."""
+    who = _delegated(cfg, args)
+    account, token = who.account(), who.token_result()
+    me = account.get("username") or ""
+    prepared = check(description, max_recipients=cfg["MAX_RECIPIENTS"], me_address=me)
+    job_id = f"c{uuid.uuid4().hex[:24]}"
+    chosen = plan(prepared, rt.limits, job_id)
+    user = {"username": me, "account_id": account.get("home_account_id"), "name": me}
+    record = records.description_job(
+        job_id, "cli", description.get("from") or me, description,
+        acting.person(user, None, token["scopes"], token, rt.cipher), prepared, chosen.kind,
+        owner=account.get("local_account_id"), me=me)
+    engine.submit(rt, record)
     return job_id
 
 
 def send(cfg, args, description: dict) -> int:
+    rt = Runtime(cfg)
     if args.app_only:
-        rt = Runtime(cfg)
-        queue = Queue(cfg, rt) if args.queue else None
-        job_id = _submit_app_only(rt, description, args.idempotency_key or uuid.uuid4().hex,
-                                  queue.enqueue if queue else None)
-        if queue:
-            print(f"Queued: job {job_id}.")
-            return 0
-        state = run_inline(rt, job_id)
-        record = jobs.status(rt, job_id) or {}
-        if state != "sent":
-            print(f"Not sent: {(record.get('error') or {}).get('message', state)}",
-                  file=sys.stderr)
-            return 1
-        print(f"Sent as {record['sender']} (job {job_id}).")
+        job_id = _submit_app_only(rt, description, args.idempotency_key or uuid.uuid4().hex)
+    else:
+        job_id = _submit_delegated(rt, cfg, args, description)
+    if args.app_only and args.queue:
+        print(f"Queued: job {job_id}.")
         return 0
-    who = _delegated(cfg, args)
-    me = who.account().get("username")
-    prepared = check(description, max_recipients=cfg["MAX_RECIPIENTS"], me_address=me)
-    client = _client(cfg, who.token)
-    deliver(client, None, prepared, f"cli:{uuid.uuid4().hex}", plan_limits(cfg))
-    print(f"Sent from {description.get('from') or me}.")
+    record = run_here(rt, job_id)
+    if record["state"] != "sent":
+        print(f"Not sent: {(record.get('error') or {}).get('message', record['state'])}",
+              file=sys.stderr)
+        return 1
+    print(f"Sent from {record['mailbox']} (job {job_id}).")
     return 0
 
 
@@ -109,7 +113,8 @@ def inbox(cfg, args) -> int:
     if args.app_only:
         if not args.mailbox:
             raise AutomationError("--mailbox", "app-only reading needs the mailbox to read")
-        client, address = Runtime(cfg).graph(), Runtime(cfg).check_sender(args.mailbox)
+        rt = Runtime(cfg)
+        client, address = rt.app_graph(), jobs.check_sender(rt, args.mailbox)
     else:
         client, address = _client(cfg, _delegated(cfg, args).token), args.mailbox
     box = Mailbox(client, address)
@@ -145,14 +150,15 @@ def merge_cmd(cfg, args) -> int:
             body = row.get("text") if "text" in row else row.get("html")
             print(f"\n--- row {number}: to {row['to'][0]}\nSubject: {row['subject']}\n\n{body}")
         return 0
-    queue = None if args.now else Queue(cfg, rt)
-    ids = merge.start(rt, prepared, queue.enqueue if queue else None)
-    if queue:
+    ids = merge.start(rt, prepared)
+    if not args.now:
         print(f"Merge {prepared.id}: {len(ids)} messages queued from {prepared.sender}. "
               f"Follow it: python -m mailer status {prepared.id}")
         return 0
-    with ThreadPoolExecutor(cfg["MAILBOX_CONCURRENCY"]) as pool:
-        list(pool.map(lambda j: run_inline(rt, j), ids))
+    drain_lane(rt, rt.queue.engine, prepared.sender, threads=rt.pace.concurrency)
+    for job_id in ids:  # rows a worker took meanwhile: their outcomes come
+        while rt.lanes.get(job_id)["state"] not in ("sent", "failed", "unknown", "cancelled"):
+            engine.wait(rt, job_id, 1.0)
     return status_cmd(cfg, args, prepared.id)
 
 
@@ -177,7 +183,7 @@ def status_cmd(cfg, args, merge_id: str | None = None) -> int:
 
 
 def worker(cfg, args) -> int:
-    Queue(cfg).run_worker(args.threads)
+    Runtime(cfg).queue.run_worker(args.threads)
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -79,10 +80,15 @@ class Delegated:
 
     def token(self) -> str:
         """A fresh access token for the signed-in person (refreshed silently)."""
+        return self.token_result()["access_token"]
+
+    def token_result(self) -> dict:
+        """The access token with its expiry (``expires_on``) and scopes, refreshed silently."""
         try:
             result = self.app.acquire_token_silent(SCOPES, account=self.account())
         except (requests.RequestException, MsalError) as exc:
             raise NotSignedIn(f"could not refresh the sign-in ({exc})") from None
         if not result or "access_token" not in result:
             raise NotSignedIn("the sign-in has expired: run python -m mailer login")
-        return result["access_token"]
+        return {"access_token": result["access_token"], "scopes": SCOPES,
+                "expires_on": time.time() + int(result.get("expires_in") or 0)}

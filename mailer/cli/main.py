@@ -11,8 +11,8 @@ import logging
 import sys
 from pathlib import Path
 
-from mailer.automation.app_token import TokenUnavailable
 from mailer.automation.errors import AutomationError
+from mailer.identity.app_tokens import TokenUnavailable
 from mailer.cli import commands
 from mailer.cli.delegated import NotSignedIn
 from mailer.graph.errors import GraphError
@@ -46,7 +46,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--importance", choices=("low", "normal", "high"), default="normal")
     p.add_argument("--attach", action="append", default=[], metavar="FILE")
     p.add_argument("--app-only", action="store_true", help="send as the app (AUTOMATION_SENDERS)")
-    p.add_argument("--queue", action="store_true", help="with --app-only: leave it to the worker")
+    p.add_argument("--queue", action="store_true", help="with --app-only: leave it to the "
+                   "workers; without it, the send is run from this process too and awaited")
     p.add_argument("--idempotency-key", help="with --app-only: a retried send is the same job")
     cache(p)
     p = sub.add_parser("inbox", help="list unread mail")

@@ -35,6 +35,7 @@ class GraphClient:
     """Microsoft Graph as the signed-in user: profile and photo, sendMail, drafts, attachments,
     upload sessions and message listings (``mailbox`` reaches another user's mailbox).
 
+    ``mailbox`` (app-only: the sender) makes every ``/me`` call one of ``/users/{mailbox}``.
     Each call asks ``token_provider`` for a bearer token (so a long retry may refresh it),
     retries 429/503/504 under ``retry``, and raises one ``GraphError`` for any failure; a send
     whose answer was lost raises code ``OutcomeUnknown`` instead of being sent again.
@@ -42,8 +43,10 @@ class GraphClient:
 
     def __init__(self, base_url: str, token_provider: Callable[[], str],
                  session: requests.Session, *, timeout: float, retry: RetryPolicy,
-                 chunk_size: int, sleep: Callable[[float], None] = time.sleep):
+                 chunk_size: int, sleep: Callable[[float], None] = time.sleep,
+                 mailbox: str | None = None):
         self.base_url = base_url.rstrip("/")
+        self.mailbox = mailbox
         self.token_provider = token_provider
         self.session = session
         self.timeout = timeout
@@ -59,6 +62,8 @@ class GraphClient:
             headers["Content-Type"] = "application/json; charset=utf-8"
         elif method == "POST" and "data" not in kwargs:
             headers["Content-Length"] = "0"  # POST .../send: no body, explicit zero length
+        if self.mailbox and (path == "/me" or path.startswith(("/me/", "/me?"))):
+            path = _mailbox(self.mailbox) + path[3:]
         url = path if path.startswith("https://") else f"{self.base_url}{path}"
 
         def send() -> requests.Response:

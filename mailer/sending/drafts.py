@@ -247,6 +247,11 @@ class DraftStore:
         """Remove expired records (the file store); returns how many went."""
         return self.store.sweep()
 
+    def attachment(self, draft_id: str, entry: dict) -> Attachment:
+        """The file ``entry`` (as the record lists it) as an Attachment: a send job keeps the
+        entries it was started with and reads the bytes here when it runs."""
+        return self._attachment(_valid_id(draft_id), entry)
+
     # -- helpers -----------------------------------------------------------------------------
     def _attachment(self, draft_id: str, entry: dict) -> Attachment:
         details = (entry["size"], entry["content_type"], entry["inline"], entry.get("content_id"),

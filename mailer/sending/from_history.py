@@ -7,7 +7,7 @@ draft with any ``from`` is accepted, its attachments upload, and only the final 
 
 - a personal Microsoft account has no such rights at all: refuse at once, before consent;
 - remember, per signed-in user, the From addresses Graph refused and those that worked
-  (``FromHistory``, in the job store so the background send can record its outcome): warn
+  (``FromHistory``, in the job store so the worker that sends can record its outcome): warn
   before sending from one refused before (the person confirms: rights may have been granted
   since) and offer the ones that worked as suggestions;
 - after a refusal, say that nothing was sent, the attachments included, and the draft is intact.
@@ -23,12 +23,12 @@ import logging
 import threading
 import time
 
-from mailer.sending.jobs import NOT_SENT, SENT
 from mailer.sending.store import KeyValueStore
 
 logger = logging.getLogger(__name__)
 
 SEND_AS_DENIED = "ErrorSendAsDenied"
+SENT, FAILED = "sent", "failed"  # a send job's states (mailer/delivery/outcomes.py)
 KEEP = 20  # addresses remembered per list and user
 
 
@@ -69,11 +69,12 @@ class FromHistory:
         logger.info("From %s for this user", "worked" if worked else "was refused")
 
     def record_job(self, job: dict) -> None:
-        """SendJobs' on_finish hook: learn from a finished send that set From."""
+        """Called by the send engine with each finished compose job: learn from one that set
+        From."""
         address, owner = job.get("from_address"), job.get("owner")
         if not address or not owner:
             return
         if job["state"] == SENT:
             self.record(owner, address, worked=True)
-        elif job["state"] == NOT_SENT and job.get("error_code") == SEND_AS_DENIED:
+        elif job["state"] == FAILED and job.get("error_code") == SEND_AS_DENIED:
             self.record(owner, address, worked=False)

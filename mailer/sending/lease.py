@@ -26,11 +26,14 @@ def lease_key(draft_id: str) -> str:
 class Lease:
     """One holder's lease on one send; ``held`` turns False for good once a renewal fails."""
 
-    def __init__(self, store: KeyValueStore, draft_id: str, seconds: float):
+    def __init__(self, store: KeyValueStore, draft_id: str, seconds: float,
+                 token: str | None = None):
+        """``token``: a lease already taken for this holder in another step (a lane's take
+        sets the job's lease as it gives the job out): held from now, as if just renewed."""
         self.store, self.key, self.seconds = store, lease_key(draft_id), seconds
-        self.token = uuid.uuid4().hex
-        self.held = False
-        self._renewed_at = 0.0
+        self.token = token or uuid.uuid4().hex
+        self.held = token is not None
+        self._renewed_at = time.monotonic() if token else 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,11 +84,16 @@ class Lease:
         while not self._stop.wait(self.seconds / 3) and self.renew():
             pass
 
-    def release(self) -> None:
-        """Stop renewing and give the lease up (the job's record already says how it ended)."""
+    def stop_heartbeat(self) -> None:
+        """Stop renewing, keeping the lease until it runs out or is released (a step that
+        hands the lease on, e.g. to the worker that takes the job, sets it anew)."""
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+
+    def release(self) -> None:
+        """Stop renewing and give the lease up (the job's record already says how it ended)."""
+        self.stop_heartbeat()
         if self.held:
             self.held = False
             try:

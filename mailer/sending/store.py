@@ -125,6 +125,11 @@ class FileStore:
             fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
             yield
 
+    def locked(self):
+        """This store's one lock, for a step of several reads and writes (lanes.py): inside it
+        use get, put and delete only (the lease calls take the lock themselves)."""
+        return self._locked()
+
     def _holder(self, key: str) -> str | None:
         lease = self.get(key)
         return lease["token"] if lease and lease.get("until", 0) > time.time() else None

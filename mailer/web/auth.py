@@ -208,6 +208,8 @@ def callback():
         logger.warning("sign-in failed: %s AADSTS%s", err.error, err.code or "-")
         return auth_error_page(err)
     user = current_identity().user
+    # This sign-in's vault now acts for the person's sends still to go (delivery/acting.py).
+    current_app.extensions["mailer.sessions"].delegate(user["account_id"], session.sid)
     flash(f"Signed in as {user['name'] or user['username']}.", "success")
     return redirect(safe_next(next_url))
 
@@ -219,6 +221,7 @@ def logout():
     if not identity.user:
         session.clear()
         return redirect(url_for("main.index"), 303)
+    current_app.extensions["mailer.sessions"].undelegate(identity.user["account_id"], session.sid)
     url = identity.sign_out(home_url())
     logger.info("signed out")
     return redirect(url, 303)

@@ -12,20 +12,15 @@ naming no stored session (garbage, expired) simply starts a new, empty session.
 """
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import logging
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import redis
-from cachelib import RedisCache
 from flask import current_app, request, session
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
 
-from mailer.web.session_files import SessionFiles
+from mailer.identity.vaults import SessionStoreUnavailable, StoreVault, vaults
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +29,6 @@ STORE_ERRORS = (redis.exceptions.RedisError, OSError)
 # at most every SESSION_TOUCH_EVERY seconds, not on every request (a file write per request was
 # most of a small request's time).
 TOUCHED = "_touched"
-
-
-class SessionStoreUnavailable(Exception):
-    """The session store could not be read or written (Redis down, disk full, lock stuck)."""
 
 
 class _Guarded:
@@ -81,74 +72,6 @@ class RedisSessions(_Guarded, RedisSessionInterface):
     pass
 
 
-class FileLocks:
-    """Exclusive flock on one of ``stripes`` lock files (a bounded set, never cleaned up)."""
-
-    def __init__(self, folder: str | Path, timeout: float, stripes: int = 64):
-        self.folder, self.timeout, self.stripes = Path(folder), timeout, stripes
-        self.folder.mkdir(parents=True, exist_ok=True)
-
-    @contextmanager
-    def hold(self, name: str):
-        stripe = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % self.stripes
-        # Each hold opens its own file description, so flock excludes other threads too.
-        with open(self.folder / f"{stripe:02d}.lock", "a") as handle:
-            deadline = time.monotonic() + self.timeout
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise SessionStoreUnavailable("token lock timed out") from None
-                    time.sleep(0.01)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-class RedisLocks:
-    """A Redis lock per session: refreshes are serialised across every instance."""
-
-    def __init__(self, client: redis.Redis, timeout: float):
-        self.client, self.timeout = client, timeout
-
-    @contextmanager
-    def hold(self, name: str):
-        lock = self.client.lock(f"lock:tokens:{name}", timeout=self.timeout,
-                                blocking_timeout=self.timeout)
-        if not lock.acquire():
-            raise SessionStoreUnavailable("token lock timed out")
-        try:
-            yield
-        finally:
-            try:
-                lock.release()
-            except redis.exceptions.LockError:  # expired meanwhile: nothing left to release
-                pass
-
-
-class StoreVault:
-    """One session's encrypted token cache, as a record of the session store."""
-
-    def __init__(self, cache, locks, sid: str, ttl: int):
-        self.cache, self.locks, self.key, self.sid, self.ttl = cache, locks, f"tokens:{sid}", sid, ttl
-
-    def load(self) -> str | None:
-        return self.cache.get(self.key)
-
-    def save(self, blob: str) -> None:
-        if not self.cache.set(self.key, blob, timeout=self.ttl):
-            raise SessionStoreUnavailable("token cache not saved")
-
-    def delete(self) -> None:
-        self.cache.delete(self.key)
-
-    def lock(self):
-        return self.locks.hold(self.sid)
-
-
 def init_app(app, client: redis.Redis | None) -> None:
     """Install the session interface: in Redis through ``client`` (the app's one Redis client,
     see sending/store.py) or, without one, in files under SESSION_DIR. The vault store and the
@@ -156,17 +79,12 @@ def init_app(app, client: redis.Redis | None) -> None:
     cfg = app.config
     cfg.update(SESSION_COOKIE_NAME="mailer_session", SESSION_COOKIE_HTTPONLY=True,
                SESSION_COOKIE_SAMESITE="Lax")
+    store = vaults(cfg, client)  # the tokens' records live beside the sessions, in one store
     if client is not None:
         app.session_interface = RedisSessions(app, client=client, key_prefix="session:")
-        store = {"cache": RedisCache(host=client, key_prefix="mailer:", default_timeout=0),
-                 "locks": RedisLocks(client, cfg["TOKEN_LOCK_TIMEOUT"])}
     else:
-        Path(cfg["SESSION_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
-        cache = SessionFiles(cfg["SESSION_DIR"], max_age=int(cfg["SESSION_LIFETIME"]),
-                             limit=20000, sweep_every=60)
-        app.session_interface = FileSessionInterface(app, client=cache, key_prefix="session:")
-        store = {"cache": cache,
-                 "locks": FileLocks(Path(cfg["SESSION_DIR"]) / "locks", cfg["TOKEN_LOCK_TIMEOUT"])}
+        app.session_interface = FileSessionInterface(app, client=store.cache,
+                                                     key_prefix="session:")
     app.extensions["mailer.sessions"] = store
     app.before_request(_refuse_when_store_is_down)
 
@@ -179,9 +97,7 @@ def _refuse_when_store_is_down():
 
 def vault(sid: str | None = None) -> StoreVault:
     """The token vault of the current session (or of session id ``sid``)."""
-    store = current_app.extensions["mailer.sessions"]
-    ttl = int(current_app.permanent_session_lifetime.total_seconds())
-    return StoreVault(store["cache"], store["locks"], sid or session.sid, ttl)
+    return current_app.extensions["mailer.sessions"].of_session(sid or session.sid)
 
 
 def rotate() -> StoreVault:

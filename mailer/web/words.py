@@ -7,9 +7,11 @@ falls back on the HTTP status. What a page says around them lives in its templat
 """
 from __future__ import annotations
 
+import time
+
 from mailer.graph.errors import NETWORK_ERROR, OUTCOME_UNKNOWN, SIGN_IN_UNAVAILABLE, GraphError
 from mailer.identity.errors import AuthError
-from mailer.sending import jobs
+from mailer.delivery import outcomes as o
 from mailer.sending.sizes import human
 
 # -- Microsoft Graph's errors ------------------------------------------------------------------
@@ -174,24 +176,28 @@ CHECK_SENT_ITEMS = ("Could not confirm whether the message was sent — check yo
                     "before sending it again.")
 # Why a send was not sent, said after "Not sent: " (the page's title says "Not sent" itself).
 _NOT_SENT = {
-    jobs.LOST_WHILE_PREPARING: "the connection to Microsoft Graph dropped while the message was "
-                               "being prepared. Nothing was sent; try again.",
-    jobs.SIGN_IN_EXPIRED: "your sign-in has expired. Sign in again; what you typed and attached "
-                          "is kept.",
-    jobs.FAILED: "{exception}. Nothing was sent; your message is kept, try again.",
-    jobs.NOT_TAKEN: "the connection dropped before Graph took the message. Nothing was sent; "
-                    "send again.",
-    jobs.INTERRUPTED_NOT_SENT: "the server sending it stopped before the message went out. "
-                               "Nothing was sent; your message is kept, send it again.",
-    jobs.NOT_IN_SENT_ITEMS: "the server sending it stopped, and the message was not found in "
-                            "your Sent Items, so it was not sent. Your message is kept; send "
-                            "it again.",
+    o.SIGN_IN_EXPIRED: "your sign-in has ended (signed out, or a permission withdrawn). Sign in "
+                       "again and send it; what you typed and attached is kept.",
+    o.FAILED_INTERNALLY: "{exception}. Nothing was sent; your message is kept, try again.",
+    o.INVALID: "{reason} Nothing was sent; your message is kept.",
+    o.DRAFT_GONE: "its draft was deleted from your Drafts folder (in another app?) before it "
+                  "could be sent. Nothing was sent.",
 }
 _UNKNOWN = {
-    jobs.UNCONFIRMED: CHECK_SENT_ITEMS,
-    jobs.UNCONFIRMED_NOT_SAVED: "Could not confirm whether the message was sent, and it was not "
-                                "saved to Sent Items: ask a recipient before sending it again.",
-    jobs.INTERRUPTED: "The send was interrupted. " + CHECK_SENT_ITEMS,  # Graph could not be asked
+    o.UNCONFIRMED: CHECK_SENT_ITEMS,
+    o.UNCONFIRMED_NOT_SAVED: "Could not confirm whether the message was sent, and it was not "
+                             "saved to Sent Items: ask a recipient before sending it again.",
+    o.INTERRUPTED: "The send was interrupted. " + CHECK_SENT_ITEMS,  # Graph could not be asked
+}
+# While a job waits, what for (the record's waiting_for): it goes by itself afterwards.
+_WAITING = {
+    o.FOR_THROTTLING: "Microsoft Graph asked to wait{until} (throttling); it will go by itself.",
+    o.FOR_GRAPH: "Microsoft Graph is not answering just now; trying again{until}, by itself.",
+    o.FOR_TOKEN: "Microsoft's sign-in service is not answering just now; trying again{until}, "
+                 "by itself.",
+    o.FOR_CONFIRMATION: "The answer to the send was lost on the way back; checking your Sent "
+                        "Items before anything is sent again{until}.",
+    o.FOR_PACE: "Waiting for its turn: the mailbox is at Exchange's pace of messages a minute.",
 }
 
 
@@ -201,10 +207,20 @@ def _graph_error(detail: dict) -> GraphError:
                       fields.get("request_id"), fields.get("retry_after"))
 
 
+def _until(job: dict) -> str:
+    left = (job.get("waiting_until") or 0) - time.time()
+    return f" (about {left:.0f} s more)" if left >= 1 else ""
+
+
 def _running(job: dict) -> str:
-    detail, phase = job.get("detail") or {}, job.get("phase")
-    if job.get("code") == jobs.ALREADY_SENDING:
+    detail, phase, state = job.get("detail") or {}, job.get("phase"), job.get("state")
+    if job.get("code") == o.ALREADY_SENDING:
         return "This message is already being sent."
+    if state == o.WAITING:
+        return _WAITING.get(job.get("waiting_for"), "Waiting; it will go by itself.").format(
+            until=_until(job))
+    if state == o.QUEUED:
+        return "Queued: it goes in a moment."
     if phase == "creating draft":
         return "Creating a draft…"
     if phase == "saving draft":
@@ -222,16 +238,19 @@ def job_words(job: dict) -> tuple[str, str]:
     """(verdict, words) for a send job: the verdict ("Not sent: ", "Not sent. ") or nothing,
     then what is happening, or what happened and what to do next."""
     state, code, detail = job.get("state"), job.get("code"), job.get("detail") or {}
-    if state == jobs.SENT:
+    if state == o.SENT:
         return "", "Sent."
-    if state == jobs.UNKNOWN:
+    if state == o.CANCELLED:
+        return "", "Cancelled: not sent. The message is back in your drafts."
+    if state == o.SCHEDULED:
+        return "", "Scheduled: it will be sent at the time you chose."
+    if state == o.UNKNOWN:
         return "", _UNKNOWN.get(code, CHECK_SENT_ITEMS)
-    if state != jobs.NOT_SENT:
+    if state != o.FAILED:
         return "", _running(job)
-    if code is None and job.get("message"):  # a record kept from before jobs held codes
-        return "", job["message"]
     if code in _NOT_SENT:
-        return "Not sent: ", _NOT_SENT[code].format(exception=detail.get("exception") or "Error")
+        return "Not sent: ", _NOT_SENT[code].format(exception=detail.get("exception") or "Error",
+                                                    reason=detail.get("reason") or "")
     file = detail.get("file")
     where = f"While attaching {file['name']!r} ({human(file['size'])})." if file else ""
     return "Not sent. ", graph_advice(_graph_error(detail), where)

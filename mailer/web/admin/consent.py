@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from mailer.automation.app_token import (GRAPH_DEFAULT_SCOPE, AppTokens, TokenUnavailable,
-                                         tenant_authority)
+from mailer.identity.app_tokens import (GRAPH_DEFAULT_SCOPE, AppTokens, TokenUnavailable,
+                                        tenant_authority)
 from mailer.identity.tokens import decode_jwt
 
 SESSION_KEY = "admin_consent_state"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 
-from mailer.automation import jobs, merge
+from mailer.automation import merge
 from mailer.web.admin import consent
 from mailer.web.admin.forms import ActionForm, KeyForm
 from mailer.web.api import services
@@ -20,13 +20,13 @@ from mailer.web.auth import current_user, guard, redirect_uri
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp)
 ADMIN_ROLE = "Mailer.Admin"
-STATES = {"queued": "Queued: waiting for a worker",
-          "waiting": "Waiting: the mailbox's pace, a throttle or a retry",
+STATES = {"queued": "Queued: its turn comes at the mailbox's pace",
+          "scheduled": "Scheduled: held until its time",
+          "waiting": "Waiting: a throttle, Graph unavailable, or a lost answer to confirm",
           "sending": "Being sent", "sent": "Sent", "failed": "Not sent",
+          "unknown": "Not confirmed: check the sender's Sent Items",
           "cancelled": "Cancelled", "missing": "Not found",
-          "receiving": "Receiving its files from the program that submitted it",
-          "unreachable": "Still queued: its draft could not be deleted from the sender's "
-                         "mailbox just now (try again)"}
+          "receiving": "Receiving its files from the program that submitted it"}
 JOB_ID, MERGE_ID = re.compile(r"j[0-9a-f]{24}"), re.compile(r"m[0-9a-f]{16}")
 
 
@@ -65,9 +65,18 @@ def index():
             return redirect(url_for("admin.merge_page", merge_id=wanted))
         flash("Id: a job id starts with j and has 24 more letters or digits; a merge id starts "
               "with m and has 16.", "warning")
-    batches = (services.runtime().store.get(jobs.OPEN) or {}).get("batches", [])
-    return render_template("admin/index.html", batches=batches, wanted=wanted,
+    return render_template("admin/index.html", batches=_running(), wanted=wanted,
                            app_only=_app_only_status(), grant=ActionForm())
+
+
+def _running() -> list[str]:
+    """Recent merges, and the automation senders' jobs still to go ("merge:<id>", "job:<id>")."""
+    rt = services.runtime()
+    shown = [f"merge:{m}" for m in merge.recent(rt)]
+    for sender in rt.senders:
+        shown += [f"job:{r['id']}" for r in rt.lanes.listed(f"jobs-in:{sender}", 0, 100)
+                  if r.get("kind") == "api" and r["state"] in services.CANCELLABLE + ("sending",)]
+    return shown
 
 
 def _app_only_status() -> consent.Status:

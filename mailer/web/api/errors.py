@@ -12,7 +12,7 @@ import logging
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
-from mailer.graph.errors import GraphError
+from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,9 @@ def from_graph(exc: GraphError, field: str | None = None) -> ApiError:
         wait = int(exc.retry_after or 1)
         return ApiError(429, f"Microsoft Graph asks to slow down; try again in {wait} s.",
                         graph_code=exc.code, headers={"Retry-After": str(wait)})
+    if exc.code == SIGN_IN_UNAVAILABLE:
+        return ApiError(503, f"Microsoft's sign-in service gave the app no token just now "
+                        f"({exc.message}); try again.", graph_code=exc.code)
     return ApiError(502, f"Microsoft Graph refused: {exc.message or exc.code}",
                     graph_code=exc.code)
 

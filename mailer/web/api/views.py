@@ -18,10 +18,9 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from mailer.automation import intake, jobs
-from mailer.automation.app_token import TokenUnavailable
 from mailer.automation.errors import AutomationError, NotAllowed, StillReceiving
-from mailer.automation.message import check
-from mailer.graph.errors import GraphError
+from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError
+from mailer.sending.description import check
 from mailer.graph.mailbox import Mailbox
 from mailer.sending.plan import PlanRefused
 from mailer.web.api import schemas, services, uploads
@@ -119,7 +118,7 @@ def submit():
     try:
         check(description, max_recipients=cfg["MAX_RECIPIENTS"], me_address=sender)
         job_id, replay = intake.submit(rt, description, f"{key['id']}:{idem or uuid.uuid4().hex}",
-                                       incoming, services.queue().enqueue)
+                                       incoming)
     except PlanRefused as exc:
         raise ApiError(413, f"attachments: {' '.join(exc.errors)}", field="attachments")
     except NotAllowed as exc:
@@ -135,11 +134,11 @@ def submit():
                        "the sender's mailbox; ask for the job in a moment.",
                        field="Idempotency-Key", code="submit_in_progress") from None
     except GraphError as exc:
+        if exc.code == SIGN_IN_UNAVAILABLE:
+            raise ApiError(503, f"Microsoft's sign-in service gave no app-only token to put the "
+                           f"files in the sender's mailbox ({exc.message}); try again.",
+                           field="attachments") from None
         raise from_graph(exc, "attachments") from None
-    except TokenUnavailable as exc:
-        raise ApiError(503, f"Microsoft's sign-in service gave no app-only token to put the "
-                       f"files in the sender's mailbox ({exc}); try again.",
-                       field="attachments") from None
     headers = {"Location": url_for("api.job", job_id=job_id)}
     if replay:
         headers["Idempotent-Replayed"] = "true"
@@ -174,11 +173,7 @@ def cancel(job_id):
     rt = services.runtime()
     done, outcome = services.cancel(rt, job_id)
     if not done:
-        if outcome == "unreachable":
-            raise ApiError(503, "Microsoft Graph could not delete the job's draft in the sender's "
-                           "mailbox just now; the job is still queued: try again.",
-                           field="job_id")
-        said = {"busy": "a worker is sending it right now", "sending": "it may be sent already",
+        said = {"sending": "a worker is sending it right now",
                 "missing": "it is gone", "receiving": "its files are still arriving"}.get(outcome, f"it is already {outcome}")
         raise ApiError(409, f"The job cannot be cancelled: {said}.", field="job_id")
     return jobs.status(rt, job_id)
@@ -197,7 +192,7 @@ def _item(m: dict) -> dict:
 
 
 def _mailbox(key: dict, mailbox: str) -> Mailbox:
-    return Mailbox(services.runtime().graph(), in_scope(key, mailbox, "mailbox"))
+    return Mailbox(services.runtime().app_graph(), in_scope(key, mailbox, "mailbox"))
 
 
 @bp.get("/mailboxes/<mailbox>/messages")

@@ -6,10 +6,10 @@ from werkzeug.exceptions import HTTPException
 
 from mailer.web.auth import current_user, wants_json
 from mailer.sending.drafts import is_draft_id, is_file_id
-from mailer.sending.jobs import NOT_SENT, UNKNOWN
+from mailer.delivery.outcomes import FAILED, UNKNOWN
 from mailer.sending.sizes import human
 from mailer.web.compose.from_field import CONFIRMED, page_state, refusal_note
-from mailer.web.compose.services import owner, services
+from mailer.web.compose.services import job_of, owner, services
 from mailer.web.forms import ComposeForm
 from mailer.web.words import job_advice, job_message
 
@@ -50,8 +50,8 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
     files = mail.drafts.load(draft_id, owner(), record).attachments
     total = sum(a.size for a in files)
     if job is None:
-        job = mail.jobs.status(draft_id, owner())
-    if job and job["state"] == NOT_SENT and not alert:
+        job = job_of(draft_id)
+    if job and job["state"] == FAILED and not alert:
         alert = " ".join(filter(None, (refusal_note(job), job_advice(job))))
     if job:
         job = {**job, "message": job_message(job)}

@@ -1,50 +1,51 @@
 """What the compose blueprint holds per app, and the glue between Flask and the mail services.
 
-One ``MailServices`` per app (built when the blueprint is registered): the drafts and the send
-jobs (both in Redis, or files on one host, so any instance serves any request), the size limits
-and each user's From history (in the jobs' store; see mail_from.py).
-``background_client(scopes)`` builds a GraphClient whose token provider works off the request
-thread: the send job runs in a thread where Flask's ``session`` does not exist, so it gets an
-Identity over a copy of the signed-in user and this session's token vault (the vault itself is
-shared and locked, so a refresh made by the job is kept for the next request).
+One ``MailServices`` per app (built when the blueprint is registered) over the app's one
+delivery Runtime (mailer/delivery/runtime.py): the drafts, the send engine's store and lanes,
+the size limits and each user's From history, in Redis or files on one host, so any instance
+serves any request. Sending itself is the workers' (``submit`` hands them a job; nothing is
+sent from a web request); ``acting_for`` seals the request's token into the job so the worker
+acts as the person.
 """
 from __future__ import annotations
 
 import functools
 import logging
-import time
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import current_app, request, session, url_for
 
-from mailer.web import sessions
-from mailer.web.auth import current_user
+from mailer.delivery import acting
+from mailer.delivery.runtime import Runtime, retry_policy
+from mailer.graph.client import GraphClient
 from mailer.sending.drafts import DraftStore
-from mailer.sending.mailbox_drafts import MailboxDrafts
-from mailer.identity.errors import AuthError
-from mailer.graph.client import GraphClient, GraphError
-from mailer.graph.retry import RetryPolicy
-from mailer.graph.errors import SIGN_IN_UNAVAILABLE
-from mailer.identity.service import SESSION_USER, Identity
-from mailer.sending.jobs import SendJobs
-from mailer.sending.store import FileStore, KeyValueStore, RedisStore
 from mailer.sending.from_history import FromHistory
+from mailer.sending.mailbox_drafts import MailboxDrafts
 from mailer.sending.plan import Limits
+from mailer.web.auth import current_user
 
 logger = logging.getLogger(__name__)
 
 EXTENSION = "mailer.mail"
 REQUEST_OVERHEAD = 1024 * 1024  # form fields and multipart framing around the files
-DRAFT_PREFIX = "mailer:draft:"
 
 
 @dataclass
 class MailServices:
-    drafts: DraftStore
-    jobs: SendJobs
-    limits: Limits
-    from_history: FromHistory
+    rt: Runtime
     mailbox: MailboxDrafts
+
+    @property
+    def drafts(self) -> DraftStore:
+        return self.rt.drafts
+
+    @property
+    def limits(self) -> Limits:
+        return self.rt.limits
+
+    @property
+    def from_history(self) -> FromHistory:
+        return self.rt.from_history
 
     @property
     def max_request(self) -> int:
@@ -52,20 +53,10 @@ class MailServices:
         return max(self.limits.max_file, self.limits.max_message) + REQUEST_OVERHEAD
 
 
-# -- the services' settings, from the app's (checked) configuration: config.py's table -------
-
-def limits(cfg) -> Limits:
-    return Limits(sendmail_max_request=cfg["SENDMAIL_MAX_REQUEST"],
-                  sendmail_margin=cfg["SENDMAIL_MARGIN"],
-                  small_attachment_max=cfg["SMALL_ATTACHMENT_MAX"], max_file=cfg["MAX_FILE_SIZE"],
-                  max_message=cfg["MAX_MESSAGE_SIZE"], max_recipients=cfg["MAX_RECIPIENTS"])
-
-
 def graph_options(cfg) -> dict:
     """GraphClient's settings, for ``GraphClient(endpoint, token_provider, session, **these)``."""
     return {"timeout": cfg["HTTP_TIMEOUT"], "chunk_size": cfg["UPLOAD_CHUNK_SIZE"],
-            "retry": RetryPolicy(max_attempts=cfg["RETRY_MAX_ATTEMPTS"],
-                                 max_total_wait=cfg["RETRY_MAX_WAIT"])}
+            "retry": retry_policy(cfg)}
 
 
 def graph_clients(cfg, http):
@@ -74,44 +65,12 @@ def graph_clients(cfg, http):
                              **graph_options(cfg))
 
 
-def draft_options(cfg) -> dict:
-    return {"max_file": cfg["MAX_FILE_SIZE"], "max_draft": cfg["DRAFT_MAX_SIZE"],
-            "max_age": cfg["DRAFT_MAX_AGE"], "max_drafts_per_owner": cfg["DRAFT_MAX_PER_USER"],
-            "small_max": cfg["SMALL_ATTACHMENT_MAX"]}
-
-
-def draft_records(cfg, redis_client) -> KeyValueStore:
-    """Drafts in Redis beside the jobs when there is one (their own prefix and TTL), else files
-    in DRAFT_DIR (one host)."""
-    if redis_client is not None:
-        return RedisStore(redis_client, ttl=cfg["DRAFT_MAX_AGE"], prefix=DRAFT_PREFIX)
-    return FileStore(cfg["DRAFT_DIR"], ttl=cfg["DRAFT_MAX_AGE"])
-
-
-def job_options(cfg) -> dict:
-    return {"confirm_tries": cfg["SEND_CONFIRM_TRIES"], "confirm_delay": cfg["SEND_CONFIRM_DELAY"],
-            "lease_seconds": cfg["SEND_LEASE"]}
-
-
-def job_store(cfg, redis_client) -> KeyValueStore:
-    """Jobs in Redis through the app's one client when there is one, else files in JOB_DIR."""
-    if redis_client is not None:
-        return RedisStore(redis_client, ttl=cfg["JOB_TTL"])
-    return FileStore(cfg["JOB_DIR"], ttl=cfg["JOB_TTL"])
-
-
 def init_app(app) -> MailServices:
-    """Build the app's MailServices (idempotent)."""
+    """Build the app's MailServices (idempotent), on the app's Redis client and HTTP pool."""
     if EXTENSION not in app.extensions:
-        cfg = app.config
-        redis = app.extensions["mailer"]["redis"]
-        drafts = DraftStore(draft_records(cfg, redis), **draft_options(cfg))
-        store = job_store(cfg, redis)
-        history = FromHistory(store)  # beside the jobs: a background send records its outcome
-        jobs = SendJobs(store, drafts=drafts, auth_errors=(AuthError,),
-                        on_finish=history.record_job, **job_options(cfg))
-        app.extensions[EXTENSION] = MailServices(drafts, jobs, limits(cfg), history,
-                                                 MailboxDrafts(drafts, limits(cfg)))
+        ext = app.extensions["mailer"]
+        rt = ext.setdefault("delivery", Runtime(app.config, client=ext["redis"], http=ext["http"]))
+        app.extensions[EXTENSION] = MailServices(rt, MailboxDrafts(rt.drafts, rt.limits))
     return app.extensions[EXTENSION]
 
 
@@ -127,6 +86,12 @@ def owner() -> str | None:
     return user.get("oid") or user.get("account_id")
 
 
+def job_of(draft_id: str) -> dict | None:
+    """The send job of ``draft_id``, if it is this person's."""
+    job = services().rt.lanes.get(draft_id)
+    return job if job and job.get("owner") == owner() else None
+
+
 def set_request_limits() -> None:
     """Let this request carry one message's attachments, and a long body, before anything
     (CSRF checking included) parses the form; Flask's defaults would refuse both."""
@@ -135,33 +100,11 @@ def set_request_limits() -> None:
     request.max_form_memory_size = current_app.config["FORM_MEMORY"]
 
 
-def background_client(scopes: list[str], token: dict | None = None) -> GraphClient:
-    """A GraphClient for the signed-in user that keeps working in a background thread.
-
-    ``token``, the result of a get_token() the request already made, is used while it has more
-    than five minutes left (MSAL's own margin), sparing the job a second cache round trip.
-    """
-    ext = current_app.extensions["mailer"]
-    identity = Identity(ext["identity"], {SESSION_USER: dict(current_user())}, sessions.vault(),
-                        ext["cipher"])
-    wanted = list(scopes)
-    held = dict(token or {})
-
-    def token_provider() -> str:
-        if held.get("access_token") and held.get("expires_on", 0) - time.time() > 300:
-            return held["access_token"]
-        held.clear()
-        try:
-            return identity.get_token(wanted)["access_token"]
-        except AuthError as err:
-            if err.transient:  # the sign-in service is down: nothing was sent with this token
-                raise GraphError(0, SIGN_IN_UNAVAILABLE, err.description or err.error) from err
-            # Raised as Graph's own 401, so the job treats it like one in every phase: "sign in
-            # again" while preparing or sending, and "unknown" (never "not sent", which would
-            # free the draft for a second send) while confirming a send whose answer was lost.
-            raise GraphError(401, "InvalidAuthenticationToken",
-                             err.description or err.error) from err
-    return ext["graph"](token_provider)
+def acting_for(scopes: list[str], token: dict | None = None) -> dict:
+    """Whom a job started by this request acts as: the signed-in person, with ``token`` (the
+    result of a get_token() the request already made) sealed in, and their session, whose
+    vault (or their next sign-in's) refreshes it when it runs out."""
+    return acting.person(dict(current_user()), session.sid, scopes, token, services().rt.cipher)
 
 
 def login_url(draft_id: str, scopes: list[str] | None = None, resume: bool = False) -> str:

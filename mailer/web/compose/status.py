@@ -1,25 +1,26 @@
 """The send's progress page and the JSON it polls: phases, bytes sent to Graph, the outcome.
 
-The status is the send job's record (sending/jobs.py: state, code, detail), readable by any
-worker; the page adds the draft's subject and recipients so the outcome says what was sent.
-The outcome is put in plain words here (words.py) with the way forward: back to the intact
-draft, sign in again, or check Sent Items when a lost answer left it unknown. A send whose
-instance died (its lease expired) is taken over here, with the person's token, and settled
-with Graph in the background: the page keeps polling and moves on by itself.
+The status is the send job's record (mailer/delivery/records.py: state, code, detail), which a
+worker writes as it sends; this page only reads it, and the send goes on whether or not anyone
+looks (a dead worker's job is settled by the workers' sweep, not here). The page adds the
+draft's subject and recipients so the outcome says what was sent, puts the outcome in plain
+words (words.py) with the way forward: back to the intact draft, sign in again, check Sent
+Items when a lost answer left it unknown, or cancel a scheduled send.
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, url_for
 
+from mailer.delivery import submit as engine
+from mailer.delivery.outcomes import CANCELLED, FAILED, FINAL, SCHEDULED, SENT, UNKNOWN
 from mailer.sending import send_later
 from mailer.sending.compose import split_addresses
 from mailer.sending.drafts import DraftNotFound
-from mailer.sending.jobs import NOT_SENT, RUNNING, SENT, UNKNOWN
 from mailer.sending.plan import DRAFT, MAILBOX
 from mailer.sending.sizes import human
 from mailer.web.compose import bp
 from mailer.web.compose.from_field import refusal_note
-from mailer.web.compose.services import background_client, owner, services
+from mailer.web.compose.services import job_of, owner, services
 from mailer.web.words import job_advice, job_message
 
 # The steps shown for each kind of plan, as (job phase, words).
@@ -31,18 +32,23 @@ STEPS = {
     MAILBOX: [("saving draft", "Updating your draft in the Drafts folder"),
               ("sending", "Sending the message")],
 }
-TITLES = {RUNNING: "Sending…", SENT: "Sent", NOT_SENT: "Not sent", UNKNOWN: "Not confirmed"}
+# The page's states: the engine's, as a person sees them.
+VIEWS = {SENT: "sent", FAILED: "not_sent", CANCELLED: "not_sent", UNKNOWN: "unknown",
+         SCHEDULED: "scheduled"}  # queued, waiting, sending: "running"
+TITLES = {"running": "Sending…", "sent": "Sent", "not_sent": "Not sent",
+          "unknown": "Not confirmed", "scheduled": "Scheduled"}
 SENT_WORDS = "Microsoft 365 accepted your message for delivery."
-SCHEDULED_WORDS = ("Microsoft 365 keeps your message in your Outbox and sends it at that time; "
-                   "delete it from the Outbox to cancel it.")
+SCHEDULED_WORDS = ("It waits in your Outbox and is sent at that time, whether or not you are "
+                   "here. Cancel it to keep it as a draft.")
 
 
 def public(job: dict) -> dict:
     """The job as the page needs it (no owner id), with its outcome and sizes in words."""
     files = [{**f, "human": human(f["size"]), "done_human": human(f["done"])}
              for f in job.get("files", [])]
+    view = VIEWS.get(job["state"], "running")
     return {
-        "state": job["state"], "title": TITLES.get(job["state"], job["state"]),
+        "state": view, "title": "Cancelled" if job["state"] == CANCELLED else TITLES[view],
         "phase": job.get("phase"), "plan": job.get("plan"), "message": job_message(job),
         "advice": SENT_WORDS if job["state"] == SENT else " ".join(filter(None, (
             refusal_note(job), job_advice(job)))),
@@ -51,21 +57,12 @@ def public(job: dict) -> dict:
         "bytes_label": (("Kept in your draft in the Drafts folder, never sent"
                          if job.get("plan") == MAILBOX else
                          "Uploaded to a temporary draft in your mailbox, never sent")
-                        if job["state"] == NOT_SENT else "Attachments sent to Microsoft Graph"),
+                        if view == "not_sent" else "Attachments sent to Microsoft Graph"),
         "done_human": human(job.get("bytes_done", 0)),
         "total_human": human(job.get("bytes_total", 0)), "files": files,
-        "finished": job["state"] != RUNNING,
+        "finished": job["state"] in FINAL or job["state"] == SCHEDULED,
+        "cancellable": job["state"] == SCHEDULED,
     }
-
-
-def _job(draft_id: str) -> dict | None:
-    """The send's record; one whose lease expired (its instance died) is taken over first."""
-    jobs = services().jobs
-    job = jobs.status(draft_id, owner())
-    if jobs.orphaned(job):
-        scopes = job.get("scopes") or ["Mail.Send", "Mail.ReadWrite"]  # a record from before
-        job = jobs.recover(draft_id, owner(), background_client(scopes))
-    return job
 
 
 def _summary(draft_id: str) -> dict | None:
@@ -80,8 +77,8 @@ def _summary(draft_id: str) -> dict | None:
 
 
 def _scheduled(view: dict, summary: dict | None) -> dict:
-    """A sent message with a send-later time: "Scheduled for <time>" rather than "Sent"."""
-    if view["state"] == SENT and summary and summary.get("scheduled"):
+    """A scheduled send: "Scheduled for <time, in the person's zone>"."""
+    if view["state"] == "scheduled" and summary and summary.get("scheduled"):
         view.update(title=f"Scheduled for {summary['scheduled']}", advice=SCHEDULED_WORDS)
     return view
 
@@ -89,7 +86,7 @@ def _scheduled(view: dict, summary: dict | None) -> dict:
 @bp.get("/compose/<draft_id>/status")
 def status(draft_id):
     """The send's progress; the outcome in plain words when it is over."""
-    job = _job(draft_id)
+    job = job_of(draft_id)
     summary = _summary(draft_id)
     if job is None:
         if summary is None:
@@ -111,8 +108,23 @@ def status(draft_id):
 @bp.get("/compose/<draft_id>/status.json")
 def status_json(draft_id):
     """The same, as JSON for the page's polling."""
-    job = _job(draft_id)
+    job = job_of(draft_id)
     if job is None:
         return jsonify({"error": "No send was started for this draft."}), 404
     return jsonify(_scheduled(public(job), _summary(draft_id)))
+
+
+@bp.post("/compose/<draft_id>/cancel")
+def cancel(draft_id):
+    """Cancel a scheduled (or still queued) send: the message stays a draft, untouched."""
+    job = job_of(draft_id)
+    done, state = engine.cancel(services().rt, draft_id) if job else (False, "missing")
+    if done:
+        flash("Cancelled: it will not be sent. Your message is kept as a draft.", "success")
+        return redirect(url_for("mail.draft", draft_id=draft_id), 303)
+    flash({"sending": "Too late to cancel: it is being sent right now.",
+           "sent": "Too late to cancel: it has been sent.",
+           "missing": "There is no send of this message to cancel."}.get(
+              state, f"It cannot be cancelled now ({state})."), "warning")
+    return redirect(url_for("mail.status", draft_id=draft_id), 303)
 

@@ -2,8 +2,10 @@
 
 Sending never loses anything: the fields are saved to the draft before they are checked, and a
 failed check, a consent round trip, an expired session or a refused send all come back to the
-same draft. The send itself is a background job keyed by the draft id (sending/jobs.py), so a
-double click or a refresh can never send twice; these views only check, plan and start it.
+same draft. Send hands the message to the send engine (mailer/delivery/) as a job keyed by the
+draft id, so a double click or a refresh can never send twice; a worker sends it whether or not
+the person waits, and these views only check, plan, submit and, for a small message, wait a
+moment for its outcome.
 """
 from __future__ import annotations
 
@@ -12,20 +14,22 @@ import logging
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 
-from mailer.web.compose import bp
-from mailer.web.compose import files, mailbox
-from mailer.web.auth import current_user, get_token
+from mailer.delivery import records
+from mailer.delivery import submit as engine
+from mailer.delivery.outcomes import ACTIVE, SENT, UNKNOWN
+from mailer.identity.errors import AuthError
 from mailer.sending.compose import ComposeInvalid, prepare
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
-from mailer.identity.errors import AuthError
-from mailer.web.forms import ComposeForm
-from mailer.sending.jobs import RUNNING, SENT, UNKNOWN
 from mailer.sending.from_history import address_key
+from mailer.sending.plan import SENDMAIL, PlanRefused, plan
+from mailer.sending.send_later import parse_utc, property_json
+from mailer.web.auth import current_user, get_token
+from mailer.web.compose import bp
+from mailer.web.compose import files, mailbox
 from mailer.web.compose.from_field import CONFIRMED, personal_error
 from mailer.web.compose.page import PENDING, render_draft
-from mailer.web.compose.services import background_client, login_url, owner, services
-from mailer.sending.plan import SENDMAIL, PlanRefused, plan
-from mailer.sending.send_later import property_json
+from mailer.web.compose.services import acting_for, job_of, login_url, owner, services
+from mailer.web.forms import ComposeForm
 
 logger = logging.getLogger(__name__)
 FROM_NOTICE = "Not sent yet: check the From address below."
@@ -48,8 +52,8 @@ def draft(draft_id):
     except DraftNotFound as exc:
         flash(f"{exc} A new message was started.", "warning")
         return redirect(url_for("mail.compose"))
-    job = mail.jobs.status(draft_id, owner())
-    if sent or (job and job["state"] in (RUNNING, SENT)):
+    job = job_of(draft_id)
+    if sent or (job and job["state"] in (*ACTIVE, SENT)):
         if sent or job["state"] == SENT:
             flash("This message has already been sent; it will not be sent again.", "info")
         return redirect(url_for("mail.status", draft_id=draft_id))
@@ -69,8 +73,8 @@ def draft(draft_id):
 def submit(draft_id):
     """Send the draft (or save it, or remove one of its files when JavaScript is off)."""
     mail, who = services(), owner()
-    job = mail.jobs.status(draft_id, who)
-    if job and job["state"] in (RUNNING, SENT, UNKNOWN):  # a resubmit or a double click
+    job = job_of(draft_id)
+    if job and job["state"] in (*ACTIVE, SENT, UNKNOWN):  # a resubmit or a double click
         if job["state"] == SENT:
             flash("This message has already been sent; it was not sent again.", "info")
         return redirect(url_for("mail.status", draft_id=draft_id), 303)
@@ -160,16 +164,20 @@ def _send(draft_id: str, form: ComposeForm):
                  "The sign-in service could not be reached.")
         return render_draft(draft_id, form, status=400,
                             alert=f"{words} Your message is kept; try again.")
-    job, started = mail.jobs.start(draft_id, owner(), prepared, the_plan,
-                                   background_client(the_plan.scopes, token))
+    not_before = parse_utc(data.send_at).timestamp() if data.send_at else None
+    entries = (record or mail.drafts.owned(draft_id, owner()))["files"]
+    job = records.compose_job(draft_id, owner(), prepared.from_address or user["username"],
+                              prepared, the_plan, acting_for(the_plan.scopes, token), entries,
+                              not_before)
+    job, started = engine.submit(mail.rt, job)
     if session.get(CONFIRMED, {}).get(draft_id):  # used: a new refusal asks again
         session[CONFIRMED] = {k: v for k, v in session[CONFIRMED].items() if k != draft_id}
-    logger.info("send %s: %s (%s)", draft_id, "started" if started else "already under way",
+    logger.info("send %s: %s (%s)", draft_id, "submitted" if started else "already under way",
                 the_plan.reason)
-    if started and the_plan.kind == SENDMAIL:
+    if started and the_plan.kind == SENDMAIL and not not_before:
         # One quick request: answer with its outcome rather than a progress page that flashes.
-        # A slow one (throttled, say) goes on in the background and the page follows it.
-        mail.jobs.wait(draft_id, timeout=current_app.config["QUICK_SEND_WAIT"])
+        # A slow one (throttled, say) goes on in a worker and the page follows it.
+        engine.wait(mail.rt, draft_id, current_app.config["QUICK_SEND_WAIT"])
     return redirect(url_for("mail.status", draft_id=draft_id), 303)
 
 

@@ -14,7 +14,6 @@ import msal
 import requests
 from msal.exceptions import MsalError
 
-from mailer.automation.errors import AutomationError
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 MICROSOFT_HOSTS = {"login.microsoftonline.com"}
@@ -23,8 +22,8 @@ MICROSOFT_HOSTS = {"login.microsoftonline.com"}
 def tenant_authority(authority: str, tenant: str | None) -> str:
     """AUTHORITY with its tenant segment replaced by ``tenant`` (an id or a verified domain)."""
     if not tenant:
-        raise AutomationError("AUTOMATION_TENANT", "app-only sending needs a tenant: set "
-                              "AUTOMATION_TENANT (its id or domain) or AUTOMATION_SENDERS")
+        raise TokenUnavailable("app-only sending needs a tenant: set AUTOMATION_TENANT (its id "
+                               "or domain) or AUTOMATION_SENDERS")
     parts = urlsplit(authority)
     segments = [s for s in parts.path.split("/") if s]
     path = "/".join(segments[:-1] + [tenant]) if segments else tenant

@@ -6,8 +6,9 @@ The description is plain JSON-able data, so it can wait in a job record:
 "attachments", "save_to_sent_items"}``; address fields take a list or one string (commas,
 semicolons). An attachment is a path on this host (the CLI's, a merge's) or, for the JSON API,
 a held file ``{"name", "size", "content_type", "sha256"}`` whose bytes are in the shared store
-(``read`` gives them) or already in the sender's mailbox draft (no ``read``: sizes only). Everything is checked by mailer/sending/compose.py, as the web
-form is; an error names the field as the description spells it.
+(``read`` gives them) or already in the sender's mailbox draft (no ``read``: sizes only).
+Everything is checked by mailer/sending/compose.py, as the web form is; an error names the
+field as the description spells it.
 """
 from __future__ import annotations
 
@@ -18,10 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from mailer.automation.errors import AutomationError
 from mailer.sending.compose import Attachment, ComposeData, ComposeInvalid, prepare, \
     sanitize_filename
 from mailer.sending.compose import PreparedMessage
+
+
+class AutomationError(Exception):
+    """Something a person must change; ``field`` names the option (``--from``, ``to``...)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field, self.message = field, message
+
 
 FIELDS = {"from", "to", "cc", "bcc", "reply_to", "subject", "text", "html", "importance",
           "attachments", "save_to_sent_items"}

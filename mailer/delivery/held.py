@@ -1,5 +1,5 @@
-"""Where the files of an API job wait: their keys in the shared store, and the job's states
-while they arrive (intake.py receives them; once.py sends and cleans up)."""
+"""Where the files of an API job wait: their keys in the job store, and the job's states while
+they arrive (automation/intake.py receives them; the engine sends and cleans up)."""
 from __future__ import annotations
 
 RECEIVING = "receiving"  # claimed; its files still arriving (the receiving request's lease)
@@ -11,13 +11,13 @@ def file_key(job_id: str, index: int) -> str:
 
 
 def reader(store, job_id: str):
-    """message.check's ``read``: file index -> a callable giving its bytes from the store."""
+    """description.check's ``read``: file index -> a callable giving its bytes from the store."""
     return lambda index: (lambda: store.get_bytes(file_key(job_id, index)))
 
 
 def forget_files(store, record: dict) -> None:
     """Drop the bytes a job held in the store (sent or cancelled: no longer needed)."""
-    if record.get("files") == "store":
+    if record.get("held_files"):
         for index in range(len(record["description"].get("attachments") or [])):
             store.delete_bytes(file_key(record["id"], index))
 
@@ -25,4 +25,4 @@ def forget_files(store, record: dict) -> None:
 def unfinished(record: dict) -> bool:
     """Claimed, but its files never all arrived where the worker reads them."""
     return record.get("state") == RECEIVING or (
-        record.get("state") == "failed" and (record.get("error") or {}).get("code") == INCOMPLETE)
+        record.get("state") == "failed" and record.get("code") == INCOMPLETE)

@@ -1,0 +1,155 @@
+"""The lane algorithm over plain data: what ``take`` gives a runner, what a job waits with.
+
+A lane holds its jobs in order of priority (a person's own send before a program's, a
+program's before a merge row), then of arrival; jobs with a time of their own wait aside
+("later") until it comes. ``take`` registers the runner (at most ``concurrency`` per lane,
+each alive while it renews), moves jobs whose time came into the queue, and gives the runner
+the next job with its slot (pace.py) when the slot is within ``horizon``, else how long to
+wait. FileLanes (lanes.py) runs this under its lock; redis_lanes.py's Lua does the same.
+
+Results: ``Go(job_id, delay, token, more)`` (``more``: start another runner), ``Wait(seconds)``,
+``IDLE`` (nothing to do: the runner was let go), ``FULL`` (enough runners already).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from mailer.delivery.pace import Pace, commit, slot_for
+
+PRIORITY = {"compose": 0, "cli": 1, "api": 1, "merge": 2}  # lower goes first
+KEEP_LISTED = 1000  # jobs listed per owner or mailbox (Outbox pages), newest first
+NOTICES = 20  # outcomes kept per person until they see them
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How a job waits in its lane."""
+
+    mailbox: str
+    priority: int
+    recipients: int
+    reserve_at_take: bool  # its hand-over follows at once (no files to upload first)
+    not_before: float | None = None  # scheduled: the lane holds it until then
+
+    def meta(self, seq: float) -> list:
+        return [self.priority, seq, self.recipients, int(self.reserve_at_take)]
+
+
+@dataclass(frozen=True)
+class Go:
+    job_id: str
+    delay: float  # seconds until its slot (0 when the slot is taken at hand-over)
+    token: str  # the job's lease token
+    more: bool  # jobs remain and the lane has room for another runner
+    handed_before: float | None = None  # an earlier holder may have handed it over then
+
+
+@dataclass(frozen=True)
+class Wait:
+    seconds: float
+
+
+IDLE, FULL = "idle", "full"
+
+
+def job_key(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+def job_lease(job_id: str) -> str:
+    return f"lease:job:{job_id}"
+
+
+def score(meta: list) -> float:
+    return meta[0] * 1e13 + meta[1]
+
+
+class LaneBook:
+    """The lane algorithm over a plain dict (FileLanes keeps one per mailbox)."""
+
+    def __init__(self, pace: Pace):
+        self.pace = pace
+
+    def add(self, lane: dict, job_id: str, meta: list, not_before: float | None,
+            now: float) -> bool:
+        """Put a job in; True when the lane has no live runner and was not kicked lately."""
+        lane.setdefault("meta", {})[job_id] = meta
+        if not_before and not_before > now:
+            lane.setdefault("later", {})[job_id] = not_before
+        else:
+            self._enqueue(lane, job_id)
+        runners = {t: e for t, e in lane.get("runners", {}).items() if e > now}
+        lane["runners"] = runners
+        if runners or lane.get("kicked", 0) > now:
+            return False
+        lane["kicked"] = now + self.pace.lease
+        return True
+
+    def _enqueue(self, lane: dict, job_id: str) -> None:
+        queue = [j for j in lane.get("q", []) if j != job_id] + [job_id]
+        lane["q"] = sorted(queue, key=lambda j: score(lane["meta"][j]))
+
+    def remove(self, lane: dict, job_id: str) -> bool:
+        """Take a job out (cancelled); True when it was waiting there."""
+        was = job_id in lane.get("q", []) or job_id in lane.get("later", {})
+        lane["q"] = [j for j in lane.get("q", []) if j != job_id]
+        lane.get("later", {}).pop(job_id, None)
+        lane.get("meta", {}).pop(job_id, None)
+        return was
+
+    def take(self, lane: dict, runner: str, now: float):
+        """The runner's next step (the job is popped only with Go)."""
+        pace = self.pace
+        runners = {t: e for t, e in lane.get("runners", {}).items() if e > now}
+        if runner not in runners and len(runners) >= pace.concurrency:
+            lane["runners"] = runners
+            return FULL
+        runners[runner] = now + pace.lease
+        lane["runners"], lane["kicked"] = runners, 0
+        later = lane.get("later", {})
+        for job_id in [j for j, t in later.items() if t <= now]:
+            del later[job_id]
+            self._enqueue(lane, job_id)
+        if lane.get("paused", 0) > now:
+            return Wait(lane["paused"] - now)
+        if not lane.get("q"):
+            if later:
+                return Wait(min(later.values()) - now)
+            del runners[runner]
+            return IDLE
+        job_id = lane["q"][0]
+        meta = lane["meta"][job_id]
+        delay = 0.0
+        if meta[3]:  # its hand-over follows: the slot is granted now
+            slot = slot_for(now, lane.get("next", 0.0), lane.get("stamps", []),
+                            lane.get("day", []), meta[2], pace)
+            if slot - now > pace.horizon:
+                return Wait(slot - now - pace.horizon)
+            commit(lane, slot, meta[2], now, pace)
+            delay = slot - now
+        elif max(now, lane.get("next", 0.0)) - now > pace.horizon:  # not worth starting yet
+            return Wait(lane["next"] - now - pace.horizon)
+        lane["q"].pop(0)
+        return Go(job_id, delay, uuid.uuid4().hex, bool(lane["q"]) and len(runners) < pace.concurrency)
+
+    @staticmethod
+    def reserved_at_take(lane: dict, job_id: str) -> bool:
+        return bool(lane.get("meta", {}).get(job_id, [0, 0, 0, 0])[3])
+
+    def reserve(self, lane: dict, recipients: int, now: float, max_wait: float):
+        """A slot at hand-over (a job whose files went up first): the delay, or Wait."""
+        slot = slot_for(now, lane.get("next", 0.0), lane.get("stamps", []), lane.get("day", []),
+                        recipients, self.pace)
+        if slot - now > max_wait:
+            return Wait(slot - now)
+        commit(lane, slot, recipients, now, self.pace)
+        return slot - now
+
+    def idle_after(self, lane: dict, runner: str, now: float) -> bool:
+        """After a job: True (and the runner let go) when nothing is left to do."""
+        due = any(t <= now for t in lane.get("later", {}).values())
+        if lane.get("q") or due or lane.get("later"):
+            return False
+        lane.get("runners", {}).pop(runner, None)
+        return True

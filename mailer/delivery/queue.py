@@ -1,0 +1,93 @@
+"""The task queue: huey, on Redis with REDIS_URL (workers on any host), else SQLite under
+APP_STATE_DIR (one host). Its one task runs a mailbox's lane (runner.py).
+
+huey keeps queued and scheduled tasks in its storage, so they outlive a worker's restart; a
+lane whose runner died with its worker is started again by the sweep (sweep.py), which every
+worker runs at start and then every third of SEND_LEASE. Tasks carry a priority (huey's
+priority queue): a lane started for a person's own send is taken before a merge's. Waits
+within a lane's horizon are slept in the runner's thread; longer ones (a pause after a 429, a
+scheduled send) go to huey's schedule and free the thread.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from huey import PriorityRedisHuey, SqliteHuey
+
+from mailer.delivery.engine import Engine
+from mailer.delivery.runner import run_lane
+from mailer.delivery.sweep import sweep
+
+logger = logging.getLogger(__name__)
+
+NAME = "mailer"
+KICK_PRIORITY = {"compose": 20, "cli": 10, "api": 10, "merge": 0}  # higher first
+
+
+def queue_dir(cfg) -> Path:
+    return Path(cfg["APP_STATE_DIR"]) / "queue"
+
+
+def build_huey(rt):
+    """huey on the process's Redis pool, or on SQLite in one host's state folder."""
+    if rt.redis is not None:
+        return PriorityRedisHuey(NAME, connection_pool=rt.redis.connection_pool, results=False,
+                                 blocking=True, read_timeout=1)
+    folder = queue_dir(rt.cfg)
+    folder.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(NAME, filename=str(folder / "queue.db"), results=False)
+
+
+class Queue:
+    """The huey instance and its lane task, for producers (kick) and workers (run_worker)."""
+
+    def __init__(self, rt):
+        self.rt = rt
+        self.huey = build_huey(rt)
+        self.lane_task = self.huey.task(name="lane")(self._lane)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                self._engine = Engine(self.rt)
+            return self._engine
+
+    def kick(self, mailbox: str, kind: str = "merge") -> None:
+        """Start a runner for ``mailbox``'s lane (``kind``: the job that asked, for priority)."""
+        self.huey.enqueue(self.lane_task.s(mailbox, priority=KICK_PRIORITY.get(kind, 0)))
+
+    def later(self, mailbox: str, seconds: float) -> None:
+        """Start one in ``seconds`` (a paused lane, a scheduled job)."""
+        self.lane_task.schedule(args=(mailbox,), delay=max(0.0, seconds))
+
+    def _lane(self, mailbox: str) -> str:
+        return run_lane(self.rt, self.engine, mailbox, self.kick, self.later)
+
+    def sweep(self) -> dict:
+        return sweep(self.rt, self.kick)
+
+    def run_worker(self, threads: int) -> None:
+        """Run a consumer in this process until SIGINT/SIGTERM, sweeping alongside."""
+        stop = threading.Event()
+
+        def sweeping():
+            while True:
+                try:
+                    self.sweep()
+                except Exception:  # noqa: BLE001 - a store hiccup: the next sweep tries again
+                    logger.exception("sweep failed")
+                if stop.wait(max(0.5, self.rt.lease_seconds / 3)):
+                    return
+        threading.Thread(target=sweeping, name="sweep", daemon=True).start()
+        consumer = self.huey.create_consumer(workers=threads, worker_type="thread",
+                                             initial_delay=0.01, max_delay=0.25, backoff=1.15,
+                                             scheduler_interval=1, periodic=False)
+        try:
+            consumer.run()
+        finally:
+            stop.set()
