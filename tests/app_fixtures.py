@@ -66,11 +66,15 @@ class ClosingTestClient(FlaskClient):
 
 @pytest.fixture
 def app(app_config, emu):
+    """The app, and a worker of its task queue in threads of this process: a send is a job
+    that a worker runs (mailer/delivery/), as ./env.sh runs one beside the app."""
     app = create_app(app_config, environ={})
     app.test_client_class = ClosingTestClient
     emu.state.add_redirect_uri("http://localhost/auth/callback")  # the test client's host
     emu.state.add_redirect_uri("http://localhost/")
+    stop_worker = app.extensions["mailer"]["delivery"].queue.start_worker(4)
     yield app
+    stop_worker()
     app.extensions["mailer"]["http"].close()
 
 

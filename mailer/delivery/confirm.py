@@ -6,7 +6,7 @@ lane tells whether the job may have been handed over (the lanes' hand-over mark,
 slot was granted and cleared when it ended or went back unsent):
 
 - never handed over: it died preparing, or asleep on a Retry-After (the record says
-  ``waiting_until``). Nothing went out: it is simply sent, reusing an earlier attempt's draft
+  ``asleep_until``). Nothing went out: it is simply sent, reusing an earlier attempt's draft
   when that draft holds every file, else deleting the half-made one first.
 - a draft (made at Send, the person's mailbox draft, or the API's): gone from Drafts, or no
   longer a draft → sent; still a draft → the send did not take, and it is sent now (sending
@@ -101,7 +101,8 @@ class Confirming:
         logger.info("job %s: recovering (phase %s, handed over at %s)", job["id"],
                     job.get("phase"), handed_at)
         job["recovered"] = True
-        if handed_at is None:
+        if handed_at is None or job.get("asleep_until"):  # nothing of it was in flight
+            job["asleep_until"] = None
             return self._send_now(job, source, client)
         graph_id = job.get("graph_message_id") or source.ready_draft or (
             source.plan.graph_id if source.plan else None)

@@ -223,6 +223,14 @@ class FileLanes:
                 self.store.delete(f"notices:{owner}")
             return found
 
+    def seen(self, owner: str, job_id: str) -> None:
+        """The person saw this outcome: no notice of it."""
+        with self.store.locked():
+            key = f"notices:{owner}"
+            found = (self.store.get(key) or {}).get("jobs", [])
+            if job_id in found:
+                self.store.put(key, {"jobs": [j for j in found if j != job_id]})
+
     def wait_done(self, job_id: str, timeout: float) -> bool:
         """Block until the job ends (a quick send's answer), at most ``timeout`` seconds."""
         deadline = time.monotonic() + timeout

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from huey import PriorityRedisHuey, SqliteHuey
+from huey.consumer import Consumer
 
 from mailer.delivery.engine import Engine
 from mailer.delivery.runner import run_lane
@@ -73,6 +74,30 @@ class Queue:
 
     def run_worker(self, threads: int) -> None:
         """Run a consumer in this process until SIGINT/SIGTERM, sweeping alongside."""
+        consumer, stop = self._consumer(threads), self._sweeping()
+        try:
+            consumer.run()
+        finally:
+            stop.set()
+
+    def start_worker(self, threads: int = 4):
+        """A consumer in threads of this process, without signal handling (a test's worker, or
+        the CLI's): ``stop()`` it when done."""
+        consumer, stop = self._consumer(threads, signals=False), self._sweeping()
+        consumer.start()
+
+        def stopped() -> None:
+            stop.set()
+            consumer.stop(graceful=True)
+        return stopped
+
+    def _consumer(self, threads: int, signals: bool = True):
+        consumer = (Consumer if signals else _QuietConsumer)(
+            self.huey, workers=threads, worker_type="thread", initial_delay=0.01, max_delay=0.25,
+            backoff=1.15, scheduler_interval=1, periodic=False)
+        return consumer
+
+    def _sweeping(self) -> threading.Event:
         stop = threading.Event()
 
         def sweeping():
@@ -84,10 +109,11 @@ class Queue:
                 if stop.wait(max(0.5, self.rt.lease_seconds / 3)):
                     return
         threading.Thread(target=sweeping, name="sweep", daemon=True).start()
-        consumer = self.huey.create_consumer(workers=threads, worker_type="thread",
-                                             initial_delay=0.01, max_delay=0.25, backoff=1.15,
-                                             scheduler_interval=1, periodic=False)
-        try:
-            consumer.run()
-        finally:
-            stop.set()
+        return stop
+
+
+class _QuietConsumer(Consumer):
+    """huey's consumer, leaving the process's signals alone (it is not the process's main)."""
+
+    def _set_signal_handlers(self):
+        pass

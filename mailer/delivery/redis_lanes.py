@@ -162,6 +162,9 @@ class RedisLanes:
         pipe.delete(self._k(f"notices:{owner}"))
         return [_text(i) for i in pipe.execute()[0]]
 
+    def seen(self, owner: str, job_id: str) -> None:
+        self.client.lrem(self._k(f"notices:{owner}"), 0, job_id)
+
     def wait_done(self, job_id: str, timeout: float) -> bool:
         if timeout <= 0:
             return bool(self.client.exists(self._k(f"notify:{job_id}")))

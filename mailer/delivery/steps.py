@@ -25,13 +25,13 @@ logger = logging.getLogger(__name__)
 class SendSteps:
     def _recorded_wait(self, job: dict, sleep):
         """Graph's retry sleeps only after an answer saying nothing was processed (429, 503,
-        504, no connection): the record says "waiting" meanwhile, so a recovery knows that no
-        request of this job was in flight when its worker died."""
+        504, no connection): the record says so meanwhile (``asleep_until``), so a recovery
+        knows that no request of this job was in flight when its worker died."""
         def wait(seconds: float) -> None:
-            job["waiting_until"] = time.time() + seconds
+            job["asleep_until"] = time.time() + seconds
             self._save(job)
             sleep(seconds)
-            job["waiting_until"] = None
+            job["asleep_until"] = None
             self._save(job)  # before the retry goes out
         return wait
 
@@ -53,7 +53,7 @@ class SendSteps:
             return self._finish(job, SENT)
         ready = self._complete_draft(job, client)  # an earlier attempt's, with every file
         if ready:
-            return self._send_the_draft(job, client, ready)
+            return self._send_the_draft(job, client, ready, cleanup=self._discard_partial)
         self._discard_partial(job, client)  # what an earlier attempt left half-made
         current = None
         try:
@@ -86,7 +86,7 @@ class SendSteps:
             current = None
         except GraphError as exc:
             return self._failure(job, exc, file=current, cleanup=self._discard_partial)
-        self._send_the_draft(job, client, graph_id)
+        self._send_the_draft(job, client, graph_id, cleanup=self._discard_partial)
 
     def _send_the_draft(self, job: dict, client: GraphClient, graph_id: str,
                         cleanup=None) -> None:

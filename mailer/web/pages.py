@@ -28,6 +28,7 @@ guard(bp, public={"main.index"}, not_pages={"main.profile_photo"})
 NAV_ITEMS = [
     ("main.index", "Home", "house", ""),
     ("mail.compose", "Compose", "envelope-plus", "Write and send a message, with attachments."),
+    ("outbox.index", "Outbox", "send", "What you sent that is still on its way, or did not go."),
     ("main.profile", "Profile", "person-vcard", "Your Microsoft profile, read from Graph."),
     ("main.token", "Tokens", "key", "Claims, scopes and expiry of your tokens."),
     ("admin.index", "Admin", "shield-lock", "API keys, automation's jobs and merges, consent."),

@@ -96,7 +96,7 @@ def test_lost_tokens_give_initials_not_a_sign_in_redirect(client, sign_in, app):
     sign_in(client)
     src = photo_src(client.get("/").get_data(as_text=True), "nav-photo")
     sid = client.get_cookie("mailer_session").value
-    app.extensions["mailer.sessions"]["cache"].delete(f"tokens:{sid}")
+    app.extensions["mailer.sessions"].cache.delete(f"tokens:{sid}")
     assert initials_of(client.get(src))[0] == "AV"
 
 

@@ -26,9 +26,10 @@ def test_every_tuning_setting_reaches_its_service(app_config, emu, tmp_path):
         drafts = mail.drafts
         assert (drafts.max_draft, drafts.max_age, drafts.max_drafts_per_owner) == (
             2 * 1024 * 1024, 60, 3)
-        jobs = mail.jobs
-        assert (jobs.confirm_tries, jobs.confirm_delay, jobs.lease_seconds) == (2, 0.5, 30)
-        assert jobs.store.root == Path(tmp_path / "my-jobs") and jobs.store.ttl == 120
+        engine = mail.rt.queue.engine
+        assert (engine.confirm_tries, engine.confirm_delay, engine.lease_seconds) == (2, 0.5, 30)
+        assert mail.rt.pace.lease == 30
+        assert mail.rt.store.root == Path(tmp_path / "my-jobs") and mail.rt.store.ttl == 120
         graph = app.extensions["mailer"]["graph"](lambda: "token")
         assert (graph.retry.max_attempts, graph.retry.max_total_wait) == (2, 5)
         assert graph.chunk_size == 640 * 1024 and graph.timeout == app_config["HTTP_TIMEOUT"]
@@ -42,7 +43,7 @@ def test_one_redis_client_serves_sessions_and_jobs(app_config, emu, redis_server
     try:
         client = app.extensions["mailer"]["redis"]
         assert app.session_interface.client is client
-        assert app.extensions[EXTENSION].jobs.store.client is client
+        assert app.extensions[EXTENSION].rt.store.client is client
         pool = client.connection_pool.connection_kwargs
         assert (pool["socket_timeout"], pool["socket_connect_timeout"]) == (5, 2)
     finally:

@@ -16,7 +16,7 @@ from app_fixtures import ADELE, _finish
 @pytest.fixture
 def store_calls(app):
     """(operation, key) for every call that reaches the file store (sessions and vaults)."""
-    cache, calls = app.extensions["mailer.sessions"]["cache"], []
+    cache, calls = app.extensions["mailer.sessions"].cache, []
     for name in ("get", "set", "delete"):
         real = getattr(cache, name)
 
@@ -45,7 +45,9 @@ def test_a_sign_in_writes_each_record_once(client, store_calls):
     assert writes == {
         "login": [("set", "session")],  # the flow (PKCE verifier, state, nonce)
         "callback": [("delete", "tokens"), ("delete", "session"),  # the old id's, rotated away
-                     ("set", "tokens"), ("set", "session")],
+                     ("set", "tokens"),
+                     ("set", "delegation"),  # this vault acts for the person's sends now
+                     ("set", "session")],
         "profile": [("set", "session")],  # the "signed in" message was shown, so removed
     }
 
@@ -63,4 +65,5 @@ def test_the_store_keeps_no_shared_counter_file(client, sign_in, app):
     client.get("/profile")
     names = {p.name for p in Path(app.config["SESSION_DIR"]).iterdir()}
     assert hashlib.sha256(b"__wz_cache_count").hexdigest() not in names  # cachelib's name for it
-    assert len(names - {"locks"}) == 2  # the session and its token vault, nothing else
+    # the session, its token vault and which vault acts for the person's sends; nothing else
+    assert len(names - {"locks"}) == 3

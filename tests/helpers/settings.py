@@ -1,9 +1,9 @@
 """Services built as the app builds them, from config.py's declared defaults, for tests.
 
 The services have no defaults of their own: each test names only what it changes, e.g.
-``limits(max_file=1000)``, ``draft_store(tmp_path, max_age=3600)``
-(or ``redis_draft_store``), ``send_jobs(store,
-confirm_delay=0)``; everything else is what config.py declares and web/compose/services.py wires.
+``limits(max_file=1000)``, ``draft_store(tmp_path, max_age=3600)`` (or ``redis_draft_store``),
+``runtime(tmp_path, SEND_LEASE=2)``; everything else is what config.py declares and
+mailer/delivery/runtime.py wires.
 """
 from __future__ import annotations
 
@@ -14,27 +14,27 @@ from config import defaults
 from mailer.graph.client import GraphClient
 from mailer.graph.retry import RetryPolicy
 from mailer.sending import compose
+from mailer.delivery import runtime as wiring
 from mailer.sending.drafts import DraftStore
-from mailer.sending.jobs import SendJobs
 from mailer.sending import plan as send_plan
 from mailer.sending.plan import Limits
 from mailer.sending.store import FileStore, RedisStore, redis_client
-from mailer.web.compose import services as wiring
 
 SETTINGS = defaults()
 
 
 def limits(**fields) -> Limits:
-    return dataclasses.replace(wiring.limits(SETTINGS), **fields)
+    return dataclasses.replace(wiring.plan_limits(SETTINGS), **fields)
 
 
 def retry_policy(**fields) -> RetryPolicy:
-    return dataclasses.replace(wiring.graph_options(SETTINGS)["retry"], **fields)
+    return dataclasses.replace(wiring.retry_policy(SETTINGS), **fields)
 
 
 def graph_client(base_url: str, token_provider, session, **options) -> GraphClient:
-    return GraphClient(base_url, token_provider, session,
-                       **{**wiring.graph_options(SETTINGS), **options})
+    defaults = {"timeout": SETTINGS["HTTP_TIMEOUT"], "chunk_size": SETTINGS["UPLOAD_CHUNK_SIZE"],
+                "retry": wiring.retry_policy(SETTINGS)}
+    return GraphClient(base_url, token_provider, session, **{**defaults, **options})
 
 
 def draft_store(root, records=None, **options) -> DraftStore:
@@ -52,10 +52,6 @@ def redis_draft_store(url: str, prefix: str, root, **options) -> DraftStore:
     options = {**wiring.draft_options(SETTINGS), **options}
     return draft_store(root, RedisStore(redis_client(url), ttl=options["max_age"], prefix=prefix),
                        **options)
-
-
-def send_jobs(store, drafts=None, **options) -> SendJobs:
-    return SendJobs(store, drafts, **{**wiring.job_options(SETTINGS), **options})
 
 
 def file_store(root, **options) -> FileStore:

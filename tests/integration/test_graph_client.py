@@ -1,13 +1,12 @@
 """GraphClient's plain calls against the emulator: profile, folders, paging, errors, mailboxes."""
-import uuid
 
 import pytest
 
-from helpers.settings import file_store, graph_client, plan, prepare, retry_policy, send_jobs
-from mailer.sending.compose import Attachment, ComposeData
+from helpers.engine import Engines
+from helpers.settings import graph_client, retry_policy
 from mailer.graph.client import GraphClient, GraphError
 from mailer.web.words import graph_advice
-from mailer.sending.jobs import SENT
+from mailer.delivery.outcomes import SENT
 
 MEGAN = "megan@contoso.example"
 
@@ -76,23 +75,25 @@ def test_sending_through_the_shared_mailbox_url_saves_there(graph_for):
 
 
 @pytest.mark.parametrize("size", [2000, 4 * 1024 * 1024])
-def test_inline_images_arrive_inline(tmp_path, graph, graph_for, make_file, size):
-    logo = make_file("logo.png", size)
-    image = Attachment("logo.png", logo, size, "image/png", is_inline=True,
-                       content_id="logo123@mailer")
-    data = ComposeData(to=MEGAN, subject=f"inline {size}",
-                       body='<p>Look: <img src="cid:logo123@mailer" alt="logo"></p>',
-                       attachments=[image])
-    prepared, draft_id = prepare(data), str(uuid.uuid4())
-    jobs = send_jobs(file_store(tmp_path / "jobs"))
-    job, _ = jobs.start(draft_id, "oid", prepared, plan(prepared), graph, background=False)
+def test_inline_images_arrive_inline(emu, tmp_path, token_for, graph_for, size):
+    engines = Engines(emu, tmp_path)
+    try:
+        record = engines.compose(
+            "adele@contoso.example", token_for(), files=[("logo.png", b"\x89PNG" * (size // 4), True)],
+            to=MEGAN, subject=f"inline {size}", body_type="html",
+            body='<p>Look: <img src="cid:{cid:0}" alt="logo"></p>')
+        cid = record["compose"]["files"][0]["content_id"]
+        engines.submit(record)
+        job = engines.run(record["id"])
+    finally:
+        engines.close()
     assert job["state"] == SENT, job
     megan = graph_for(MEGAN)
     [got] = megan.list_messages("inbox", select=["subject", "body"])
-    assert 'src="cid:logo123@mailer"' in got["body"]["content"]
+    assert f'src="cid:{cid}"' in got["body"]["content"]
     response = megan.session.get(
         f"{megan.base_url}/me/messages/{got['id']}/attachments?$select=name,isInline,contentId,size",
         headers={"Authorization": f"Bearer {megan.token_provider()}"}, timeout=10)
     [attachment] = response.json()["value"]
     assert (attachment["isInline"], attachment["contentId"], attachment["size"]) == \
-        (True, "logo123@mailer", size)
+        (True, cid, size)

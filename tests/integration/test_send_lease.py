@@ -1,34 +1,30 @@
-"""A send's lease (mailer/sending/lease.py, store.py) and the takeover of a dead instance's send
-(jobs.recover, confirm.py), against real redis-server and the file store, and a send process
-killed with SIGKILL while the emulator holds it in a Retry-After wait or a slow answer.
+"""A job's lease (mailer/sending/lease.py, store.py) against real redis-server and the file
+store, and worker processes (``python -m mailer worker``) killed with SIGKILL mid-send: while
+the emulator holds the hand-over in a slow answer, mid-upload, asleep on a Retry-After.
 
-The promise: never twice, never lost. Whoever takes the expired lease over asks Graph and the
-mailboxes end with exactly one copy (sent, or finished once) or none with Send offered again.
+The promise: never twice, never lost, and nobody needs to come back. The dead worker's job is
+found by the next worker's sweep (its lease expired), which asks Graph what the dead one did:
+the mailboxes end with exactly one copy, and no half-made draft.
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 from helpers.compose import mailbox
-from helpers.settings import file_store, plan, prepare, redis_store, send_jobs
-from mailer.sending import jobs as outcomes
-from mailer.sending.compose import ComposeData
+from helpers.engine import Engines
+from helpers.settings import file_store, redis_store
+from helpers.workers import worker_processes
+from mailer.delivery.outcomes import SENT
 from mailer.sending.lease import Lease, lease_key
-from mailer.web.words import job_message
 
-MEGAN = "megan@contoso.example"
-WORKER = Path(__file__).resolve().parents[1] / "helpers" / "send_worker.py"
-LEASE = 1.5  # seconds: short, so each takeover comes quickly
+ADELE, MEGAN = "adele@contoso.example", "megan@contoso.example"
+LEASE = 3  # seconds: short, so a dead worker's job comes back quickly
 
 
 @pytest.fixture(params=["files", pytest.param("redis", marks=pytest.mark.redis)])
@@ -98,158 +94,93 @@ def test_two_takeovers_racing_one_wins(where):
     assert len(winners) == 1 and stores[1].lease_holder("lease:r") == f"t{winners[0]}"
 
 
-def test_racing_recoveries_of_one_dead_send_settle_it_once(where, graph, emu):
-    """Eight status polls at once on a send whose instance died: one takes over, one outcome."""
-    store = open_store(where)
-    draft_id = str(uuid.uuid4())
-    store.put(f"job:{draft_id}", {"draft_id": draft_id, "owner": "o", "state": "running",
-                                  "phase": "queued", "plan": "sendmail", "files": [],
-                                  "bytes_total": 0, "bytes_done": 0, "updated": 0})
-    store.claim(f"claim:{draft_id}", {"owner": "o"})
-    finishes, barrier = [], threading.Barrier(8)
-    jobs = [send_jobs(open_store(where), lease_seconds=5,
-                      on_finish=lambda job: finishes.append(job["state"])) for _ in range(8)]
 
-    def poll(n):
-        barrier.wait()
-        jobs[n].recover(draft_id, "o", graph, background=False)
-    threads = [threading.Thread(target=poll, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert finishes == [outcomes.NOT_SENT]  # never handed to Graph: offered again, once
-    job = jobs[0].status(draft_id, "o")
-    assert job["code"] == outcomes.INTERRUPTED_NOT_SENT
-    assert "Nothing was sent" in job_message(job)
-    assert store.claim(f"claim:{draft_id}", {"owner": "o"})  # Send is available again
+# -- a worker killed mid-send --------------------------------------------------------------------
+
+@pytest.fixture
+def crash(emu, tmp_path, where):
+    """Engines on the store the workers use, and start(n) -> a worker process."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "EMULATOR_STATE_DIR": str(emu.state_dir), "APP_STATE_DIR": str(tmp_path / "app"),
+           "SEND_LEASE": str(LEASE), "SEND_CONFIRM_DELAY": "0.2", "HTTP_TIMEOUT": "10",
+           "PYTHONUNBUFFERED": "1", **({"REDIS_URL": where["redis"]} if "redis" in where else {})}
+    engines = Engines(emu, tmp_path / "app", where.get("redis"), SEND_LEASE=LEASE,
+                      SEND_CONFIRM_DELAY="0.2")
+    with worker_processes(env, tmp_path, threads=2) as start:
+        engines.start = start
+        yield engines
+    engines.close()
 
 
-def test_a_sendmail_in_flight_when_its_instance_died_and_not_in_sent_items_is_offered_again(
-        where, graph, emu):
-    """Handed to Graph (no Retry-After wait recorded), then silence: Sent Items is searched; not
-    found, the person is told so plainly and may send again."""
-    store = open_store(where)
-    draft_id = str(uuid.uuid4())
-    store.put(f"job:{draft_id}", {"draft_id": draft_id, "owner": "o", "state": "running",
-                                  "phase": "sending", "plan": "sendmail", "files": [],
-                                  "save_to_sent_items": True, "waiting_until": None,
-                                  "bytes_total": 0, "bytes_done": 0, "updated": 0})
-    store.claim(f"claim:{draft_id}", {"owner": "o"})
-    jobs = send_jobs(store, lease_seconds=5, confirm_delay=0.05)
-    job = jobs.recover(draft_id, "o", graph, background=False)
-    assert job["state"] == outcomes.NOT_SENT and job["code"] == outcomes.NOT_IN_SENT_ITEMS
-    assert "not found in your Sent Items" in job_message(job)
-    assert store.claim(f"claim:{draft_id}", {"owner": "o"})
+def _kill_when(crash, job_id: str, ready, hold: float = 0.3):
+    """Start a worker, wait until ``ready(record)`` (the job is where the test wants it), let
+    it sit ``hold`` seconds, SIGKILL the worker; then start another (nobody else comes)."""
+    worker, deadline = crash.start(), time.monotonic() + 30
+    while not ready(crash.rt.lanes.get(job_id), crash.rt.store.lease_holder(f"lease:job:{job_id}")):
+        assert worker.poll() is None and time.monotonic() < deadline, crash.rt.lanes.get(job_id)
+        time.sleep(0.02)
+    time.sleep(hold)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    crash.start()
 
 
-# -- a send process killed mid-send ---------------------------------------------------------------
-
-def _run_and_kill(where, emu, token_for, draft_id, subject, phase, files=(), hold=1.0):
-    """Start the send in a process, wait until its record says ``phase``, let it sit there
-    ``hold`` seconds (asleep on a Retry-After, or waiting on a slow answer), then SIGKILL it."""
-    args = {"store": where, "graph": emu.client_config()["graph_endpoint"],
-            "ca_file": str(emu.ca_file), "token": token_for(), "draft_id": draft_id,
-            "owner": "o", "to": MEGAN, "subject": subject, "files": [str(f) for f in files],
-            "lease": LEASE}
-    store = open_store(where)
-    with subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          start_new_session=True) as worker:
-        try:
-            worker.stdin.write(json.dumps(args) + "\n")
-            worker.stdin.close()
-            deadline = time.monotonic() + 30
-            while (store.get(f"job:{draft_id}") or {}).get("phase") != phase:
-                assert worker.poll() is None, worker.stdout.read()
-                assert time.monotonic() < deadline, store.get(f"job:{draft_id}")
-                time.sleep(0.02)
-            time.sleep(hold)
-            assert worker.poll() is None, worker.stdout.read()
-        finally:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
-    return time.monotonic()
-
-
-def _settle(where, graph, draft_id, killed_at):
-    """Poll as the survivor would, recovering once the lease is out; (job, seconds from kill)."""
-    jobs = send_jobs(open_store(where), lease_seconds=LEASE, confirm_delay=0.2)
-    deadline = time.monotonic() + 60
-    while True:
-        job = jobs.recover(draft_id, "o", graph)
-        if job["state"] != outcomes.RUNNING:
-            return jobs, job, time.monotonic() - killed_at
-        assert time.monotonic() < deadline, job
+def _outcome(crash, job_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while (record := crash.rt.lanes.get(job_id))["state"] not in ("sent", "failed", "unknown"):
+        assert time.monotonic() < deadline, record
         time.sleep(0.1)
+    return record
 
 
 def _copies(emu, subject):
     return [m for m in mailbox(emu, MEGAN) if m.props.get("subject") == subject]
 
 
-def test_a_draft_send_killed_in_a_retry_after_wait_is_finished_once(where, emu, faults, graph,
-                                                                   token_for, make_file):
-    faults.add(path="/messages/[^/]+/send$", method="POST", status=429, retry_after=30)
-    draft_id, subject = str(uuid.uuid4()), "Finished by the survivor"
-    big = make_file("big.bin", 5 * 1024 * 1024)
-    killed = _run_and_kill(where, emu, token_for, draft_id, subject, "sending", [big])
-    assert _copies(emu, subject) == []
-    _, job, took = _settle(where, graph, draft_id, killed)
-    assert job["state"] == outcomes.SENT, job
-    assert took < LEASE + 10
+@pytest.mark.parametrize("files", [0, 5 * 1024 * 1024], ids=["sendmail", "draft"])
+def test_a_worker_killed_while_graph_holds_the_hand_over_is_settled_sent_once(
+        crash, emu, faults, token_for, make_file, files):
+    """The hand-over reached Graph, which took a while: the message went out after its worker
+    died. The next worker finds it (Sent Items, or the draft no longer a draft): sent, once."""
+    path = "/sendMail$" if not files else "/messages/[^/]+/send$"
+    faults.add(path=path, method="POST", latency_ms=1500)
+    subject = f"Sent while its worker died ({files})"
+    record = crash.job(ADELE, token_for(), to=MEGAN, subject=subject,
+                       attachments=[str(make_file("big.bin", files))] if files else [])
+    crash.submit(record)
+    _kill_when(crash, record["id"], lambda r, h: h and (not files or r["phase"] == "sending"))
+    job = _outcome(crash, record["id"])
+    time.sleep(2)  # past the slow answer: nothing else may arrive
+    assert job["state"] == SENT and job.get("recovered"), job
     assert len(_copies(emu, subject)) == 1
-    assert mailbox(emu, "adele@contoso.example", "drafts") == []
+    assert mailbox(emu, ADELE, "drafts") == []
 
 
-def test_a_draft_send_killed_while_graph_is_slow_is_confirmed_sent(where, emu, faults, graph,
-                                                                  token_for, make_file):
-    faults.add(path="/messages/[^/]+/send$", method="POST", latency_ms=1000)
-    draft_id, subject = str(uuid.uuid4()), "Sent while its sender died"
-    big = make_file("big.bin", 5 * 1024 * 1024)
-    killed = _run_and_kill(where, emu, token_for, draft_id, subject, "sending", [big], hold=0.3)
-    _, job, _ = _settle(where, graph, draft_id, killed)
-    time.sleep(1.5)  # past the slow answer: nothing else may arrive
-    assert job["state"] == outcomes.SENT, job
+def test_a_worker_killed_mid_upload_is_sent_once_and_leaves_no_partial_draft(
+        crash, emu, faults, token_for, make_file):
+    faults.add(path="/AttachmentSessions", method="PUT", latency_ms=3000)  # killed in a chunk
+    subject = "Cut off mid-upload"
+    record = crash.job(ADELE, token_for(), to=MEGAN, subject=subject,
+                       attachments=[str(make_file("big.bin", 5 * 1024 * 1024))])
+    crash.submit(record)
+    _kill_when(crash, record["id"], lambda r, h: r["phase"] == "uploading", hold=0.5)
+    job = _outcome(crash, record["id"])
+    assert job["state"] == SENT and job["attempts"] >= 2, job
+    time.sleep(3)  # the dead worker's chunk, answered late, changes nothing
     assert len(_copies(emu, subject)) == 1
+    assert mailbox(emu, ADELE, "drafts") == []  # the half-made draft was removed
 
 
-def test_a_draft_send_killed_mid_upload_is_released_and_sends_once_again(
-        where, emu, faults, graph, token_for, make_file):
-    faults.add(path="/AttachmentSessions", method="PUT", latency_ms=3000)  # a slow chunk: killed in it
-    draft_id, subject = str(uuid.uuid4()), "Cut off mid-upload"
-    big = make_file("big.bin", 5 * 1024 * 1024)
-    killed = _run_and_kill(where, emu, token_for, draft_id, subject, "uploading", [big], hold=0.5)
-    jobs, job, _ = _settle(where, graph, draft_id, killed)
-    assert job["state"] == outcomes.NOT_SENT and job["code"] == outcomes.INTERRUPTED_NOT_SENT
-    assert mailbox(emu, "adele@contoso.example", "drafts") == []  # the partial draft is gone
-    time.sleep(3)
-    assert _copies(emu, subject) == []
-    again = _start(jobs, graph, draft_id, subject, [big])
-    assert again["state"] == outcomes.SENT and len(_copies(emu, subject)) == 1
-
-
-def test_a_sendmail_killed_in_a_retry_after_wait_is_offered_again_without_asking(
-        where, emu, faults, graph_for, token_for):
-    """Asleep on a Retry-After, nothing was in flight: "not sent" even for a person who gave the
-    app Mail.Send only (Sent Items cannot be read with it: a search would answer 403)."""
-    faults.add(path="/sendMail$", method="POST", status=429, retry_after=30)
-    draft_id, subject = str(uuid.uuid4()), "Throttled, then its sender died"
-    killed = _run_and_kill(where, emu, token_for, draft_id, subject, "sending")
-    jobs, job, took = _settle(where, graph_for(scopes=["Mail.Send"]), draft_id, killed)
-    assert job["state"] == outcomes.NOT_SENT and job["code"] == outcomes.INTERRUPTED_NOT_SENT, job
-    assert took < LEASE + 10 and _copies(emu, subject) == []
-    graph = graph_for(scopes=["Mail.Send"])
-    again = _start(jobs, graph, draft_id, subject)
-    assert again["state"] == outcomes.SENT and len(_copies(emu, subject)) == 1
-
-
-def _start(jobs, graph, draft_id, subject, files=()):
-    from mailer.sending.compose import Attachment
-    data = ComposeData(to=MEGAN, subject=subject,
-                       attachments=[Attachment(p.name, p, p.stat().st_size) for p in files])
-    prepared = prepare(data)
-    job, started = jobs.start(draft_id, "o", prepared, plan(prepared, draft_id=draft_id), graph,
-                              background=False)
-    assert started, job
-    return job
+def test_a_worker_killed_asleep_on_a_retry_after_sends_once_without_asking(
+        crash, emu, faults, token_for):
+    """Asleep on a Retry-After, nothing was in flight: the next worker sends it at once, even
+    for a person who gave the app Mail.Send only (Sent Items cannot be read with it)."""
+    faults.add(path="/sendMail$", method="POST", status=429, retry_after=2)
+    subject = "Throttled, then its worker died"
+    record = crash.job(ADELE, token_for(scopes=["Mail.Send"]), scopes=["Mail.Send"], to=MEGAN,
+                       subject=subject)
+    crash.submit(record)
+    _kill_when(crash, record["id"], lambda r, h: bool(r.get("asleep_until")))
+    job = _outcome(crash, record["id"])
+    assert job["state"] == SENT, job
+    assert len(_copies(emu, subject)) == 1

@@ -29,5 +29,5 @@ def test_only_finished_sends_from_another_mailbox_are_learned(tmp_path):
     history.record_job({**base, "state": "unknown", "error_code": None})
     history.record_job({**base, "from_address": None, "state": "sent"})
     assert history.get("u1") == {"refused": {}, "worked": {}}
-    history.record_job({**base, "state": "not_sent", "error_code": "ErrorSendAsDenied"})
+    history.record_job({**base, "state": "failed", "error_code": "ErrorSendAsDenied"})
     assert list(history.get("u1")["refused"]) == ["alex@contoso.example"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import time
 
-from mailer.web.session_files import SessionFiles
+from mailer.identity.session_files import SessionFiles
 
 DAY = 24 * 3600
 

@@ -5,7 +5,7 @@ import pytest
 
 from mailer.graph.errors import GraphError
 from mailer.identity.errors import AuthError
-from mailer.sending import jobs
+from mailer.delivery import outcomes as jobs
 from mailer.web.words import auth_advice, graph_advice, job_advice, job_message
 
 
@@ -61,15 +61,29 @@ DENIED = {"status": 403, "code": "ErrorSendAsDenied", "message": "denied", "requ
 
 @pytest.mark.parametrize("job, message, advice", [
     (_job(jobs.SENT), "Sent.", "Sent."),
-    ({**_job(jobs.RUNNING), "phase": "queued"}, "Sending…", "Sending…"),
-    ({**_job(jobs.RUNNING, file={"name": "a.pdf", "size": 5 * 1024 * 1024}), "phase": "uploading"},
+    ({**_job(jobs.QUEUED), "phase": "queued"}, "Queued: it goes in a moment.",
+     "Queued: it goes in a moment."),
+    ({**_job(jobs.SENDING), "phase": "sending"}, "Sending…", "Sending…"),
+    ({**_job(jobs.WAITING), "waiting_for": jobs.FOR_THROTTLING, "waiting_until": None},
+     "Microsoft Graph asked to wait (throttling); it will go by itself.",
+     "Microsoft Graph asked to wait (throttling); it will go by itself."),
+    (_job(jobs.SCHEDULED), "Scheduled: it will be sent at the time you chose.",
+     "Scheduled: it will be sent at the time you chose."),
+    (_job(jobs.CANCELLED), "Cancelled: not sent. The message is back in your drafts.",
+     "Cancelled: not sent. The message is back in your drafts."),
+    ({**_job(jobs.SENDING, file={"name": "a.pdf", "size": 5 * 1024 * 1024}), "phase": "uploading"},
      "Attaching 'a.pdf' (5 MB)…", "Attaching 'a.pdf' (5 MB)…"),
-    ({**_job(jobs.RUNNING), "phase": "confirming", "plan": "sendmail"},
+    ({**_job(jobs.SENDING), "phase": "confirming", "plan": "sendmail"},
      "Checking Sent Items…", "Checking Sent Items…"),
-    (_job(jobs.NOT_SENT, jobs.SIGN_IN_EXPIRED),
-     "Not sent: your sign-in has expired. Sign in again; what you typed and attached is kept.",
-     "Your sign-in has expired. Sign in again; what you typed and attached is kept."),
-    (_job(jobs.NOT_SENT, jobs.FAILED, exception="OSError"),
+    (_job(jobs.FAILED, jobs.SIGN_IN_EXPIRED),
+     "Not sent: your sign-in has ended (signed out, or a permission withdrawn). Sign in again "
+     "and send it; what you typed and attached is kept.",
+     "Your sign-in has ended (signed out, or a permission withdrawn). Sign in again and send "
+     "it; what you typed and attached is kept."),
+    (_job(jobs.FAILED, jobs.INVALID, reason="'a.pdf' is no longer held."),
+     "Not sent: 'a.pdf' is no longer held. Nothing was sent; your message is kept.",
+     "'a.pdf' is no longer held. Nothing was sent; your message is kept."),
+    (_job(jobs.FAILED, jobs.FAILED_INTERNALLY, exception="OSError"),
      "Not sent: OSError. Nothing was sent; your message is kept, try again.",
      "OSError. Nothing was sent; your message is kept, try again."),
     (_job(jobs.UNKNOWN, jobs.INTERRUPTED),
@@ -83,16 +97,10 @@ def test_a_job_record_in_words(job, message, advice):
 
 
 def test_a_graph_refusal_is_said_from_its_fields_with_the_file_being_attached():
-    job = _job(jobs.NOT_SENT, jobs.GRAPH_REFUSED, graph=DENIED, file={"name": "b.bin", "size": 10})
+    job = _job(jobs.FAILED, jobs.GRAPH_REFUSED, graph=DENIED, file={"name": "b.bin", "size": 10})
     assert job_message(job).startswith("Not sent. You are not allowed to send from that mailbox.")
     assert job_advice(job).startswith("You are not allowed to send from that mailbox.")
     assert job_message(job).endswith("(request id r-1)")
-    throttled = _job(jobs.NOT_SENT, jobs.GRAPH_REFUSED, file={"name": "b.bin", "size": 10},
+    throttled = _job(jobs.FAILED, jobs.GRAPH_REFUSED, file={"name": "b.bin", "size": 10},
                      graph={**DENIED, "status": 413, "code": "RequestEntityTooLarge"})
     assert "While attaching 'b.bin' (10 bytes)." in job_advice(throttled)
-
-
-def test_a_job_record_from_before_codes_keeps_its_own_words():
-    """Records outlive a deploy (a week in the store): one with words and no code reads as it was."""
-    old = {"state": jobs.NOT_SENT, "message": "Not sent: your sign-in has expired.", "files": []}
-    assert job_message(old) == "Not sent: your sign-in has expired."

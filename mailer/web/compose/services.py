@@ -92,6 +92,12 @@ def job_of(draft_id: str) -> dict | None:
     return job if job and job.get("owner") == owner() else None
 
 
+def seen(job_id: str) -> None:
+    """The person looked at this send's outcome: no notice of it on their next page."""
+    if owner():
+        services().rt.lanes.seen(owner(), job_id)
+
+
 def set_request_limits() -> None:
     """Let this request carry one message's attachments, and a long body, before anything
     (CSRF checking included) parses the form; Flask's defaults would refuse both."""

@@ -20,7 +20,7 @@ from mailer.sending.plan import DRAFT, MAILBOX
 from mailer.sending.sizes import human
 from mailer.web.compose import bp
 from mailer.web.compose.from_field import refusal_note
-from mailer.web.compose.services import job_of, owner, services
+from mailer.web.compose.services import job_of, owner, seen, services
 from mailer.web.words import job_advice, job_message
 
 # The steps shown for each kind of plan, as (job phase, words).
@@ -97,6 +97,8 @@ def status(draft_id):
         job = {"state": SENT, "phase": "done", "plan": "sendmail", "code": None,
                "files": [], "bytes_done": 0, "bytes_total": 0}
     view = _scheduled(public(job), summary)
+    if view["finished"]:
+        seen(draft_id)
     steps = STEPS.get(view["plan"], STEPS["sendmail"])
     reached = [phase for phase, _ in steps].index(view["phase"]) \
         if view["phase"] in [p for p, _ in steps] else (len(steps) if view["finished"] else -1)
@@ -111,7 +113,10 @@ def status_json(draft_id):
     job = job_of(draft_id)
     if job is None:
         return jsonify({"error": "No send was started for this draft."}), 404
-    return jsonify(_scheduled(public(job), _summary(draft_id)))
+    view = _scheduled(public(job), _summary(draft_id))
+    if view["finished"]:
+        seen(draft_id)
+    return jsonify(view)
 
 
 @bp.post("/compose/<draft_id>/cancel")
