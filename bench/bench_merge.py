@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import config  # noqa: E402
 from harness import PY, ROOT, free_port, print_table, stack  # noqa: E402
 from mailer.automation import merge  # noqa: E402
-from mailer.automation.runtime import Runtime  # noqa: E402
+from mailer.delivery.runtime import Runtime  # noqa: E402
 
 ROWS, RATE, SENDER = 1000, 600, "sales@contoso.example"
 RECIPIENTS = ["alex@contoso.example", "megan@contoso.example", "patti@contoso.example",

@@ -3,7 +3,9 @@
 Loaded for every test by ``pytest_plugins = ["app_fixtures"]`` in tests/conftest.py.
 
     app_config        settings for create_app(): the emulator's demo app, temp folders
-    app, client       the Flask app and its test client (MSAL still talks to the emulator over TLS)
+    app, client       the Flask app (with a worker of its task queue in this process, unless
+                      ``app_worker`` says False) and its test client (MSAL still talks to the
+                      emulator over TLS)
     sign_in           sign_in(client, username=ADELE, scopes=None) -> the signed-in user dict
     live_app          the app served over real loopback HTTP (werkzeug, a thread): .url, .app
     live_sign_in      live_sign_in(username=ADELE, scopes=None) -> a signed-in requests.Session
@@ -65,14 +67,22 @@ class ClosingTestClient(FlaskClient):
 
 
 @pytest.fixture
-def app(app_config, emu):
+def app_worker():
+    """Whether the app gets a worker in this process (a module whose workers are processes of
+    their own, "on other hosts", overrides it with False)."""
+    return True
+
+
+@pytest.fixture
+def app(app_config, emu, app_worker):
     """The app, and a worker of its task queue in threads of this process: a send is a job
     that a worker runs (mailer/delivery/), as ./env.sh runs one beside the app."""
     app = create_app(app_config, environ={})
     app.test_client_class = ClosingTestClient
     emu.state.add_redirect_uri("http://localhost/auth/callback")  # the test client's host
     emu.state.add_redirect_uri("http://localhost/")
-    stop_worker = app.extensions["mailer"]["delivery"].queue.start_worker(4)
+    stop_worker = app.extensions["mailer"]["delivery"].queue.start_worker(4) if app_worker \
+        else (lambda: None)
     yield app
     stop_worker()
     app.extensions["mailer"]["http"].close()

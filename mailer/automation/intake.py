@@ -95,7 +95,7 @@ def submit(rt, description: dict, idempotency_key: str,
         if not won:
             if not unfinished(rt.lanes.get(job_id) or stored):
                 return job_id, True  # finished by the request that held it until now
-            rt.lanes.claim(record, (RECEIVING, FAILED))  # this request receives them again
+            engine.claim(rt, record, (RECEIVING, FAILED))  # this request receives them again
             discard_tagged(rt, record)  # what the last try left
         try:
             record.update(_keep(rt, lease, record, files))

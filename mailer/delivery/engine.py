@@ -34,6 +34,8 @@ from mailer.delivery.steps import SendSteps
 from mailer.delivery.wording import program_error
 from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError, needs_sign_in
 from mailer.sending import recovery
+from mailer.sending.description import AutomationError
+from mailer.sending.draft_files import DraftError
 from mailer.sending.lease import Lease
 
 logger = logging.getLogger(__name__)
@@ -105,6 +107,8 @@ class Engine(SendSteps, Confirming):
             return self._later(run, later)
         except LeaseLost:
             raise
+        except (AutomationError, DraftError) as exc:  # a file's bytes gone from the store
+            return self._finish(job, FAILED, INVALID, reason=getattr(exc, "message", str(exc)))
         except Exception as exc:  # a disk or programming failure: still an outcome, not a loop
             logger.exception("job %s failed", job["id"])
             return self._finish(job, FAILED, FAILED_INTERNALLY, exception=type(exc).__name__)

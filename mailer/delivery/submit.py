@@ -33,10 +33,11 @@ def submit(rt, record: dict, replaceable: tuple[str, ...] = REPLACEABLE) -> tupl
     return stored, made
 
 
-def claim(rt, record: dict) -> tuple[dict, bool]:
+def claim(rt, record: dict, replaceable: tuple[str, ...] = ()) -> tuple[dict, bool]:
     """An API submit that still receives its files: recorded, not yet in a lane (``hand_in``
-    puts it there once its files are in place). A retry may take over a failed receipt."""
-    return rt.lanes.claim(record, REPLACEABLE + (RECEIVING,))
+    puts it there once its files are in place), unless a job of that id is there in a state
+    not ``replaceable``: (the record as stored, True when made now)."""
+    return rt.lanes.claim(record, replaceable)
 
 
 def hand_in(rt, record: dict) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from helpers.workers import worker_processes
 
 import config
-from mailer.automation.runtime import Runtime
+from mailer.delivery.runtime import Runtime
 from mailer.web.api import services
 
 from api.api_support import ADELE, MEGAN, SALES

@@ -16,9 +16,10 @@ import pytest
 import redis
 
 from automation.automation_support import inbox_subjects, wait_until
-from mailer.automation import intake, jobs, once
-from mailer.automation.held import file_key
+from mailer.automation import intake, jobs
 from mailer.automation.intake import Incoming
+from mailer.cli.commands import run_here
+from mailer.delivery.held import file_key
 from mailer.sending.plan import DRAFT_ID_HEADER
 
 from api.api_support import ALEX, MB, SALES, bearer, error_of, wait_for_state
@@ -35,6 +36,12 @@ def shared_redis(redis_server):
     client.flushdb()
     client.close()
     return url
+
+
+@pytest.fixture
+def app_worker():
+    """No worker inside instance A: the workers here run "on other hosts" (their own folders)."""
+    return False
 
 
 @pytest.fixture
@@ -64,14 +71,14 @@ def submit(live_app, http, key, subject, files, idem=None, text="attached"):
 
 
 def tagged_drafts(runtime, job_id: str) -> list[dict]:
-    return [m for m in runtime.graph().list_messages(
+    return [m for m in runtime.app_graph().list_messages(
         "drafts", select=["internetMessageHeaders", "subject"], top=50, mailbox=SALES)
         if any(h["name"].lower() == DRAFT_ID_HEADER and h["value"] == job_id
                for h in m.get("internetMessageHeaders") or [])]
 
 
 def received_files(runtime, subject: str) -> dict[str, bytes]:
-    client = runtime.graph()
+    client = runtime.app_graph()
     found = [m for m in client.list_messages("inbox", select=["subject"], top=50, mailbox=ALEX)
              if m["subject"] == subject]
     assert len(found) == 1, found
@@ -90,7 +97,7 @@ def test_a_large_submit_is_a_mailbox_draft_sent_by_a_worker_on_another_host(
     assert answer.json()["state"] == "queued"
     drafts = tagged_drafts(runtime, job_id)  # in Drafts while no worker runs
     assert [d["subject"] for d in drafts] == ["API: big across hosts"]
-    listed = runtime.graph().list_attachments(drafts[0]["id"], mailbox=SALES)
+    listed = runtime.app_graph().list_attachments(drafts[0]["id"], mailbox=SALES)
     assert sorted((a["name"], a["size"] >= len(data)) for a, data in zip(
         sorted(listed, key=lambda a: a["name"]), [BIG, SMALL])) == [
         ("dataset.bin", True), ("notes.txt", True)]
@@ -139,21 +146,25 @@ def test_cancelling_a_large_job_deletes_its_draft(live_app, http, make_key, runt
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled", \
         cancelled.text
     assert tagged_drafts(runtime, job_id) == []
-    assert once.run(runtime, job_id) == "cancelled"
+    assert runtime.lanes.get(job_id)["state"] == "cancelled"
+    assert runtime.lanes.view(SALES)["waiting"] == 0  # out of its lane: no worker takes it
     assert inbox_subjects(runtime, ALEX, "API: big, cancelled") == []
 
 
-def test_a_worker_dead_after_sending_the_draft_does_not_send_it_twice(live_app, http, make_key,
-                                                                      runtime):
+def test_a_worker_dead_after_sending_the_draft_does_not_send_it_twice(
+        live_app, http, make_key, runtime, other_host):
     key = make_key([SALES])
     answer = submit(live_app, http, key, "API: big, worker died", [("dataset.bin", BIG)])
     job_id = answer.json()["id"]
-    record = runtime.store.get(f"job:{job_id}")
-    runtime.graph().send_draft(record["draft"], mailbox=SALES)  # the dead worker's last act
-    runtime.store.put(f"job:{job_id}", {**record, "state": "sending",
-                                        "sending_at": record["created"]})
-    assert once.run(runtime, job_id) == "sent"
-    assert jobs.status(runtime, job_id)["recovered"] is True
+    step = runtime.lanes.take(SALES, "the-dead-worker")  # it took the job, its slot came...
+    assert step.job_id == job_id and runtime.lanes.reserve(SALES, 1, 5, job_id) < 5
+    record = runtime.lanes.get(job_id)
+    runtime.app_graph().send_draft(record["draft"], mailbox=SALES)  # ...its last act; then SIGKILL
+    other_host()  # nobody else: the next worker's sweep finds the job once its lease is out
+    done = wait_for_state(http, live_app.url + answer.headers["Location"], key,
+                          ("sent", "failed"), 60)
+    assert done["state"] == "sent", done
+    assert jobs.status(runtime, job_id)["recovered"] is True  # settled from the mailbox
     assert wait_until(lambda: inbox_subjects(runtime, ALEX, "API: big, worker"), 10)
     assert inbox_subjects(runtime, ALEX, "API: big, worker") == ["API: big, worker died"]
 
@@ -175,24 +186,23 @@ class Breaks(io.BytesIO):
 
 def test_a_receipt_cut_short_leaves_no_draft_and_a_retry_under_its_key_completes_it(runtime):
     description = {"from": SALES, "to": [ALEX], "subject": "API: cut short", "text": "t"}
-    queued = []
 
     def files(handle):
         found = Incoming("dataset.bin", "application/octet-stream", handle).measure()
         handle.armed = True
         return [found]
     with pytest.raises(OSError):
-        intake.submit(runtime, description, "cut-1", files(Breaks(BIG)),
-                      lambda *job: queued.append(job))
+        intake.submit(runtime, description, "cut-1", files(Breaks(BIG)))
     job_id = jobs.job_id_for(SALES, "cut-1")
     failed = jobs.status(runtime, job_id)
     assert failed["state"] == "failed" and failed["error"]["code"] == "SubmitIncomplete", failed
-    assert "nothing was sent" in failed["error"]["message"] and queued == []
+    assert "nothing was sent" in failed["error"]["message"]
+    assert runtime.lanes.view(SALES)["waiting"] == 0  # never queued
     assert tagged_drafts(runtime, job_id) == []
-    again, replayed = intake.submit(runtime, description, "cut-1", files(io.BytesIO(BIG)),
-                                    lambda *job: queued.append(job))
-    assert again == job_id and replayed is True and [j for j, _ in queued] == [job_id]
+    again, replayed = intake.submit(runtime, description, "cut-1", files(io.BytesIO(BIG)))
+    assert again == job_id and replayed is True
     assert jobs.status(runtime, job_id)["state"] == "queued"
+    assert runtime.lanes.view(SALES)["waiting"] == 1
     assert len(tagged_drafts(runtime, job_id)) == 1
-    assert once.run(runtime, job_id) == "sent"
+    assert run_here(runtime, job_id)["state"] == "sent"
     assert received_files(runtime, "API: cut short") == {"dataset.bin": BIG}

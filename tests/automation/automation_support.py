@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from mailer.automation.runtime import Runtime
+from mailer.delivery.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 ADELE, ALEX, MEGAN, PATTI = ("adele@contoso.example", "alex@contoso.example",
@@ -14,7 +14,7 @@ SALES = "sales@contoso.example"
 
 def inbox_subjects(rt: Runtime, upn: str, prefix: str) -> list[str]:
     """Every subject starting with ``prefix`` in the mailbox's Inbox (app-only, all pages)."""
-    client, found = rt.graph(), []
+    client, found = rt.app_graph(), []
     url, params = f"/users/{upn}/mailFolders/inbox/messages", {"$top": "100", "$select": "subject"}
     while url:
         body = client._request("GET", url, params=params).json()

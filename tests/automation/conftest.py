@@ -13,7 +13,7 @@ import pytest
 from helpers.workers import worker_processes
 
 import config
-from mailer.automation.runtime import Runtime
+from mailer.delivery.runtime import Runtime
 
 from automation.automation_support import ADELE, MEGAN, ROOT, SALES
 

@@ -9,22 +9,22 @@ import pytest
 from helpers.compose import mailbox
 
 from automation.automation_support import ADELE, ALEX, PATTI, SALES, inbox_subjects
-from mailer.automation import jobs, once
+from mailer.automation import jobs
 from mailer.automation.errors import NotAllowed
+from mailer.cli.commands import run_here
 
 
 def run_now(rt, job_id):
-    from mailer.cli.commands import run_inline
-    return run_inline(rt, job_id)
+    return run_here(rt, job_id)["state"]
 
 
 def test_app_only_send_as_another_user_lands_once(runtime):
     description = {"from": SALES, "to": [ALEX], "subject": "Quarterly figures",
                    "text": "Hello Alex"}
-    job = jobs.submit(runtime, description, "key-1", None)
-    assert run_now(runtime, job) == "sent"
-    again = jobs.submit(runtime, description, "key-1", None)  # a retried submit: the same job
-    assert again == job and once.run(runtime, job) == "sent"
+    job, replayed = jobs.submit(runtime, description, "key-1")
+    assert run_now(runtime, job) == "sent" and replayed is False
+    again, replayed = jobs.submit(runtime, description, "key-1")  # a retry: the same job
+    assert again == job and replayed is True and run_now(runtime, job) == "sent"
     assert inbox_subjects(runtime, ALEX, "Quarterly") == ["Quarterly figures"]
     record = jobs.status(runtime, job)
     assert record["sender"] == SALES and record["state"] == "sent"
@@ -32,8 +32,7 @@ def test_app_only_send_as_another_user_lands_once(runtime):
 
 def test_a_sender_outside_automation_senders_is_refused_by_name(runtime):
     with pytest.raises(NotAllowed) as refused:
-        jobs.submit(runtime, {"from": PATTI, "to": [ALEX], "subject": "x", "text": "y"}, "k",
-                    None)
+        jobs.submit(runtime, {"from": PATTI, "to": [ALEX], "subject": "x", "text": "y"}, "k")
     assert "patti@contoso.example" in str(refused.value)
     assert "AUTOMATION_SENDERS" in str(refused.value)
 
@@ -67,8 +66,8 @@ def test_cli_bad_usage_names_the_option(cli, tmp_path):
 def test_large_attachment_goes_through_an_upload_session(runtime, tmp_path):
     big = tmp_path / "report.bin"
     big.write_bytes(bytes(range(256)) * (5 * 4096))  # 5 MB: draft + upload session
-    job = jobs.submit(runtime, {"from": SALES, "to": ALEX, "subject": "Big file",
-                                "text": "attached", "attachments": [str(big)]}, "big", None)
+    job, _ = jobs.submit(runtime, {"from": SALES, "to": ALEX, "subject": "Big file",
+                                   "text": "attached", "attachments": [str(big)]}, "big")
     assert run_now(runtime, job) == "sent"
     assert jobs.status(runtime, job)["plan"] == "draft"
     assert inbox_subjects(runtime, ALEX, "Big file") == ["Big file"]

@@ -62,18 +62,18 @@ def test_device_code_sign_in_then_a_delegated_send(env, https, emu, cli, runtime
                "--importance", "high")
     assert done.returncode == 0, done.stderr
     assert inbox_subjects(runtime, ALEX, "Delegated") == ["Delegated hello"]
-    sent = runtime.graph()._request("GET", f"/users/{ADELE}/mailFolders/sentitems/messages",
+    sent = runtime.app_graph()._request("GET", f"/users/{ADELE}/mailFolders/sentitems/messages",
                                     params={"$select": "subject,importance"}).json()["value"]
     assert [(m["subject"], m["importance"]) for m in sent] == [("Delegated hello", "high")]
 
 
 def test_inbox_json_mark_read(env, https, emu, cli, runtime):
     from mailer.automation import jobs
-    from mailer.cli.commands import run_inline
+    from mailer.cli.commands import run_here
     for n in (1, 2):
-        job = jobs.submit(runtime, {"from": "sales@contoso.example", "to": ADELE,
-                                    "subject": f"Order {n}", "text": f"order {n}"}, f"o{n}", None)
-        assert run_inline(runtime, job) == "sent"
+        job, _ = jobs.submit(runtime, {"from": "sales@contoso.example", "to": ADELE,
+                                       "subject": f"Order {n}", "text": f"order {n}"}, f"o{n}")
+        assert run_here(runtime, job)["state"] == "sent"
     login(env, https, emu)
     first = cli("inbox", "--json", "--mark-read")
     assert first.returncode == 0, first.stderr

@@ -1,5 +1,5 @@
 """One compose across two gunicorn instances that share nothing but one redis-server (and the
-SECRET_KEY): each has its own APP_STATE_DIR. Typed fields and small files live in Redis; a message
+SECRET_KEY): each has its own APP_STATE_DIR, and so has the worker that sends. Typed fields and small files live in Redis; a message
 that outgrows one sendMail lives in the person's mailbox as a draft, its large files streamed
 into it. So any instance serves any request of the compose, and an instance killed with SIGKILL
 loses nothing of it; an upload it was streaming is said to have failed, and never goes out.
@@ -16,21 +16,32 @@ import time
 from urllib.parse import quote
 
 import pytest
+import redis
 from requests import exceptions as requests_errors_module
 
 from e2e.test_instances import ADELE, CSRF, MEGAN, Instance, Person, _copies
+from e2e.test_startup import clean_env
 from helpers.compose import add_fault, mailbox
+from helpers.workers import worker_processes
 
 FILE = os.urandom(200 * 1024)  # small: under SMALL_ATTACHMENT_MAX (3 MB)
 
 
 @pytest.fixture
 def apart(emu, redis_server, tmp_path):
-    """Instances A and B: one Redis, one SECRET_KEY, nothing on disk in common."""
+    """Instances A and B and a worker C: one Redis, one SECRET_KEY, nothing on disk in common."""
+    url = redis_server.rsplit("/", 1)[0] + "/4"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
     key = secrets.token_urlsafe(48)
-    first = Instance(emu, tmp_path / "a", redis_server, SECRET_KEY=key)
-    second = Instance(emu, tmp_path / "b", redis_server, SECRET_KEY=key)
-    yield first, second
+    first = Instance(emu, tmp_path / "a", url, SECRET_KEY=key)
+    second = Instance(emu, tmp_path / "b", url, SECRET_KEY=key)
+    env = clean_env(EMULATOR_STATE_DIR=emu.state_dir, APP_STATE_DIR=tmp_path / "c",
+                    REDIS_URL=url, SECRET_KEY=key, PYTHONUNBUFFERED="1")
+    with worker_processes(env, tmp_path, threads=4) as start:
+        start()
+        yield first, second
     for one in (first, second):
         one.stop()
 
