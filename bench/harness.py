@@ -1,8 +1,9 @@
 """What every benchmark shares: the emulator and the app as real processes, timing, a table.
 
-``Stack`` starts ``python -m emulator`` and the app under gunicorn (demo mode, pointed at that
-emulator through EMULATOR_STATE_DIR) on free loopback ports, each in its own process so that
-neither steals the other's GIL, as in production. Figures are printed as a plain table.
+``Stack`` starts ``python -m emulator``, the app under gunicorn (demo mode, pointed at that
+emulator through EMULATOR_STATE_DIR) on free loopback ports, and ``senders`` workers of the
+task queue (``python -m mailer worker``: they send), each in its own process so that none
+steals another's GIL, as in production. Figures are printed as a plain table.
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ class Stack:
     """The emulator and the app, running; ``.app_url``, ``.config`` (demo-app.json), ``.ca``."""
 
     def __init__(self, workers: int = 1, threads: int = 4, env: dict | None = None,
-                 emulator_args: list[str] | None = None, emulator_log=None):
+                 emulator_args: list[str] | None = None, emulator_log=None, senders: int = 1,
+                 sender_threads: int = 8):
         self.dir = Path(tempfile.mkdtemp(prefix="bench-"))
         self.app_port, api, pages = free_port(), free_port(), free_port()
         self.app_url = f"http://127.0.0.1:{self.app_port}"
@@ -76,11 +78,23 @@ class Stack:
              "--workers", str(workers), "--threads", str(threads), "--timeout", "600",
              "app:create_app()"],
             cwd=ROOT, env=app_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.app_env = app_env
+        self.senders: list[subprocess.Popen] = []
+        for _ in range(senders):
+            self.start_sender(sender_threads)
         try:
             _wait(f"{self.app_url}/", None, self.app, "the app")
         except RuntimeError:  # stack() never sees this Stack: close what is already running
             self.close()
             raise
+
+    def start_sender(self, threads: int = 8, env: dict | None = None) -> subprocess.Popen:
+        """One more worker of the task queue, on the app's settings (and ``env``)."""
+        proc = subprocess.Popen([PY, "-m", "mailer", "worker", "--threads", str(threads)],
+                                cwd=ROOT, env={**self.app_env, **(env or {})},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.senders.append(proc)
+        return proc
 
     def app_pids(self) -> list[int]:
         """The gunicorn master and its workers."""
@@ -96,9 +110,11 @@ class Stack:
         return session
 
     def close(self) -> None:
-        for proc in (self.app, self.emulator):
-            proc.terminate()
-        for proc in (self.app, self.emulator):
+        every = [*getattr(self, "senders", []), self.app, self.emulator]
+        for proc in every:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in every:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:

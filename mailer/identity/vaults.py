@@ -92,6 +92,13 @@ class StoreVault:
     def delete(self) -> None:
         self.cache.delete(self.key)
 
+    def keep_until(self, when: float) -> None:
+        """Keep this vault (a send is scheduled for ``when``) until a day after then, even
+        if the session ends unused before."""
+        blob = self.load()
+        if blob:
+            self.cache.set(self.key, blob, timeout=int(max(self.ttl, when - time.time() + 86400)))
+
     def lock(self):
         return self.locks.hold(self.sid)
 

@@ -247,6 +247,15 @@ class DraftStore:
         """Remove expired records (the file store); returns how many went."""
         return self.store.sweep()
 
+    def keep_until(self, draft_id: str, owner: str, when: float) -> None:
+        """A draft scheduled to be sent at ``when`` (up to 30 days ahead, beyond DRAFT_MAX_AGE)
+        keeps its record and small files until a day after then."""
+        record = self._owned(draft_id, owner)
+        seconds = max(self.max_age, when - time.time() + 86400)
+        self.store.touch([_key(draft_id)] + [_bytes_key(draft_id, f["id"]) for f in
+                                             record["files"] if f.get("where") == IN_STORE],
+                         seconds)
+
     def attachment(self, draft_id: str, entry: dict) -> Attachment:
         """The file ``entry`` (as the record lists it) as an Attachment: a send job keeps the
         entries it was started with and reads the bytes here when it runs."""

@@ -88,11 +88,11 @@ class RedisStore:
     def delete_bytes(self, key: str) -> None:
         self.client.delete(self.prefix + key)
 
-    def touch(self, keys: list[str]) -> None:
+    def touch(self, keys: list[str], seconds: float | None = None) -> None:
         if keys:
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
-                pipe.expire(self.prefix + key, self.ttl)
+                pipe.expire(self.prefix + key, int(seconds or self.ttl))
             pipe.execute()
 
     def sweep(self) -> int:

@@ -66,8 +66,9 @@ class KeyValueStore(Protocol):
 
     def delete_bytes(self, key: str) -> None: ...
 
-    def touch(self, keys: list[str]) -> None:
-        """Restart the expiry of these keys (values or bytes), as a write would."""
+    def touch(self, keys: list[str], seconds: float | None = None) -> None:
+        """Restart the expiry of these keys (values or bytes), as a write would; with
+        ``seconds``, they live that long from now instead of the store's TTL."""
 
     def sweep(self) -> int:
         """Remove what has expired, where the store does not do it itself; how many went."""
@@ -203,11 +204,13 @@ class FileStore:
     def delete_bytes(self, key: str) -> None:
         self._bytes_path(key).unlink(missing_ok=True)
 
-    def touch(self, keys: list[str]) -> None:
+    def touch(self, keys: list[str], seconds: float | None = None) -> None:
+        # A file's age is what expires it: one that should live ``seconds`` is dated ahead.
+        moment = time.time() + max(0.0, (seconds or self.ttl) - self.ttl)
         for key in keys:
             for path in (self._path(key), self._bytes_path(key)):
                 with contextlib.suppress(OSError):
-                    os.utime(path)
+                    os.utime(path, (moment, moment))
 
     def sweep(self) -> int:
         removed, now = 0, time.time()

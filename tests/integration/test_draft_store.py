@@ -157,6 +157,19 @@ def test_an_untouched_draft_expires_and_a_saved_one_lives_on(backend):
     assert [k for k in backend.keys() if left in k] == []
 
 
+def test_a_draft_scheduled_beyond_its_age_lives_until_its_time(backend):
+    one = backend(max_age=1)
+    scheduled, other = one.new(OWNER), one.new(OWNER)
+    for draft_id in (scheduled, other):
+        one.add_file(draft_id, OWNER, "a.txt", io.BytesIO(b"due later"))
+    one.keep_until(scheduled, OWNER, time.time() + 10 * 86400)  # sent ten days from now
+    time.sleep(1.5)  # past DRAFT_MAX_AGE
+    [att] = one.load(scheduled, OWNER).attachments
+    assert att.read_bytes() == b"due later"
+    with pytest.raises(DraftNotFound):
+        one.load(other, OWNER)
+
+
 ODD_IDS = ["..", "../etc", "a\x00b", "", "x" * 300, "0B7E7A52-8F7C-4E0E-9A57-3C1A2B9D6F10",
            "0b9f5e0e8a6f4d4c9d561b1f0f3f3c11", "../" + str(uuid.uuid4()), str(uuid.uuid4()) + "/"]
 

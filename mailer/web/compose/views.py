@@ -23,6 +23,7 @@ from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
 from mailer.sending.from_history import address_key
 from mailer.sending.plan import SENDMAIL, PlanRefused, plan
 from mailer.sending.send_later import parse_utc, property_json
+from mailer.web import sessions
 from mailer.web.auth import current_user, get_token
 from mailer.web.compose import bp
 from mailer.web.compose import files, mailbox
@@ -165,6 +166,13 @@ def _send(draft_id: str, form: ComposeForm):
         return render_draft(draft_id, form, status=400,
                             alert=f"{words} Your message is kept; try again.")
     not_before = parse_utc(data.send_at).timestamp() if data.send_at else None
+    if not_before and in_mailbox:  # it waits in Drafts as it was written (Outlook shows it)
+        trouble = mailbox.save_to_mailbox(draft_id)
+        if trouble:
+            return render_draft(draft_id, form, status=502, alert=trouble)
+    if not_before:  # what it is sent from, and with, lives until then
+        mail.drafts.keep_until(draft_id, owner(), not_before)
+        sessions.vault().keep_until(not_before)
     entries = (record or mail.drafts.owned(draft_id, owner()))["files"]
     job = records.compose_job(draft_id, owner(), prepared.from_address or user["username"],
                               prepared, the_plan, acting_for(the_plan.scopes, token), entries,
