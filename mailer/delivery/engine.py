@@ -148,7 +148,7 @@ class Engine(SendSteps, Confirming):
         run = self._runs[job["id"]]
         if run.slot_at is None:
             got = self.lanes.reserve(job["mailbox"], job["lane"]["recipients"],
-                                     self.rt.pace.horizon, job["id"])
+                                     self.rt.pace.wait_in_thread, job["id"])
             if not isinstance(got, float):
                 raise Later(got.seconds, f"{job['mailbox']} is at its pace", FOR_PACE)
             run.slot_at = time.monotonic() + got

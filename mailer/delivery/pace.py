@@ -28,7 +28,7 @@ class Pace:
     recipients_per_day: int  # RECIPIENTS_PER_DAY
     concurrency: int  # MAILBOX_CONCURRENCY: jobs of one lane worked on at once
     lease: float  # SEND_LEASE: a runner or a job unrenewed this long is dead
-    horizon: float = 2.5  # seconds a runner may wait in its thread for a slot
+    wait_in_thread: float = 5.0  # seconds a runner sleeps for a slot rather than rescheduling
     margin: float = 0.25  # seconds added to Exchange's 60: transit jitter, clock reading
 
     @property
@@ -38,6 +38,12 @@ class Pace:
     @property
     def interval(self) -> float:
         return self.window / self.per_minute
+
+    @property
+    def horizon(self) -> float:
+        """How far ahead a runner may take a slot: one interval, so at most one slot is taken
+        ahead of time and a person's send that arrives meanwhile goes at the next one."""
+        return min(self.interval, self.wait_in_thread)
 
     def refusal(self, recipients: int) -> str | None:
         """Why a message to ``recipients`` can never be sent from one mailbox, or None."""

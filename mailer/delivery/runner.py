@@ -2,7 +2,7 @@
 
 ``run_lane`` registers as one of the lane's runners (at most MAILBOX_CONCURRENCY) and loops:
 take the next job with its slot and run it (engine.py), sleep in its thread for a slot or a
-pause within the lane's ``horizon`` (so a slot is met to the millisecond, not at the task
+pause of up to ``wait_in_thread`` seconds (so a slot is met to the millisecond, not at the task
 scheduler's next tick), and otherwise hand the wait to the task queue's schedule and let the
 thread go. It starts one more runner when jobs are left and the lane has room, gives its
 thread up after SLICE seconds (the queue may hold a more urgent lane's task: a person's own
@@ -56,7 +56,7 @@ def run_lane(rt, engine, mailbox: str, kick, later, sleep=time.sleep) -> str:
         if step in (IDLE, FULL):
             return step
         if isinstance(step, Wait):
-            if step.seconds <= rt.pace.horizon:
+            if step.seconds <= rt.pace.wait_in_thread:
                 sleep(step.seconds)
                 continue
             rt.lanes.leave(mailbox, runner)

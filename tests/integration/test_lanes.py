@@ -38,6 +38,13 @@ def entry(priority: int = 2, recipients: int = 1, reserve: bool = True, not_befo
     return Entry(SALES, priority, recipients, reserve, not_before)
 
 
+def go(lanes, runner: str):
+    """The runner's next step that is not a wait (sleeping through waits, as a runner does)."""
+    while isinstance(step := lanes.take(SALES, runner), Wait):
+        time.sleep(step.seconds)
+    return step
+
+
 def test_a_job_is_recorded_once_and_the_first_one_kicks_the_lane(make_lanes):
     lanes = make_lanes()
     stored, made, kick = lanes.submit(record("a"), entry())
@@ -49,18 +56,22 @@ def test_a_job_is_recorded_once_and_the_first_one_kicks_the_lane(make_lanes):
 
 
 def test_priority_then_arrival_and_one_slot_every_interval(make_lanes):
-    lanes = make_lanes(per_minute=60, horizon=5)  # a slot per second (plus the margin)
+    lanes = make_lanes(per_minute=60)  # a slot per second (plus the margin)
     for job_id, priority in (("bulk1", 2), ("bulk2", 2), ("mine", 0), ("api", 1)):
         lanes.submit(record(job_id), entry(priority))
-    taken = [lanes.take(SALES, "r1") for _ in range(4)]
+    taken = []
+    while len(taken) < 4:  # a slot is taken at most one interval ahead: wait for each
+        step = lanes.take(SALES, "r1")
+        if isinstance(step, Wait):
+            time.sleep(step.seconds)
+        else:
+            taken.append(step)
     assert [step.job_id for step in taken] == ["mine", "api", "bulk1", "bulk2"]
-    delays = [step.delay for step in taken]
-    gaps = [b - a for a, b in zip(delays, delays[1:])]
-    assert delays[0] < 0.2 and all(abs(g - 60.25 / 60) < 0.05 for g in gaps), delays
+    assert all(step.delay <= 60.25 / 60 + 0.01 for step in taken), taken
 
 
 def test_a_slot_beyond_the_horizon_is_a_wait_and_nothing_is_popped(make_lanes):
-    lanes = make_lanes(per_minute=2, horizon=1.0)  # a slot every 30 s
+    lanes = make_lanes(per_minute=2, wait_in_thread=1.0)  # a slot every 30 s, taken 1 s ahead
     lanes.submit(record("a"), entry())
     lanes.submit(record("b"), entry())
     first = lanes.take(SALES, "r1")
@@ -74,11 +85,11 @@ def test_runners_are_bounded_and_let_go_when_idle(make_lanes):
     lanes = make_lanes(concurrency=2, per_minute=600)
     for n in range(3):
         lanes.submit(record(f"j{n}"), entry())
-    one = lanes.take(SALES, "r1")
+    one = go(lanes, "r1")
     assert isinstance(one, Go) and one.more  # room for a second runner
-    assert isinstance(lanes.take(SALES, "r2"), Go)
+    assert isinstance(go(lanes, "r2"), Go)
     assert lanes.take(SALES, "r3") == FULL
-    last = lanes.take(SALES, "r1")
+    last = go(lanes, "r1")
     assert isinstance(last, Go) and not last.more
     assert lanes.take(SALES, "r1") == IDLE  # r1 let go
     assert lanes.view(SALES)["runners"] == 1  # r2 still registered
@@ -144,7 +155,7 @@ def test_requeue_keeps_the_place_and_cancel_takes_a_waiting_job_out(make_lanes):
 
 
 def test_the_day_window_holds_a_message_until_recipients_age_out(make_lanes):
-    lanes = make_lanes(recipients_per_day=5, per_minute=600, horizon=1)
+    lanes = make_lanes(recipients_per_day=5, per_minute=600)
     lanes.submit(record("a"), entry(recipients=4))
     lanes.submit(record("b"), entry(recipients=2))
     assert isinstance(lanes.take(SALES, "r1"), Go)
