@@ -16,9 +16,12 @@ outcome: the record, their Outbox, a notice on their next page.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
+
+import redis
 
 from mailer.delivery import acting, sources
 from mailer.delivery.book import Go
@@ -28,7 +31,7 @@ from mailer.delivery.outcomes import (FAILED, FAILED_INTERNALLY, FILES_INCOMPLET
                                       FOR_GRAPH, FOR_PACE, FOR_THROTTLING, FOR_TOKEN,
                                       GRAPH_REFUSED, INVALID, RECEIVING, SENDING, SENT,
                                       SIGN_IN_EXPIRED, UNKNOWN, WAITING, Later, LeaseLost,
-                                      graph_detail)
+                                      StoreDown, graph_detail)
 from mailer.delivery.records import entry_of
 from mailer.delivery.steps import SendSteps
 from mailer.delivery.wording import program_error
@@ -53,6 +56,15 @@ class Run:
     slot_at: float | None  # monotonic time of the slot granted at take, if any
     result: str = "more"
     client: object = None  # the job's Graph client, once built
+
+
+@contextlib.contextmanager
+def store_errors():
+    """The shared store failing (Redis down, a disk error) is StoreDown: never an outcome."""
+    try:
+        yield
+    except (redis.RedisError, OSError) as exc:
+        raise StoreDown(f"{type(exc).__name__}: {exc}") from exc
 
 
 class Engine(SendSteps, Confirming):
@@ -84,6 +96,10 @@ class Engine(SendSteps, Confirming):
         except LeaseLost:
             logger.warning("job %s: taken over by another worker; this one stops", go.job_id)
             return "lost"
+        except StoreDown as exc:
+            logger.warning("job %s: the store is unreachable (%s); the sweep settles it later",
+                           go.job_id, exc)
+            return "lost"
         finally:
             self._runs.pop(go.job_id, None)
             lease.release()
@@ -105,7 +121,7 @@ class Engine(SendSteps, Confirming):
             return self._send_now(job, source, client)
         except Later as later:
             return self._later(run, later)
-        except LeaseLost:
+        except (LeaseLost, StoreDown):
             raise
         except (AutomationError, DraftError) as exc:  # a file's bytes gone from the store
             return self._finish(job, FAILED, INVALID, reason=getattr(exc, "message", str(exc)))
@@ -135,8 +151,9 @@ class Engine(SendSteps, Confirming):
     def _save(self, job: dict) -> None:
         job["updated"] = time.time()
         run = self._runs.get(job["id"])
-        if run is None or not run.lease.put(f"job:{job['id']}", job):
-            raise LeaseLost(job["id"])
+        with store_errors():
+            if run is None or not run.lease.put(f"job:{job['id']}", job):
+                raise LeaseLost(job["id"])
 
     def _phase(self, job: dict, phase: str, **detail) -> None:
         job.update(state=SENDING, phase=phase, detail=detail)
@@ -189,9 +206,13 @@ class Engine(SendSteps, Confirming):
             job["detail"] = {"graph": graph_detail(later.error)}
         if later.waiting_for == FOR_THROTTLING:
             job["throttled"] = job.get("throttled", 0) + 1
-            self.lanes.pause(job["mailbox"], later.seconds)  # for everyone sending from it
         logger.info("job %s: %s", job["id"], later)
-        if not self.lanes.requeue(job, run.go.token, entry_of(job, until), handed=later.handed):
+        with store_errors():
+            if later.waiting_for == FOR_THROTTLING:
+                self.lanes.pause(job["mailbox"], later.seconds)  # for everyone sending from it
+            requeued = self.lanes.requeue(job, run.go.token, entry_of(job, until),
+                                          handed=later.handed)
+        if not requeued:
             raise LeaseLost(job["id"])
 
     def _finish(self, job: dict, state: str, code: str | None = None,
@@ -209,8 +230,9 @@ class Engine(SendSteps, Confirming):
             for f in job.get("files", []):
                 f["done"] = f["size"]
         run = self._runs[job["id"]]
-        run.result = self.lanes.finish(job, run.go.token, run.runner,
-                                       notice=job["kind"] == "compose")
+        with store_errors():
+            run.result = self.lanes.finish(job, run.go.token, run.runner,
+                                           notice=job["kind"] == "compose")
         if run.result == "lost":
             raise LeaseLost(job["id"])
         logger.info("job %s: %s%s", job["id"], state, f" ({code})" if code else "")

@@ -46,6 +46,11 @@ class LeaseLost(Exception):
     """Another worker took this job over: this one must not act or write any more."""
 
 
+class StoreDown(Exception):
+    """The shared store could not be written: the job's outcome is not recorded, so nothing
+    may be concluded here (the sweep settles the job from Graph once the store is back)."""
+
+
 class Later(Exception):
     """Not now: put the job back in its lane for ``seconds`` (``why`` in words, ``waiting_for``
     a code from above). Raised by a step; the engine records it and the lane wakes the job."""

@@ -88,7 +88,7 @@ def received_files(runtime, subject: str) -> dict[str, bytes]:
 
 
 def test_a_large_submit_is_a_mailbox_draft_sent_by_a_worker_on_another_host(
-        live_app, http, make_key, other_host, runtime, app_config):
+        live_app, http, make_key, other_host, runtime, app_config, tmp_path):
     key = make_key([SALES])
     files = [("dataset.bin", BIG), ("notes.txt", SMALL)]
     answer = submit(live_app, http, key, "API: big across hosts", files, idem="big-1")
@@ -118,10 +118,18 @@ def test_a_large_submit_is_a_mailbox_draft_sent_by_a_worker_on_another_host(
     assert received_files(runtime, "API: big across hosts") == {"dataset.bin": BIG,
                                                                 "notes.txt": SMALL}
     assert tagged_drafts(runtime, job_id) == []  # the draft itself was sent
+    no_worker_died(tmp_path)
+
+
+def no_worker_died(tmp_path) -> None:
+    """The workers' logs show no job put back by the sweep: nobody died, so nothing may look
+    as if it had (a job handed to the queue while its submit still held it once did)."""
+    logs = "".join(p.read_text() for p in tmp_path.glob("worker-*.log"))
+    assert "back in its lane" not in logs and "Traceback" not in logs, logs[-2000:]
 
 
 def test_a_small_submit_waits_in_the_shared_store_and_goes_as_one_sendmail(
-        live_app, http, make_key, other_host, runtime):
+        live_app, http, make_key, other_host, runtime, tmp_path):
     key = make_key([SALES])
     answer = submit(live_app, http, key, "API: small across hosts", [("notes.txt", SMALL)])
     assert answer.status_code == 202, answer.text
@@ -134,6 +142,7 @@ def test_a_small_submit_waits_in_the_shared_store_and_goes_as_one_sendmail(
     assert done["state"] == "sent" and done["plan"] == "sendmail", done
     assert received_files(runtime, "API: small across hosts") == {"notes.txt": SMALL}
     assert runtime.store.get_bytes(file_key(job_id, 0)) is None  # no longer needed
+    no_worker_died(tmp_path)
 
 
 def test_cancelling_a_large_job_deletes_its_draft(live_app, http, make_key, runtime):
