@@ -44,7 +44,13 @@ class State:
     # Start-up overrides of the sending and throttling limits (graph/sending_limits.py); the run-time
     # settings and every counter go back to these on reset().
     send_limits: dict | None = None
+    # Change notifications may go to http://127.0.0.1-style URLs (the demo's and the tests'
+    # receivers); off, only https is accepted, as Graph does (graph/subscriptions).
+    http_loopback_webhooks: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # How an extension is built when it is first used, when it needs more than its class
+    # (e.g. the mail store's spool folder when mail is kept across restarts: persistence/).
+    factories: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.signing_key = SigningKey.load_or_create(self.state_dir)
@@ -74,7 +80,7 @@ class State:
         ``close()``, if it has one)."""
         with self.lock:
             if name not in self.extensions:
-                self.extensions[name] = factory()
+                self.extensions[name] = self.factories.get(name, factory)()
             return self.extensions[name]
 
     def add_redirect_uri(self, uri: str) -> None:

@@ -29,6 +29,7 @@ from .directory import users, photos  # noqa: F401
 from .mail import mime_out, moves  # noqa: F401
 from .directory import people  # noqa: F401
 from .mail import replies  # noqa: F401
+from .mail import delta  # noqa: F401
 from . import request_throttling
 from .mail import upload_url
 from .auth import authenticate
