@@ -26,6 +26,7 @@ from werkzeug.wsgi import LimitedStream
 from . import admin, faults, graph, viewer
 from .identity import admin_consent, api as identity_api, device_login_page, instance_discovery, \
     signin_pages
+from .graph.subscriptions.admin import notifications_bp
 from .state import DEMO_APP_FILE, State, Urls, load_or_create_secret
 from .tls import ensure_certificates
 
@@ -152,6 +153,7 @@ def create_api_app(state: State) -> Flask:
     app.register_blueprint(instance_discovery.instance_bp)
     app.register_blueprint(graph.graph_bp)
     app.register_blueprint(admin.admin_bp)
+    app.register_blueprint(notifications_bp)
     return app
 
 
@@ -242,6 +244,7 @@ class Emulator:
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.state.stop()  # background work (notification delivery) ends with the servers
 
     def __enter__(self) -> "Emulator":
         return self.start()

@@ -75,6 +75,13 @@ class State:
             self.signin_sessions: dict[str, dict] = {}  # the sign-in pages' own cookie sessions
             self.extensions: dict[str, object] = {}  # per-feature state (mailboxes, faults, ...)
 
+    def stop(self) -> None:
+        """Stop the extensions' background work (``stop()``, if they have one), keeping state."""
+        for extension in list(self.extensions.values()):
+            stop = getattr(extension, "stop", None)
+            if callable(stop):
+                stop()
+
     def extension(self, name: str, factory):
         """Per-feature state created on first use and dropped by reset() (which first calls its
         ``close()``, if it has one)."""

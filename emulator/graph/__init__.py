@@ -14,7 +14,8 @@ view registered for it. ``/api/v2.0/...`` is the Outlook-shaped upload URL, serv
   request_throttling.py  Outlook's throttling of requests per app and mailbox (middleware)
   routing/               the URL grammar, the route table, the 501s, the CSDL surface
   directory/             users, photos, people
-  mail/                  mailboxes, messages, attachments, upload sessions, sending
+  mail/                  mailboxes, messages, attachments, upload sessions, sending, delta
+  subscriptions/         change notifications: ``/subscriptions`` and the webhooks they call
   csdl/                  Microsoft's CSDL (v1.0-Prod.csdl) and its licence notice
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .mail import mime_out, moves  # noqa: F401
 from .directory import people  # noqa: F401
 from .mail import replies  # noqa: F401
 from .mail import delta  # noqa: F401
+from .subscriptions import views as subscription_views  # noqa: F401
 from . import request_throttling
 from .mail import upload_url
 from .auth import authenticate
