@@ -91,7 +91,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOB_DIR", path, None, "send jobs' records, without Redis",
             shown="`APP_STATE_DIR`/jobs"),
     Setting("EMULATOR_STATE_DIR", path, ".local/emulator",
-            "the emulator's CA, keys and demo app secret"),
+            "the emulator's CA, keys, demo app secret and kept demo mail"),
     Setting("PORT", count, "5000", "`python app.py`'s port", between(1, 65535)),
     # -- Microsoft's limits, checked before anything is uploaded
     Setting("MAX_FILE_SIZE", size, "150MB", "largest attachment (upload sessions take 150 MB)",

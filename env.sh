@@ -6,6 +6,7 @@
 #   ./env.sh test       install and run the whole test suite (pytest arguments may follow)
 #   ./env.sh emulator   run the emulator alone
 #   ./env.sh accounts   print the demo accounts
+#   ./env.sh reset      forget the demo's kept mail, subscriptions and sign-ins (start clean)
 #   ./env.sh bench      run the benchmarks in bench/
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -152,6 +153,10 @@ case "$cmd" in
     install_python requirements.txt
     exec "$PY" -m emulator accounts "$@"
     ;;
+  reset)
+    install_python requirements.txt
+    exec "$PY" -m emulator reset "$@"
+    ;;
   bench)
     install_python requirements-dev.txt
     for script in bench/bench_*.py; do
@@ -160,7 +165,7 @@ case "$cmd" in
     done
     ;;
   *)
-    echo "usage: ./env.sh [run|test|emulator|accounts|bench]" >&2
+    echo "usage: ./env.sh [run|test|emulator|accounts|reset|bench]" >&2
     exit 2
     ;;
 esac
