@@ -173,6 +173,7 @@ def test_expired_tokens_answer_sync_state_not_found(graph_api, alex, admin):
     response = alex.get(delta_link)
     assert response.status_code == 410
     assert response.json()["error"]["code"] == "SyncStateNotFound"
+    assert response.headers["Location"] == delta_link.split("?")[0]  # where a full sync starts
     pages, fresh = rounds(alex, INBOX_DELTA)  # a full resync works, and so does its link
     assert len(pages[0]) == 1 and alex.get(fresh).status_code == 200
 

@@ -188,11 +188,11 @@ def messages_delta(caller: Caller, folder: str, user: str | None = None):
             if payload["u"] != owner.id:
                 raise tokens.invalid()  # another mailbox's token (UNCONFIRMED)
             if payload["e"] != log.epoch:  # the mailbox was reset since: its state is gone
-                raise tokens.not_found(payload["s"])
+                raise tokens.not_found(payload["s"], request.base_url)
             if payload["f"] != found.id:
                 raise tokens.invalid()  # another folder's token (UNCONFIRMED)
             if not log.valid(found.name, payload["s"]):
-                raise tokens.not_found(payload["s"])
+                raise tokens.not_found(payload["s"], request.base_url)
         page = _Round(box, found, payload, size)
         if "$deltatoken" in args and "$skiptoken" not in args:
             page.payload = {**payload, "w": log.seq}

@@ -46,11 +46,14 @@ def invalid() -> GraphFailure:
     return GraphFailure(410, "SyncStateInvalid", "The sync state is not valid.")
 
 
-def not_found(generation: int | str) -> GraphFailure:
+def not_found(generation: int | str, restart: str | None = None) -> GraphFailure:
     """An expired token: the code and wording as observed from Graph (410 Gone, "SyncStateNotFound",
-    microsoft-graph-docs #2350); the docs name the code syncStateNotFound and a 40X status."""
+    microsoft-graph-docs #2350); the docs name the code syncStateNotFound and a 40X status.
+    ``restart``: the initial delta URL, sent as ``Location`` as the docs' "synchronization
+    reset" describes for a 410 (that an expired token carries it too is UNCONFIRMED)."""
     return GraphFailure(410, "SyncStateNotFound",
-                        f"The sync state generation is not found; generation={generation}.")
+                        f"The sync state generation is not found; generation={generation}.",
+                        {"Location": restart} if restart else None)
 
 
 def decode(secret: str, token: str) -> dict:

@@ -261,6 +261,7 @@ class MailStore:
                         pass
 
     def spool_path(self) -> str:
+        os.makedirs(self.spool_dir, exist_ok=True)  # `python -m emulator reset` may remove it
         return os.path.join(self.spool_dir, secrets.token_hex(16))
 
     def blob(self, data: bytes) -> Blob:
