@@ -9,7 +9,7 @@ import msal
 import pytest
 
 from emulator.directory import DEMO_CLI_CLIENT_ID, DEMO_CLIENT_ID
-from helpers.signin import parse_page
+from helpers.signin import complete_device_login, parse_page
 from mailer.graph.http import build_session
 
 ADELE = "adele@contoso.example"
@@ -39,20 +39,8 @@ def poll(emu, https, device_code, tenant="organizations", client_id=DEMO_CLI_CLI
 
 def complete_in_browser(browser, verification_uri, user_code, username=ADELE, consent=True):
     """What a person does: open the page, type the code, sign in, answer the consent page."""
-    page = parse_page(browser.get(verification_uri, timeout=10).text)
-    assert page.kind == "devicecode"
-    response = browser.post(verification_uri, data={"otc": user_code.lower()}, timeout=10)
-    for _ in range(5):
-        page = parse_page(response.text)
-        if page.kind == "device_done":
-            return page
-        assert page.kind in ("username", "password", "consent"), (page.kind, page.text[:300])
-        form = page.forms[0] if page.kind != "consent" else page.form_with("action")
-        answer = {"username": {"loginfmt": username}, "password": {"passwd": "Demo-Passw0rd!"},
-                  "consent": {"action": "accept" if consent else "cancel"}}[page.kind]
-        response = browser.post(f"{verification_uri.rsplit('/', 1)[0]}{form.action}",
-                                data={**form.fields, **answer}, timeout=10)
-    raise AssertionError("no end page")
+    return complete_device_login(verification_uri, user_code, username, consent=consent,
+                                 session=browser)
 
 
 def test_device_authorization_response_is_microsofts_shape(emu, https):
