@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -27,6 +28,8 @@ from requests.structures import CaseInsensitiveDict
 
 from mailer.graph.errors import GraphError
 from mailer.graph.retry import IDEMPOTENT_METHODS, RETRY_STATUSES
+
+logger = logging.getLogger(__name__)
 
 MAX_CALLS = 20  # Graph's limit per batch
 FAILED_DEPENDENCY = 424
@@ -75,7 +78,10 @@ class Answer:
     def result(self) -> Any:
         """The JSON body, or the call's GraphError."""
         if not self.ok:
-            raise GraphError.from_response(self.response())
+            error = GraphError.from_response(self.response())
+            logger.info("Graph call %s -> %s %s (request-id %s)", self.id, error.status,
+                        error.code, error.request_id)
+            raise error
         return self.json()
 
     @classmethod
