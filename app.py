@@ -7,6 +7,7 @@ security headers. ``python app.py`` runs Werkzeug's server on PORT (never in deb
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -77,7 +78,9 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     app.extensions["mailer"] = {
         "http": http,
         "redis": store_client,
-        "graph": graph_clients(app.config, http),  # graph(token_provider) -> GraphClient
+        # graph(token_provider) -> GraphClient; GRAPH_BATCH: whether it batches a page's calls
+        "graph": functools.partial(graph_clients(app.config, http),
+                                   batching=app.config["GRAPH_BATCH"]),
         "cipher": CacheCipher(app.config["TOKEN_CACHE_KEY"]),
         "identity": Settings(app.config["CLIENT_ID"], app.config["CLIENT_SECRET"],
                              app.config["AUTHORITY"], tuple(app.config["SCOPES"]), http,

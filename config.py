@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from config_types import (ConfigError, authority, between, count, derived_fernet_key,
                           existing_file, fernet_keys, host_names, https_url, long_secret,
-                          mailboxes, path,
+                          mailboxes, on_off, path,
                           positive_size, proxy_hops, redirect_path, redirect_uri, redis_url,
                           scopes, seconds, size, text, upload_chunk)
 from mailer.graph.uploads import CHUNK_SIZE
@@ -112,6 +112,8 @@ SETTINGS: tuple[Setting, ...] = (
             "first included", between(1, 20)),
     Setting("RETRY_MAX_WAIT", seconds, "60", "seconds one Graph call may spend waiting to "
             "retry", between(0, 600)),
+    Setting("GRAPH_BATCH", on_off, "on", "several Graph calls of one page in one `$batch` round "
+            "trip (off: one request each)"),
     Setting("QUICK_SEND_WAIT", seconds, "3", "seconds a small send may hold the Send request "
             "before the progress page", between(0, 60)),
     Setting("SEND_CONFIRM_TRIES", count, "3", "looks for a sent copy after a send's answer was "

@@ -109,6 +109,16 @@ def mailboxes(name: str, value: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@labelled("on or off")
+def on_off(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off: got {value!r}")
+
+
 @labelled("on, off or 1-5")
 def proxy_hops(name: str, value: str) -> int:
     lowered = value.lower()

@@ -50,6 +50,17 @@ install_frontend() {
   echo "$want" > "$stamp"
 }
 
+install_js_peers() {
+  # Microsoft's JavaScript libraries, the emulator's Node.js peers in the tests (tests/js/), from
+  # the npm registry by their own package-lock.json. Redone when that lock changes.
+  local stamp=tests/js/node_modules/.installed want
+  want=$(sha256sum tests/js/package-lock.json | cut -d' ' -f1)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  say "installing Microsoft's JavaScript libraries for the tests (npm ci in tests/js)"
+  (cd tests/js && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+}
+
 install_test_system_packages() {
   # The tests drive Debian's Chromium and start a real redis-server.
   local missing=()
@@ -143,6 +154,7 @@ case "$cmd" in
     install_python requirements-dev.txt
     install_test_system_packages
     install_frontend
+    install_js_peers
     exec "$PY" -m pytest -p no:cacheprovider "$@"
     ;;
   emulator)

@@ -45,7 +45,7 @@ def test_microsoft_defaults():
     assert cfg["SCOPES"] == ["User.Read"]
     assert cfg["REDIRECT_PATH"] == "/auth/callback" and cfg["REDIRECT_URI"] is None
     assert cfg["TRUST_PROXY"] == 0 and cfg["REDIS_URL"] is None and cfg["CA_FILE"] is None
-    assert cfg["HTTP_TIMEOUT"] == 30.0 and cfg["PORT"] == 5000
+    assert cfg["HTTP_TIMEOUT"] == 30.0 and cfg["PORT"] == 5000 and cfg["GRAPH_BATCH"] is True
     assert cfg["MAX_FILE_SIZE"] == 150 * 1024 * 1024
     assert cfg["MAX_MESSAGE_SIZE"] == 35 * 1024 * 1024
     assert cfg["SESSION_DIR"].endswith("/nonexistent-app-state/sessions")
@@ -62,8 +62,9 @@ def test_conversions():
     cfg = load_config(ms(SCOPES="User.Read, Mail.Send  Mail.Send.Shared", TRUST_PROXY="true",
                          HTTP_TIMEOUT="2.5", PORT="8080", MAX_FILE_SIZE="3 MB",
                          MAX_MESSAGE_SIZE="1048576", AUTHORITY="https://login.microsoftonline.com/consumers/",
-                         REDIRECT_URI="https://mail.example.org/signin/back"))
+                         REDIRECT_URI="https://mail.example.org/signin/back", GRAPH_BATCH="Off"))
     assert cfg["SCOPES"] == ["User.Read", "Mail.Send", "Mail.Send.Shared"]
+    assert cfg["GRAPH_BATCH"] is False
     assert cfg["TRUST_PROXY"] == 1 and cfg["HTTP_TIMEOUT"] == 2.5 and cfg["PORT"] == 8080
     assert cfg["MAX_FILE_SIZE"] == 3 * 1024 * 1024 and cfg["MAX_MESSAGE_SIZE"] == 1048576
     assert cfg["AUTHORITY"] == "https://login.microsoftonline.com/consumers"
@@ -103,6 +104,7 @@ MISCONFIGURATIONS = [
     (ms(SCOPES="openid User.Read"), "SCOPES must not list openid"),
     (ms(SCOPES=" , "), "SCOPES is empty"),
     (ms(TRUST_PROXY="maybe"), "TRUST_PROXY must be on, off or a number"),
+    (ms(GRAPH_BATCH="sometimes"), "GRAPH_BATCH must be on or off: got 'sometimes'"),
     (ms(REDIS_URL="localhost:6379"), "REDIS_URL must start with redis://"),
     (ms(TOKEN_CACHE_KEY="not-a-key"), "TOKEN_CACHE_KEY is not a Fernet key"),
     (ms(CA_FILE="/no/such/ca.pem"), "CA_FILE /no/such/ca.pem does not exist"),
