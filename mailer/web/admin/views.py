@@ -2,7 +2,6 @@
 page, a merge's page and CSV."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 
-from mailer.automation import jobs, merge
+from mailer.automation import csv_export, jobs, merge
 from mailer.web.admin import consent
 from mailer.web.admin.forms import ActionForm, KeyForm
 from mailer.web.api import services
@@ -204,18 +203,9 @@ def merge_csv(merge_id):
     """Every row's state as CSV (cells that a spreadsheet would run as a formula are quoted)."""
     found = _merge(merge_id)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["row", "to", "state", "sent_at", "attempts",
-                                             "throttled", "error", "job"])
-    writer.writeheader()
-    for row in found["rows"]:
-        writer.writerow({k: _cell(row.get(k)) for k in writer.fieldnames})
+    csv_export.write_rows(out, found["rows"])
     return current_app.response_class(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merge-{merge_id}.csv"'})
-
-
-def _cell(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.post("/merges/<merge_id>/cancel")
