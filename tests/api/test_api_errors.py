@@ -73,6 +73,28 @@ def test_a_malformed_body_is_400_naming_the_field(live_app, http, make_key, body
     assert error["message"].startswith(f"{field}: ") and words in error["message"], error
 
 
+@pytest.mark.parametrize("raw, field", [
+    ('{"from": "%s", "to": %s"a"%s}' % (SALES, "[" * 5000, "]" * 5000), "to"),
+    ('{"from": "%s", "subject": "s", "colour": %s1%s}' % (SALES, '{"x":' * 5000, "}" * 5000),
+     "colour"),
+    ("[" * 5000 + "]" * 5000, "body"),
+], ids=["arrays-in-to", "objects-in-a-field", "the-body-itself"])
+@pytest.mark.parametrize("as_form", [False, True], ids=["json", "multipart"])
+def test_json_nested_thousands_deep_is_400_naming_the_field(live_app, http, make_key, raw,
+                                                            field, as_form):
+    key = make_key([SALES])
+    url = f"{live_app.url}/api/v1/messages"
+    if as_form:
+        answer = http.post(url, data={"message": raw}, files={"attachments": ("a.txt", b"x")},
+                           headers=bearer(key), timeout=30)
+        field = "message" if field == "body" else field
+    else:
+        answer = http.post(url, data=raw, timeout=30, headers={
+            **bearer(key), "Content-Type": "application/json"})
+    error = error_of(answer, 400)
+    assert error["field"] == field and "nested more than" in error["message"], error
+
+
 def test_bodies_that_are_not_json_or_headers_that_are_wrong(live_app, http, make_key):
     key = make_key([SALES])
     url = f"{live_app.url}/api/v1/messages"

@@ -4,6 +4,14 @@ flask-smorest builds the description from the routes' marshmallow schemas as an 
 this plain Flask app (APIFlask would have the app be its own Flask subclass). Its app-wide
 HTTPException handler is not installed: the app's other pages keep their HTML error pages, and
 the API's blueprint answers errors in its own JSON shape (errors.py).
+
+    views.py     the routes: submit, a job (read, cancel), a mailbox's messages
+    bodies.py    a submit's body: JSON (nesting bounded) or multipart, checked by the schema
+    schemas.py   the bodies and answers as marshmallow schemas (the OpenAPI document's source)
+    errors.py    the one error shape, and Graph's and Werkzeug's errors in it
+    keys.py      API keys: made, stored as their SHA-256, verified, revoked
+    uploads.py   a submit's files, named and measured for the intake
+    services.py  the automation runtime, the queue and the keys, built once per app
 """
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ kept off this host (the shared store, or a draft in the sender's mailbox: intake
 """
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -24,9 +23,8 @@ from mailer.automation.message import check
 from mailer.graph.errors import GraphError
 from mailer.graph.mailbox import Mailbox
 from mailer.sending.plan import PlanRefused
-from mailer.web.api import schemas, services, uploads
+from mailer.web.api import bodies, schemas, services, uploads
 from mailer.web.api.errors import ApiError, crash, error_response, from_graph, http_error
-from mailer.web.api.errors import first_problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
                description="Send mail as a mailbox of the organisation, app-only, and read it.")
@@ -62,40 +60,6 @@ def in_scope(key: dict, mailbox: str, field: str) -> str:
     return address
 
 
-def _body() -> tuple[dict, list]:
-    """The message as JSON and its files (multipart), bounded in memory."""
-    cfg = current_app.config
-    if request.mimetype == "application/json":
-        request.max_content_length = cfg["FORM_MEMORY"]
-        raw, files = request.get_json(silent=True), []
-        if raw is None:
-            raise ApiError(400, "body: the body is not JSON", field="body")
-    elif request.mimetype == "multipart/form-data":
-        request.max_form_memory_size = cfg["FORM_MEMORY"]
-        strays = sorted(set(request.files) - {"attachments"})
-        if strays:
-            raise ApiError(400, f"{strays[0]}: files go in parts named 'attachments'",
-                           field=strays[0])
-        try:
-            raw = json.loads(request.form["message"])
-        except KeyError:
-            raise ApiError(400, "message: give the message as JSON in a part named "
-                           "'message'", field="message") from None
-        except ValueError as exc:
-            raise ApiError(400, f"message: not JSON ({exc})", field="message") from None
-        files = request.files.getlist("attachments")
-    else:
-        raise ApiError(415, "Send application/json, or multipart/form-data with files.",
-                       field="Content-Type")
-    errs = schemas.MessageSchema().validate(raw) if isinstance(raw, dict) else {"body": [
-        "the message must be a JSON object"]}
-    if errs:
-        field, problem = first_problem(errs)
-        raise ApiError(400, f"{field}: {problem}", field=field)
-    loaded = schemas.MessageSchema().load(raw)
-    return {"from": loaded.pop("sender"), **loaded}, files
-
-
 @bp.post("/messages")
 @bp.doc(summary="Submit a message", requestBody={"required": True, "content": {
     "application/json": {"schema": schemas.MessageSchema},
@@ -112,7 +76,7 @@ def submit():
     if idem is not None and not IDEMPOTENCY.fullmatch(idem):
         raise ApiError(400, "Idempotency-Key: 1 to 180 visible ASCII characters",
                        field="Idempotency-Key")
-    description, files = _body()
+    description, files = bodies.message_and_files()
     sender = in_scope(key, description["from"], "from")
     cfg, rt = current_app.config, services.runtime()
     incoming = [uploads.incoming(f, cfg["MAX_FILE_SIZE"]) for f in files]
