@@ -151,6 +151,28 @@ def test_the_openapi_document_lists_the_routes(live_app, http):
     assert not any("{anything}" in p for p in paths)  # the JSON 404 is not a route to document
 
 
+def test_the_openapi_document_states_the_rules_in_openapi_3_shapes(live_app, http):
+    doc = http.get(f"{live_app.url}/api/v1/openapi.json", timeout=30).json()
+    submit = doc["paths"]["/api/v1/messages"]["post"]
+    [idem] = [p for p in submit["parameters"] if p["name"] == "Idempotency-Key"]
+    assert idem["in"] == "header" and idem["schema"] == {
+        "type": "string", "minLength": 1, "maxLength": 180, "pattern": "^[!-~]{1,180}$"}
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":  # the path's own, beside its operations
+                continue
+            for status, response in operation["responses"].items():
+                assert "schema" not in response, (path, method, status)  # OpenAPI 2's layout
+                if status in ("400", "401", "403", "404"):
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (path, method, status)
+    words = doc["info"]["description"]
+    assert "any live key scoped to that mailbox may read it" in words
+    for route in ("/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/cancel"):
+        operation = next(v for k, v in doc["paths"][route].items() if k != "parameters")
+        assert "any live key scoped to" in operation["description"], route
+
+
 def test_a_json_body_over_form_memory_is_413_in_json(live_app, http, make_key):
     key = make_key([SALES])
     live_app.app.config["FORM_MEMORY"] = 10_000  # a JSON body is held in memory: bounded
