@@ -63,6 +63,8 @@ def test_a_sender_outside_automation_senders_is_403_even_with_a_key_for_it(live_
     ({**GOOD, "to": ["not an address"]}, "to", "not an address"),
     ({**GOOD, "html": "<p>x</p>"}, "html", "not both"),
     ({**GOOD, "subject": "two\nlines"}, "subject", ""),
+    ({**GOOD, "subject": "s" * 999}, "subject", "998"),
+    ({**GOOD, "text": "t" * (4 * 1024 * 1024 + 1)}, "text", "4194304"),  # the compose page's cap
     ([GOOD], "body", "object"),
 ])
 def test_a_malformed_body_is_400_naming_the_field(live_app, http, make_key, body, field, words):
