@@ -15,6 +15,7 @@ import os
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import FlakyStrategyDefinition
 from hypothesis import strategies as st
 from schemathesis.generation.modes import GenerationMode
 
@@ -33,6 +34,7 @@ def test_generated_requests_never_get_a_server_error(live_app, make_key, http):
     schema = schemathesis.openapi.from_url(f"{live_app.url}/api/v1/openapi.json", timeout=30)
     statuses: collections.Counter = collections.Counter()
     failures: list[str] = []
+    cut_short: list[str] = []  # a run Hypothesis ended because a strategy drew differently
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 6
     for operation in operations:
@@ -62,7 +64,12 @@ def test_generated_requests_never_get_a_server_error(live_app, make_key, http):
                                     f"{response.status_code}: {response.text[:300]}")
                 assert response.status_code < 500, failures[-1]
 
-            run()
+            try:
+                run()
+            except* FlakyStrategyDefinition:
+                # Seen once in a long run: schemathesis's negative mutation of a header drew
+                # differently when Hypothesis replayed it. Not an answer of the app: counted.
+                cut_short.append(f"{operation.method.upper()} {operation.path} {mode}")
     print(f"\nAPI generated cases: {sum(statuses.values())}; statuses: "
-          f"{dict(sorted(statuses.items()))}")
+          f"{dict(sorted(statuses.items()))}; runs cut short by Hypothesis: {cut_short or 0}")
     assert not failures
