@@ -106,7 +106,9 @@ except config.ConfigError as exc:
     sys.exit(f"Configuration error: {exc}")'
 }
 
-GUNICORN_ARGS=(--bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 300)
+# gunicorn.conf.py: forwarded_allow_ips from FORWARDED_ALLOW_IPS (none by default), the request
+# line limit the app answers in its own words.
+GUNICORN_ARGS=(--config gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 300)
 
 cmd="${1:-run}"
 [ $# -gt 0 ] && shift

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import mimetypes
 import os
@@ -12,7 +11,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mailer.automation import intake, jobs, merge, once
+from mailer.automation import csv_export, intake, jobs, merge, once
 from mailer.automation.deliver import deliver
 from mailer.automation.errors import AutomationError, Later
 from mailer.automation.message import check
@@ -164,9 +163,7 @@ def status_cmd(cfg, args, merge_id: str | None = None) -> int:
     if getattr(args, "json", False):
         print(json.dumps(found, indent=2))
     elif getattr(args, "csv_out", False):
-        out = csv.DictWriter(sys.stdout, fieldnames=list(found["rows"][0]))
-        out.writeheader()
-        out.writerows(found["rows"])
+        csv_export.write_rows(sys.stdout, found["rows"])  # formulas quoted, as the admin page
     else:
         counts = ", ".join(f"{n} {state}" for state, n in sorted(found["counts"].items()))
         print(f"Merge {merge_id} from {found['sender']}: {counts}.")

@@ -167,6 +167,24 @@ def test_attachments_download_streamed_with_their_name_and_a_safe_type(client, s
         assert "sandbox" in risky.headers["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize("name, offered", [
+    ("../../evil.html", "evil.html"), ("..\\..\\Windows\\evil.exe", "evil.exe"),
+    ("C:\\Users\\x\\report.pdf", "report.pdf"), ("/etc/passwd", "passwd"), ("../..", "attachment"),
+])
+def test_a_download_is_offered_under_the_last_part_of_its_name_only(client, sign_in, graph_app,
+                                                                     emu, name, offered):
+    graph_app.send(ADELE, MEGAN, "Odd name", attachments=[
+        attachment(name, b"data", "application/octet-stream")])
+    got = only(emu, MEGAN)
+    sign_in(client, MEGAN, scopes=["Mail.Read"])
+    [link] = re.findall(r'<a href="(/mail/me/m/[^"]+/a/[^"]+)">', text(client.get(
+        f"/mail/me/m/{got.id}")))
+    download = client.get(link)
+    assert download.status_code == 200 and download.data == b"data"
+    assert download.headers["Content-Disposition"] == (
+        f"attachment; filename=\"{offered}\"; filename*=UTF-8''{offered}")
+
+
 def test_mark_read_unread_and_delete_ask_mail_readwrite_then_work(client, sign_in, graph_app,
                                                                   emu):
     graph_app.send(ADELE, MEGAN, "To handle")

@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 import config
+import config_demo
 from config import ConfigError, load_config
 
 SECRET = "s" * 40
@@ -218,10 +219,22 @@ def test_tuning_settings_are_declared_checked_and_converted():
     (ms(QUICK_SEND_WAIT="soon"), "QUICK_SEND_WAIT must be a number"),
     (ms(DRAFT_MAX_PER_USER="2.5"), "DRAFT_MAX_PER_USER must be a number"),
     (ms(FORM_MEMORY="lots"), "FORM_MEMORY must be a size like 35MB"),
+    (ms(ROLE_CHECK_EVERY="7200"), "ROLE_CHECK_EVERY must be between 0 and 3600"),
+    (ms(FORWARDED_ALLOW_IPS="proxy.example"), "FORWARDED_ALLOW_IPS lists IP addresses"),
+    (ms(FORWARDED_ALLOW_IPS="10.0.0.1/8"), "got '10.0.0.1/8'"),
 ])
 def test_a_wrong_tuning_setting_is_one_clear_line(environ, message):
     with pytest.raises(ConfigError, match=message):
         load_config(environ)
+
+
+def test_gunicorn_believes_no_forwarded_header_unless_told_whose():
+    assert config.server_settings({}) == {"FORWARDED_ALLOW_IPS": []}
+    assert load_config(ms())["FORWARDED_ALLOW_IPS"] == []
+    told = {"FORWARDED_ALLOW_IPS": "10.0.0.2, 192.168.0.0/16 ::1"}
+    assert config.server_settings(told)["FORWARDED_ALLOW_IPS"] == [
+        "10.0.0.2/32", "192.168.0.0/16", "::1/128"]
+    assert config.server_settings({"FORWARDED_ALLOW_IPS": "*"})["FORWARDED_ALLOW_IPS"] == ["*"]
 
 
 def test_every_service_setting_has_a_declared_default():
@@ -261,7 +274,7 @@ def test_constants_are_defined_once():
 
 def _key_for(app_dir, start, queue):
     start.wait()
-    queue.put(config._demo_secret_key(app_dir))
+    queue.put(config_demo.demo_secret_key(app_dir))
 
 
 def test_workers_starting_together_agree_on_the_demo_secret_key(tmp_path):

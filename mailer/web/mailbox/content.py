@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import current_app, render_template, request
 
 from mailer.graph.errors import GraphError
+from mailer.sending.compose import sanitize_filename
 from mailer.web.mailbox import bp
 from mailer.web.mailbox.access import error_page, graph_failure, open_box
 from mailer.web.mailbox.sanitize import clean
@@ -98,7 +99,12 @@ def _safe_type(given: str | None, download: bool) -> str:
 
 
 def _disposition(name: str) -> str:
-    """attachment; filename="ascii fallback"; filename*=UTF-8''… (RFC 6266 and RFC 5987)."""
+    """attachment; filename="ascii fallback"; filename*=UTF-8''… (RFC 6266 and RFC 5987), of
+    the name's last part only: a sender's ``../../evil.html`` is offered as ``evil.html``."""
+    try:
+        name = sanitize_filename(name)
+    except ValueError:  # nothing left once folders and control characters are gone
+        name = "attachment"
     plain = re.sub(r'[^\x20-\x7e]|["\\%]', "_", name).strip() or "attachment"
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
