@@ -30,6 +30,7 @@ from mailer.web import pages as views
 from mailer.web import people
 from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
 from mailer.web.drain import drain_unread_body
+from mailer.web.request_line import refuse_long_request_lines
 from mailer.web.sessions import SessionStoreUnavailable
 from mailer.web.words import graph_advice
 from mailer.graph.http import build_session
@@ -64,6 +65,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     )
     app.config.update(settings)
     app.before_request(_request_id)  # first, so that every error page can show it
+    app.before_request(refuse_long_request_lines)  # 414 in words (JSON under /api/)
     if app.config["TRUST_PROXY"]:
         hops = app.config["TRUST_PROXY"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
@@ -130,12 +132,15 @@ def _register_error_pages(app: Flask) -> None:
     def http_error(err: HTTPException):
         if err.code is None or err.code < 400:
             return err
+        if api.owns(request.path):  # a route it lacks, a method it does not take: its JSON
+            return api.http_error(err)
         words = {
             400: ("Bad request", err.description),
             403: ("Not allowed", "You may not open this page."),
             404: ("Page not found", "There is nothing at this address."),
             405: ("Not allowed here", "This page cannot be used that way."),
             413: ("Too large", "What you sent is larger than this app accepts."),
+            414: ("Address too long", err.description),
         }
         title, text = words.get(err.code, (err.name, err.description))
         return _page(title, text, err.code)

@@ -11,25 +11,24 @@ Relative paths are taken from the project folder, so the app finds them from any
 """
 from __future__ import annotations
 
-import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from config_types import (ConfigError, authority, between, count, derived_fernet_key,
-                          existing_file, fernet_keys, host_names, https_url, long_secret,
-                          mailboxes, path,
+                          existing_file, fernet_keys, host_names, https_url, ip_networks,
+                          long_secret, mailboxes, on_off, path,
                           positive_size, proxy_hops, redirect_path, redirect_uri, redis_url,
                           scopes, seconds, size, text, upload_chunk)
+from config_demo import demo_secret_key, demo_settings
 from mailer.graph.uploads import CHUNK_SIZE
 
-__all__ = ["ConfigError", "SETTINGS", "DEFAULTS", "ENV_KEYS", "load_config", "defaults"]
+__all__ = ["ConfigError", "SETTINGS", "DEFAULTS", "ENV_KEYS", "load_config", "defaults",
+           "server_settings"]
 
 ROOT = Path(__file__).resolve().parent
-DEMO_APP_FILE = "demo-app.json"
 # The emulator's public "Mail CLI (demo)" registration (`python -m emulator accounts --json`).
 DEMO_CLI_CLIENT_ID = "0c5e7a2d-94b1-4f6e-8d3a-7b2f1e9c4a68"
 DAY = 86400
@@ -71,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
             "mode needed unless `REDIRECT_URI` is set", shown="unset"),
     Setting("TRUST_PROXY", proxy_hops, "0", "trust `X-Forwarded-*` from this many proxies "
             "(ProxyFix)", shown="off"),
+    Setting("FORWARDED_ALLOW_IPS", ip_networks, None, "the proxies gunicorn takes "
+            "`X-Forwarded-Proto` from (gunicorn.conf.py; `*`: any): set it with `TRUST_PROXY`",
+            shown="none: gunicorn ignores it, even from loopback"),
     Setting("TOKEN_CACHE_KEY", fernet_keys, None, "Fernet keys encrypting the token cache at "
             "rest (comma-separated: the first encrypts, all decrypt)",
             shown="derived from `SECRET_KEY`"),
@@ -91,7 +93,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JOB_DIR", path, None, "send jobs' records, without Redis",
             shown="`APP_STATE_DIR`/jobs"),
     Setting("EMULATOR_STATE_DIR", path, ".local/emulator",
-            "the emulator's CA, keys and demo app secret"),
+            "the emulator's CA, keys, demo app secret and kept demo mail"),
     Setting("PORT", count, "5000", "`python app.py`'s port", between(1, 65535)),
     # -- Microsoft's limits, checked before anything is uploaded
     Setting("MAX_FILE_SIZE", size, "150MB", "largest attachment (upload sessions take 150 MB)",
@@ -112,6 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
             "first included", between(1, 20)),
     Setting("RETRY_MAX_WAIT", seconds, "60", "seconds one Graph call may spend waiting to "
             "retry", between(0, 600)),
+    Setting("GRAPH_BATCH", on_off, "on", "several Graph calls of one page in one `$batch` round "
+            "trip (off: one request each)"),
     Setting("QUICK_SEND_WAIT", seconds, "3", "seconds a small send may hold the Send request "
             "before the progress page", between(0, 60)),
     Setting("SEND_CONFIRM_TRIES", count, "3", "looks for a sent copy after a send's answer was "
@@ -138,6 +142,9 @@ SETTINGS: tuple[Setting, ...] = (
             "session (its expiry slides)", between(0, DAY)),
     Setting("TOKEN_LOCK_TIMEOUT", seconds, "30", "seconds a token refresh may hold its "
             "session's lock", between(1, 600)),
+    Setting("ROLE_CHECK_EVERY", seconds, "300", "seconds between re-checks of an admin's app "
+            "role on the admin pages (a silent token refresh; a role taken away ends access)",
+            between(0, 3600)),
     # -- automation: the task queue's worker, app-only sending, the CLI (mailer/automation, cli)
     Setting("AUTOMATION_SENDERS", mailboxes, None, "mailboxes automation may send as, app-only "
             "(Exchange's application access policy is the production fence)",
@@ -160,6 +167,7 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME = {s.name: s for s in SETTINGS}
 ENV_KEYS = tuple(s.name for s in SETTINGS if s.env)
 DEFAULTS = {s.name: s.default for s in SETTINGS if s.default is not None}
+SERVER_KEYS = ("FORWARDED_ALLOW_IPS",)  # read by gunicorn.conf.py too (server_settings)
 DEMO_KEYS = ("CLIENT_ID", "CLIENT_SECRET", "AUTHORITY", "GRAPH_ENDPOINT", "CA_FILE")
 
 
@@ -175,6 +183,17 @@ def defaults() -> dict:
     """Every setting with a declared default, converted (tests build services from these)."""
     values = {name: _read(name, text) for name, text in DEFAULTS.items()}
     values["DRAFT_MAX_SIZE"] = values["MAX_MESSAGE_SIZE"]
+    return values
+
+
+def server_settings(environ=os.environ) -> dict:
+    """The settings gunicorn.conf.py hands gunicorn, read alone: gunicorn reads that file
+    before it loads the app (and before demo mode needs the emulator)."""
+    values = {}
+    for name in SERVER_KEYS:
+        given = str(environ.get(name) or "").strip() or BY_NAME[name].default
+        values[name] = None if given is None else _read(name, given)
+    values["FORWARDED_ALLOW_IPS"] = values["FORWARDED_ALLOW_IPS"] or []
     return values
 
 
@@ -199,10 +218,10 @@ def load_config(environ=os.environ) -> dict:
         if "CLIENT_SECRET" in env:
             raise ConfigError("CLIENT_SECRET is set but CLIENT_ID is not: set both to use "
                               "Microsoft, or neither for demo mode")
-        demo = _demo_settings(_path(given["EMULATOR_STATE_DIR"]))
+        demo = demo_settings(_path(given["EMULATOR_STATE_DIR"]))
         given.update({key: demo[key] for key in DEMO_KEYS})  # the emulator's win
         cfg.update(DEMO_PAGES_URL=demo["DEMO_PAGES_URL"], DEMO_API_URL=demo["DEMO_API_URL"])
-        given["SECRET_KEY"] = env.get("SECRET_KEY") or _demo_secret_key(app_dir)
+        given["SECRET_KEY"] = env.get("SECRET_KEY") or demo_secret_key(app_dir)
     else:
         if "CLIENT_SECRET" not in env:
             raise ConfigError("CLIENT_ID is set but CLIENT_SECRET is not: set the client secret "
@@ -227,6 +246,7 @@ def load_config(environ=os.environ) -> dict:
     cfg["EMULATOR_STATE_DIR"] = str(_path(cfg["EMULATOR_STATE_DIR"]))
     cfg["DRAFT_MAX_SIZE"] = cfg["DRAFT_MAX_SIZE"] or cfg["MAX_MESSAGE_SIZE"]
     cfg["AUTOMATION_SENDERS"] = cfg["AUTOMATION_SENDERS"] or []
+    cfg["FORWARDED_ALLOW_IPS"] = cfg["FORWARDED_ALLOW_IPS"] or []
     if not cfg["AUTOMATION_TENANT"] and cfg["AUTOMATION_SENDERS"]:
         cfg["AUTOMATION_TENANT"] = cfg["AUTOMATION_SENDERS"][0].rsplit("@", 1)[1]
     if cfg["DEMO_MODE"] and not cfg["CLI_CLIENT_ID"]:
@@ -249,51 +269,6 @@ def _redirect(uri: str | None, given_path: str | None, default_path: str) -> dic
 def _path(value) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else ROOT / path
-
-
-def _demo_settings(state_dir: Path) -> dict:
-    """What the running emulator wrote for its clients (see emulator/server.py)."""
-    path = state_dir / DEMO_APP_FILE
-    hint = "demo mode needs the emulator: run ./env.sh (or ./env.sh emulator in another terminal)"
-    if not path.is_file():
-        raise ConfigError(f"{hint}; {path} not found (or set CLIENT_ID and CLIENT_SECRET)")
-    try:
-        demo = json.loads(path.read_text())
-        settings = {"CLIENT_ID": demo["client_id"], "CLIENT_SECRET": demo["client_secret"],
-                    "AUTHORITY": demo["authority"], "GRAPH_ENDPOINT": demo["graph_endpoint"],
-                    "CA_FILE": demo["ca_file"], "DEMO_PAGES_URL": demo.get("pages_url"),
-                    "DEMO_API_URL": demo.get("api_url")}
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{path} is unreadable ({exc}): restart the emulator") from None
-    if not Path(settings["CA_FILE"]).is_file():
-        raise ConfigError(f"the emulator's CA {settings['CA_FILE']} is missing: restart the emulator")
-    return settings
-
-
-def _demo_secret_key(app_dir: Path) -> str:
-    """Demo mode only: a random key made on first start and kept (mode 600) for later runs.
-
-    Every worker of every instance on this host must end with the same key, or a session
-    cookie signed by one is refused by the next (signed out, CSRF "missing"). gunicorn starts
-    its workers at once, so the key is written whole to a file of its own and then linked into
-    place, which fails if another process linked first: that one's key is then read.
-    """
-    path = app_dir / "secret-key"
-    if path.is_file() and len(path.read_text().strip()) >= 32:
-        return path.read_text().strip()
-    app_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    draft = app_dir / f".secret-key.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    try:
-        os.link(draft, path)
-    except FileExistsError:  # another worker was first: its key is complete and is the key
-        key = path.read_text().strip()
-    finally:
-        draft.unlink()
-    return key
 
 
 if __name__ == "__main__":

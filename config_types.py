@@ -7,6 +7,7 @@ saying what to change. Each type has a ``label``: the README's word for it.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -109,6 +110,16 @@ def mailboxes(name: str, value: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@labelled("on or off")
+def on_off(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off: got {value!r}")
+
+
 @labelled("on, off or 1-5")
 def proxy_hops(name: str, value: str) -> int:
     lowered = value.lower()
@@ -119,6 +130,21 @@ def proxy_hops(name: str, value: str) -> int:
     if lowered.isdigit() and int(lowered) <= 5:
         return int(lowered)
     raise ConfigError(f"{name} must be on, off or a number of proxies (1-5): got {value!r}")
+
+
+@labelled("IP addresses or networks")
+def ip_networks(name: str, value: str) -> list[str]:
+    """Addresses or networks (``10.0.0.0/8``), comma or space separated; ``*`` means any."""
+    found = []
+    for item in (a for a in re.split(r"[\s,;]+", value) if a):
+        if item != "*":
+            try:
+                item = str(ipaddress.ip_network(item))  # strict: 10.0.0.1/8 is a mistake
+            except ValueError:
+                raise ConfigError(f"{name} lists IP addresses or networks like 10.0.0.2 or "
+                                  f"10.0.0.0/8 (or *): got {item!r}") from None
+        found.append(item)
+    return list(dict.fromkeys(found))
 
 
 @labelled("redis URL")

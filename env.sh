@@ -6,6 +6,7 @@
 #   ./env.sh test       install and run the whole test suite (pytest arguments may follow)
 #   ./env.sh emulator   run the emulator alone
 #   ./env.sh accounts   print the demo accounts
+#   ./env.sh reset      forget the demo's kept mail, subscriptions and sign-ins (start clean)
 #   ./env.sh bench      run the benchmarks in bench/
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -46,6 +47,17 @@ install_frontend() {
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   mkdir -p static/vendor/quill
   cp node_modules/quill/dist/{quill.js,quill.js.LICENSE.txt,quill.snow.css} static/vendor/quill/
+  echo "$want" > "$stamp"
+}
+
+install_js_peers() {
+  # Microsoft's JavaScript libraries, the emulator's Node.js peers in the tests (tests/js/), from
+  # the npm registry by their own package-lock.json. Redone when that lock changes.
+  local stamp=tests/js/node_modules/.installed want
+  want=$(sha256sum tests/js/package-lock.json | cut -d' ' -f1)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  say "installing Microsoft's JavaScript libraries for the tests (npm ci in tests/js)"
+  (cd tests/js && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$want" > "$stamp"
 }
 
@@ -94,7 +106,9 @@ except config.ConfigError as exc:
     sys.exit(f"Configuration error: {exc}")'
 }
 
-GUNICORN_ARGS=(--bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 300)
+# gunicorn.conf.py: forwarded_allow_ips from FORWARDED_ALLOW_IPS (none by default), the request
+# line limit the app answers in its own words.
+GUNICORN_ARGS=(--config gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --timeout 300)
 
 cmd="${1:-run}"
 [ $# -gt 0 ] && shift
@@ -142,6 +156,7 @@ case "$cmd" in
     install_python requirements-dev.txt
     install_test_system_packages
     install_frontend
+    install_js_peers
     exec "$PY" -m pytest -p no:cacheprovider "$@"
     ;;
   emulator)
@@ -152,6 +167,10 @@ case "$cmd" in
     install_python requirements.txt
     exec "$PY" -m emulator accounts "$@"
     ;;
+  reset)
+    install_python requirements.txt
+    exec "$PY" -m emulator reset "$@"
+    ;;
   bench)
     install_python requirements-dev.txt
     for script in bench/bench_*.py; do
@@ -160,7 +179,7 @@ case "$cmd" in
     done
     ;;
   *)
-    echo "usage: ./env.sh [run|test|emulator|accounts|bench]" >&2
+    echo "usage: ./env.sh [run|test|emulator|accounts|reset|bench]" >&2
     exit 2
     ;;
 esac

@@ -1,29 +1,33 @@
-"""The mail pages (issue 10): the Graph calls each page makes and its latency.
+"""The mail pages (issues 10 and 19): the Graph calls each page makes, and its latency, with the
+app's JSON batching off and on, side by side in one run.
 
-The emulator and the app (gunicorn, one worker, demo mode) run as real processes (harness.py);
-a person's browser is a requests session signed in through the emulator's real pages. Each page
-is requested ``--rounds`` times (after one warm-up round); its time is from the first byte sent
-to the last byte of the page (and of the page a redirect lands on, where the browser follows one).
+Two stacks run at once, each the emulator and the app (gunicorn, one worker, demo mode) as real
+processes (harness.py): one app with GRAPH_BATCH=off (every Graph call its own request), one with
+it on (a page's calls in one ``$batch``). A person's browser is a requests session signed in
+through the emulator's real pages. Each page is requested ``--rounds`` times on each stack,
+alternately (after one warm-up round); its time is from the first byte sent to the last byte of
+the page (and of the page a redirect lands on, where the browser follows one). Every page is
+timed twice: as the emulator answers on loopback, then with 100 ms of Graph latency, the
+emulator's ``latency_ms`` fault rule on every ``/v1.0/`` path: the time of one round trip to
+Graph across the internet, which a batch pays once for all its requests (faults.py).
 
-Graph calls are counted on the emulator's side, from its own request log (werkzeug's, one line
-a request): a marker request (``/_emulator/health?mark=N``) before and after each page brackets
-the lines the page caused. Nothing in the app is changed or hooked to count them. "token" is a
-call to the token endpoint (MSAL refreshing), counted apart from Graph's.
+Graph calls are counted on the emulator's side, from its own request log (request_log.py).
 
-    python bench/bench_pages.py [--rounds 20]
+    python bench/bench_pages.py [--rounds 20] [--latency-ms 100]
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import re
-import statistics
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 
 from harness import print_table, sign_in_app, stack, summary
+from request_log import RequestLog, counts, kind, shape
 
 from helpers.mailbox import GraphAsApp, attachment
 
@@ -32,11 +36,9 @@ SCOPES = ["Mail.Read", "Mail.ReadWrite", "Mail.Send", "People.Read", "User.ReadB
 LIFTED = ["messages_per_minute=none", "concurrent_per_mailbox=none",
           "requests_per_10_minutes=none", "recipients_per_day=none"]
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-LINE = re.compile(r'"(GET|POST|PUT|PATCH|DELETE) (\S+) HTTP/1\.[01]"')
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-ID = re.compile(r"^(AAMk[\w=-]*|[0-9a-f-]{32,36}|[A-Za-z0-9_=-]{40,})$")
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 REPORT = bytes(range(256)) * 400  # 100 KB
+PHASES = ("plain", "latency")
 
 
 class Emu:
@@ -49,61 +51,32 @@ class Emu:
         return self.config
 
 
-class RequestLog:
-    """The emulator's request log, read between marker requests."""
-
-    def __init__(self, path: Path, https, api_url: str):
-        self.file, self.https, self.api_url, self.n = path.open("r", errors="replace"), https, \
-            api_url, 0
-
-    def mark(self) -> list[tuple[str, str]]:
-        """(method, path) of every request logged since the last mark, this mark excluded."""
-        self.n += 1
-        marker = f"mark={self.n}"
-        self.https.get(f"{self.api_url}/_emulator/health", params={"mark": self.n}, timeout=10)
-        found, deadline = [], time.monotonic() + 10
-        while time.monotonic() < deadline:
-            line = self.file.readline()
-            if not line:
-                time.sleep(0.002)
-                continue
-            hit = LINE.search(ANSI.sub("", line))
-            if not hit:
-                continue
-            if marker in hit.group(2) and "/_emulator/health" in hit.group(2):
-                return found
-            found.append((hit.group(1), hit.group(2)))
-        raise RuntimeError("the emulator's log never showed the marker")
-
-
-def shape(method: str, path: str) -> str:
-    """``GET /me/messages/{id}?$select,$top``: ids out, query names kept, values dropped."""
-    path, _, query = path.partition("?")
-    path = path.removeprefix("/v1.0")
-    path = "/".join("{id}" if ID.match(part) else part for part in path.split("/"))
-    names = ",".join(sorted(p.split("=", 1)[0] for p in query.split("&") if p))
-    return f"{method} {path}" + (f"?{names}" if names else "")
-
-
-def kind(path: str) -> str:
-    if path.startswith("/v1.0/"):
-        return "graph"
-    if "/oauth2/v2.0/token" in path:
-        return "token"
-    return "other"
-
-
 class Bench:
     """One signed-in person (Adele) and her mailbox, seeded through Graph."""
 
-    def __init__(self, s, log: RequestLog, rounds: int):
-        self.s, self.log, self.rounds = s, log, rounds
+    def __init__(self, s, log: RequestLog):
+        self.s, self.log = s, log
         self.url = s.app_url
         self.http = sign_in_app(s.app_url, ADELE, SCOPES)
         self.graph = GraphAsApp(Emu(s.config))
-        self.times: dict[str, list[float]] = {}
-        self.calls: dict[str, list[Counter]] = {}
+        self.phase = "plain"
+        self.times: dict[tuple[str, str], list[float]] = {}  # (phase, page) -> seconds
+        self.calls: dict[str, list[tuple[int, int, int]]] = {}  # page -> (requests, trips, token)
+        self.shapes: dict[str, Counter] = {}  # page -> ("trip"|"call", shape) -> count
         self.order: list[str] = []
+
+    def add_latency(self, ms: int) -> None:
+        """From now on every Graph round trip waits ``ms`` first (the emulator's fault rule)."""
+        rule = {"path": "^/v1\\.0/", "latency_ms": ms, "count": 10 ** 9}
+        response = self.graph.http.post(f"{self.s.config['api_url']}/_emulator/faults",
+                                        json=rule, timeout=10)
+        assert response.status_code == 201, response.text
+        self.phase = "latency"
+
+    def close(self) -> None:
+        self.graph.http.close()
+        self.http.close()
+        self.log.close()
 
     def seed(self) -> None:
         for n in range(30):  # more than a page (20)
@@ -189,14 +162,16 @@ class Bench:
         start = time.perf_counter()
         result = page(prepared)
         elapsed = time.perf_counter() - start
-        calls = Counter((kind(path), shape(method, path)) for method, path in self.log.mark())
+        entries = self.log.mark()
         if after:
             after(result)
         if keep:
-            if name not in self.times:
+            if name not in self.order:
                 self.order.append(name)
-            self.times.setdefault(name, []).append(elapsed)
-            self.calls.setdefault(name, []).append(calls)
+            self.times.setdefault((self.phase, name), []).append(elapsed)
+            self.calls.setdefault(name, []).append(counts(entries))
+            self.shapes.setdefault(name, Counter()).update(
+                (kind(e), shape(e[1], e[2])) for e in entries if kind(e) in ("trip", "call"))
 
     def one_round(self, keep: bool) -> None:
         m = self.message
@@ -250,53 +225,70 @@ class Bench:
             self.wait_sent(draft_id)
         self.measure("Send a small message (until sent)", send, setup=self.new_draft, keep=keep)
 
-    def report(self) -> None:
-        rows, details = [], []
-        for name in self.order:
-            times = summary(self.times[name])
-            per_round = [sum(n for (k, _), n in c.items() if k == "graph")
-                         for c in self.calls[name]]
-            tokens = [sum(n for (k, _), n in c.items() if k == "token") for c in self.calls[name]]
-            low, high = min(per_round), max(per_round)
-            rows.append([name, str(low) if low == high else f"{low}-{high}",
-                         f"{statistics.fmean(tokens):.2f}", f"{times['median'] * 1000:.1f}",
-                         f"{times['p90'] * 1000:.1f}"])
-            typical = Counter()
-            for c in self.calls[name]:
-                typical.update(c)
-            details.append((name, [(shape_, n / len(self.calls[name]))
-                                   for (k, shape_), n in sorted(typical.items()) if k == "graph"]))
-        print_table(f"bench/bench_pages.py — the mail pages against the emulator, "
-                    f"{self.rounds} rounds each (ms)",
-                    ["page", "Graph calls", "token calls", "median", "p90"], rows)
-        print("\nThe Graph calls of each page (per request of the page, averaged over the rounds):")
-        for name, calls in details:
-            print(f"  {name}")
-            for call, n in calls:
-                print(f"      {n:4.1f} × {call}")
+
+
+def _span(values: list[int]) -> str:
+    low, high = min(values), max(values)
+    return str(low) if low == high else f"{low}-{high}"
+
+
+def report(off: Bench, on: Bench, rounds: int, latency_ms: int) -> None:
+    rows = []
+    for name in on.order:
+        row = [name]
+        for index in (0, 1):  # Graph requests, round trips
+            row += [_span([c[index] for c in off.calls[name]]),
+                    _span([c[index] for c in on.calls[name]])]
+        for phase in PHASES:
+            before = summary(off.times[(phase, name)])["median"] * 1000
+            after = summary(on.times[(phase, name)])["median"] * 1000
+            row += [f"{before:.1f}", f"{after:.1f}"]
+        row.append(f"{(after - before) / before * 100:+.0f} %")
+        rows.append(row)
+    print_table(f"bench/bench_pages.py — the mail pages, GRAPH_BATCH off | on, {rounds} rounds "
+                f"each, alternately; median ms as served on loopback, and with {latency_ms} ms "
+                "a Graph round trip",
+                ["page", "requests off", "on", "round trips off", "on", "ms off", "on",
+                 f"+{latency_ms} ms off", "on", "change"], rows)
+    print("\nThe Graph round trips of each page with batching on (and the requests a batch "
+          "carried), per request of the page:")
+    for name in on.order:
+        print(f"  {name}")
+        total = len(on.calls[name])
+        for (how, call), n in sorted(on.shapes[name].items()):
+            print(f"      {n / total:4.1f} × {'  in the batch: ' if how == 'call' else ''}{call}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--latency-ms", type=int, default=100)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-pages-"))
-    log_path = folder / "emulator.log"
     limits = [arg for item in LIFTED for arg in ("--limit", item)]
-    with log_path.open("w") as log_file, stack(emulator_args=limits,
-                                               emulator_log=log_file) as s:
-        with s.https() as https:
-            bench = Bench(s, RequestLog(log_path, https, s.config["api_url"]), args.rounds)
-            try:
-                bench.seed()
-                bench.one_round(keep=False)  # warm-up: connections, MSAL's caches, imports
-                for _ in range(args.rounds):
-                    bench.one_round(keep=True)
-            finally:
-                bench.graph.http.close()
-                bench.http.close()
-                bench.log.file.close()
-            bench.report()
+    benches: dict[str, Bench] = {}
+    with ExitStack() as stacks:
+        for mode in ("off", "on"):
+            log_path = folder / f"emulator-{mode}.log"
+            log_file = stacks.enter_context(log_path.open("w"))
+            s = stacks.enter_context(stack(emulator_args=limits, emulator_log=log_file,
+                                           env={"GRAPH_BATCH": mode}))
+            https = stacks.enter_context(s.https())
+            benches[mode] = Bench(s, RequestLog(log_path, https, s.config["api_url"]))
+            stacks.callback(benches[mode].close)
+        for bench in benches.values():
+            bench.seed()
+            bench.one_round(keep=False)  # warm-up: connections, MSAL's caches, imports
+        for _ in range(args.rounds):
+            for bench in benches.values():
+                bench.one_round(keep=True)
+        for bench in benches.values():
+            bench.add_latency(args.latency_ms)
+            bench.one_round(keep=False)
+        for _ in range(args.rounds):
+            for bench in benches.values():
+                bench.one_round(keep=True)
+        report(benches["off"], benches["on"], args.rounds, args.latency_ms)
 
 
 if __name__ == "__main__":

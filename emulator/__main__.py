@@ -1,4 +1,5 @@
-"""``python -m emulator [serve|accounts] ...``: run the emulator, or print the demo accounts."""
+"""``python -m emulator [serve|accounts|reset] ...``: run the emulator, print the demo accounts,
+or forget the mail, subscriptions and sign-ins it kept across restarts."""
 from __future__ import annotations
 
 import argparse
@@ -66,6 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the emulator (the default)")
     accounts = sub.add_parser("accounts", help="print the demo accounts and app registration")
     accounts.add_argument("--json", action="store_true")
+    reset = sub.add_parser("reset", help="start clean: forget the kept mail, subscriptions and "
+                                         "sign-ins (the CA, keys and demo app secret stay)")
+    serve.add_argument("--no-persist", action="store_true",
+                       default=os.environ.get("EMULATOR_PERSIST", "1") == "0",
+                       help="keep nothing across restarts (EMULATOR_PERSIST=0)")
+    serve.add_argument("--https-webhooks-only", action="store_true",
+                       default=os.environ.get("EMULATOR_HTTPS_WEBHOOKS_ONLY", "0") == "1",
+                       help="refuse http notification URLs, as Graph does (default: http to "
+                            "loopback hosts is allowed, for the demo; EMULATOR_HTTPS_WEBHOOKS_ONLY=1)")
+    reset.add_argument("--host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
+    reset.add_argument("--api-port", type=int,
+                       default=int(os.environ.get("EMULATOR_API_PORT", "5001")))
     for p in (parser, serve):
         p.add_argument("--host", default=os.environ.get("EMULATOR_HOST", "127.0.0.1"))
         p.add_argument("--api-port", type=int, default=int(os.environ.get("EMULATOR_API_PORT", "5001")))
@@ -100,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {g['grantee']} -> {g['mailbox']}: {', '.join(g['rights'])}")
         return 0
 
+    if args.command == "reset":
+        return _reset(args)
+
     from .graph.sending_limits import LimitError, parse_assignments, parse_settings
     from .server import Emulator
 
@@ -115,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     emulator = Emulator(args.state_dir, host=args.host, api_port=args.api_port,
                         pages_port=args.pages_port, redirect_uris=redirect_uris,
                         access_token_lifetime=args.access_token_lifetime,
-                        max_message_size=args.max_message_size)
+                        max_message_size=args.max_message_size,
+                        persist=not getattr(args, "no_persist", False),
+                        http_loopback_webhooks=not getattr(args, "https_webhooks_only", False))
     emulator.state.send_limits = limits
     emulator.start()
     print(f"Emulator API (HTTPS): {emulator.api_url}   sign-in pages (HTTP): {emulator.pages_url}",
@@ -125,6 +143,34 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     emulator.stop()
+    return 0
+
+
+def _reset(args) -> int:
+    """Empty a running emulator (if one answers on the configured port) and delete what is
+    kept on disk, so the next start begins with empty mailboxes."""
+    import ssl
+    import urllib.request
+    from pathlib import Path
+
+    from .persistence import wipe
+
+    ca = Path(args.state_dir) / "ca.pem"
+    running = False
+    if ca.exists():
+        context = ssl.create_default_context(cafile=str(ca))
+        url = f"https://{args.host}:{args.api_port}/_emulator/reset"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="POST"),
+                                        context=context, timeout=3):
+                running = True
+        except OSError:
+            pass  # not running (or another program on the port): the files are enough
+    existed = wipe(args.state_dir)
+    print("Emulator state reset:"
+          + (" the running emulator was emptied;" if running else "")
+          + (" kept mail, subscriptions and sign-ins deleted" if existed
+             else " nothing was kept") + f" ({args.state_dir}).")
     return 0
 
 

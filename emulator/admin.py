@@ -1,4 +1,5 @@
-"""``/_emulator``: health and reset, sending limits and the mail clock, for scripts and tests."""
+"""``/_emulator``: health and reset, sending limits, the mail clock and delta-token expiry, for
+scripts and tests."""
 import datetime as dt
 
 from flask import Blueprint, jsonify, request
@@ -57,3 +58,14 @@ def mail_clock():
             return jsonify({"error": "offset_seconds (a number of seconds) is required"}), 400
         store.clock_offset = dt.timedelta(seconds=offset)
     return jsonify({"offset_seconds": store.clock_offset.total_seconds()})
+
+
+@admin_bp.post("/delta/expire")
+def expire_delta_tokens():
+    """Every delta token issued so far becomes too old (410 SyncStateNotFound), as when
+    Outlook's token cache drops them: for tests of a client's full resync."""
+    store = get_state().extension("mail", MailStore)
+    with store.lock:
+        for box in store.mailboxes.values():
+            box.changes.expire()
+    return "", 204

@@ -5,7 +5,9 @@
   so a browser reaches them with no certificate warning while tokens stay on TLS.
 
 ``Emulator`` is used the same way by ``python -m emulator`` and by the tests (port 0 picks free
-ports). It writes ``demo-app.json`` to its state folder: what a client needs to reach it.
+ports). It writes ``demo-app.json`` to its state folder: what a client needs to reach it. With
+``persist=True`` (``python -m emulator serve``) it also keeps its mail, subscriptions and
+sign-ins there across restarts (persistence/); the tests' emulators keep nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from werkzeug.wsgi import LimitedStream
 from . import admin, faults, graph, viewer
 from .identity import admin_consent, api as identity_api, device_login_page, instance_discovery, \
     signin_pages
+from .graph.subscriptions.admin import notifications_bp
+from .persistence.keeper import STORE_DIR, Keeper
 from .state import DEMO_APP_FILE, State, Urls, load_or_create_secret
 from .tls import ensure_certificates
 
@@ -152,6 +156,7 @@ def create_api_app(state: State) -> Flask:
     app.register_blueprint(instance_discovery.instance_bp)
     app.register_blueprint(graph.graph_bp)
     app.register_blueprint(admin.admin_bp)
+    app.register_blueprint(notifications_bp)
     return app
 
 
@@ -172,7 +177,8 @@ class Emulator:
 
     def __init__(self, state_dir: str | Path, host: str = "127.0.0.1", api_port: int = 5001,
                  pages_port: int = 5002, redirect_uris: list[str] | None = None,
-                 access_token_lifetime: int | None = None, max_message_size: int | None = None):
+                 access_token_lifetime: int | None = None, max_message_size: int | None = None,
+                 persist: bool = False, http_loopback_webhooks: bool = True):
         self.state_dir = Path(state_dir)
         self.host = host
         self.ca_file, cert, key = ensure_certificates(self.state_dir)
@@ -196,7 +202,11 @@ class Emulator:
                 client_secret=load_or_create_secret(self.state_dir),
                 redirect_uris=list(redirect_uris or []),
                 access_token_lifetime=access_token_lifetime, max_message_size=max_message_size,
+                http_loopback_webhooks=http_loopback_webhooks,
             )
+            self.keeper = Keeper(self.state, self.state_dir / STORE_DIR) if persist else None
+            if self.keeper is not None:
+                self.keeper.load()
             self._api_server.app = create_api_app(self.state)
             self._pages_server.app = create_pages_app(self.state)
         except BaseException:  # e.g. SystemExit on a bad EMULATOR_FAULTS: free the ports
@@ -233,6 +243,8 @@ class Emulator:
                                       name=f"emulator-{server.port}")
             thread.start()
             self._threads.append(thread)
+        if self.keeper is not None:
+            self.keeper.start()
         logger.info("emulator API on %s, sign-in pages on %s", self.urls.api, self.urls.pages)
         return self
 
@@ -242,6 +254,9 @@ class Emulator:
             server.server_close()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.state.stop()  # background work (notification delivery) ends with the servers
+        if self.keeper is not None:
+            self.keeper.close()  # the last changes, written before the process ends
 
     def __enter__(self) -> "Emulator":
         return self.start()

@@ -44,7 +44,13 @@ class State:
     # Start-up overrides of the sending and throttling limits (graph/sending_limits.py); the run-time
     # settings and every counter go back to these on reset().
     send_limits: dict | None = None
+    # Change notifications may go to http://127.0.0.1-style URLs (the demo's and the tests'
+    # receivers); off, only https is accepted, as Graph does (graph/subscriptions).
+    http_loopback_webhooks: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # How an extension is built when it is first used, when it needs more than its class
+    # (e.g. the mail store's spool folder when mail is kept across restarts: persistence/).
+    factories: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.signing_key = SigningKey.load_or_create(self.state_dir)
@@ -69,12 +75,19 @@ class State:
             self.signin_sessions: dict[str, dict] = {}  # the sign-in pages' own cookie sessions
             self.extensions: dict[str, object] = {}  # per-feature state (mailboxes, faults, ...)
 
+    def stop(self) -> None:
+        """Stop the extensions' background work (``stop()``, if they have one), keeping state."""
+        for extension in list(self.extensions.values()):
+            stop = getattr(extension, "stop", None)
+            if callable(stop):
+                stop()
+
     def extension(self, name: str, factory):
         """Per-feature state created on first use and dropped by reset() (which first calls its
         ``close()``, if it has one)."""
         with self.lock:
             if name not in self.extensions:
-                self.extensions[name] = factory()
+                self.extensions[name] = self.factories.get(name, factory)()
             return self.extensions[name]
 
     def add_redirect_uri(self, uri: str) -> None:

@@ -1,5 +1,6 @@
 // Small behaviours, no inline script (the Content-Security-Policy allows none):
-// live expiry countdowns, reveal/hide of the masked access token, copy to clipboard.
+// live expiry countdowns, reveal/hide of the masked access token, copy to clipboard, and on
+// sign-out the compose pages' unsaved typing this browser kept (compose-rescue.js) forgotten.
 (function () {
   "use strict";
 
@@ -65,5 +66,15 @@
     document.querySelectorAll("[data-copy]").forEach(function (b) {
       b.addEventListener("click", function () { copy(b); });
     });
+    var signOut = document.getElementById("sign-out");
+    if (signOut) {  // what compose-rescue.js kept of unsaved typing stays on no shared computer
+      signOut.form.addEventListener("submit", function () {
+        try {
+          Object.keys(window.localStorage).forEach(function (key) {
+            if (key.indexOf("mailer:compose:") === 0) window.localStorage.removeItem(key);
+          });
+        } catch (e) { /* storage disabled: nothing was kept */ }
+      });
+    }
   });
 })();

@@ -264,6 +264,10 @@
     this.form.querySelectorAll("input[name=body_type]").forEach(function (radio) {
       radio.addEventListener("change", function () { self.show(self.format()); });
     });
+    // The textarea given back its text from outside (compose-rescue.js): shown in the editor.
+    this.area.addEventListener("compose:restored", function () {
+      if (self.quill && self.shownAs === "html") self.load(self.area.value);
+    });
     // Send or Save draft while a picture is still on its way would lose it: wait for it.
     document.addEventListener("submit", function (e) {
       if (e.target !== self.form || !self.uploading) return;

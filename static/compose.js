@@ -3,6 +3,7 @@
 // draft) pressed while files are still on their way waits for them and then goes, once; if one
 // of them fails, nothing goes and the page says which file and why.
 // Without JavaScript the same form still works: files go with the form, Remove is a submit.
+// What is typed is also kept in this browser until the server has it (compose-rescue.js).
 (function () {
   "use strict";
 
@@ -34,6 +35,8 @@
     this.saveState = document.getElementById("save-state");
     this.sendButton = document.getElementById("send");
     this.sendLabel = this.sendButton.querySelector("span").textContent;
+    this.rescue = new window.ComposeRescue(form);  // this browser's copy of what is typed
+    this.rescue.offer();  // first: before anything announces a change
     this.files = new window.ComposeFiles(form, {
       changed: function () { self.filesChanged(); },
       failed: function (name, message) { self.fileFailed(name, message); }
@@ -88,15 +91,21 @@
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(function () {
       self.saveTimer = null;
-      var body = self.fields();
+      var body = self.fields(), upTo = self.rescue.edits;
       self.status("Saving…");
       fetch(self.form.dataset.autosaveUrl, {
         method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"
       }).then(function (r) {
+        if (r.ok) self.rescue.saved(upTo);
         self.status(r.ok ? "Draft saved" :
           (r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved"));
       }, function () { self.status("Not saved (offline?)"); });
     }, 800);
+  };
+
+  Compose.prototype.changed = function () {  // kept in this browser at once, on the server soon
+    this.rescue.keep();
+    this.autosave();
   };
 
   Compose.prototype.sending = function (on) {
@@ -244,10 +253,10 @@
     });
     form.addEventListener("input", function (e) {
       if (e.target.name === "from_address") self.checkFrom();
-      if (e.target.type !== "file") self.autosave();
+      if (e.target.type !== "file") self.changed();
     });
     form.addEventListener("change", function (e) {
-      if (e.target.type !== "file") self.autosave();
+      if (e.target.type !== "file") self.changed();
     });
     form.addEventListener("keydown", function (e) {  // Enter in a one-line field is not Send
       if (e.key === "Enter" && e.target.tagName === "INPUT" && e.target.type !== "submit") e.preventDefault();

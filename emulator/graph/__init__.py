@@ -1,4 +1,5 @@
-"""Graph v1.0 over HTTPS: users, profile photos, mail, drafts, attachments, upload sessions.
+"""Graph v1.0 over HTTPS: users, profile photos, mail, drafts, attachments, upload sessions, and
+JSON batching of them (``$batch``); ``/beta`` answers 501.
 
 ``graph_bp`` (registered on the API app) sends every ``/v1.0/...`` request through one view:
 authenticate the bearer token, match the path with Graph's case-insensitive grammar, call the
@@ -12,9 +13,13 @@ view registered for it. ``/api/v2.0/...`` is the Outlook-shaped upload URL, serv
   odata.py               ``$filter``/``$orderby`` over Graph JSON, for users and messages
   sending_limits.py      Exchange's sending limits per mailbox; settings of every limit
   request_throttling.py  Outlook's throttling of requests per app and mailbox (middleware)
+  batch.py               ``POST /v1.0/$batch``: JSON batching
+  batch_envelope.py      a batch's requests as Graph reads them, and its 400s
+  batch_run.py           each item run through the API app's own WSGI stack
   routing/               the URL grammar, the route table, the 501s, the CSDL surface
   directory/             users, photos, people
-  mail/                  mailboxes, messages, attachments, upload sessions, sending
+  mail/                  mailboxes, messages, attachments, upload sessions, sending, delta
+  subscriptions/         change notifications: ``/subscriptions`` and the webhooks they call
   csdl/                  Microsoft's CSDL (v1.0-Prod.csdl) and its licence notice
 """
 from __future__ import annotations
@@ -29,7 +34,9 @@ from .directory import users, photos  # noqa: F401
 from .mail import mime_out, moves  # noqa: F401
 from .directory import people  # noqa: F401
 from .mail import replies  # noqa: F401
-from . import request_throttling
+from .mail import delta  # noqa: F401
+from .subscriptions import views as subscription_views  # noqa: F401
+from . import batch, request_throttling
 from .mail import upload_url
 from .auth import authenticate
 from .common import GraphFailure, drain, request_id
@@ -57,6 +64,20 @@ def graph_v1(rest: str):
                            {"Allow": ", ".join(match.allowed)})
     raise GraphFailure(400, "BadRequest",
                        f"Resource not found for the segment '{match.unmatched_segment}'.")
+
+
+@graph_bp.post("/v1.0/$batch")
+def graph_batch():
+    """JSON batching: up to 20 requests in one round trip."""
+    return batch.respond()
+
+
+@graph_bp.route("/beta", defaults={"rest": ""}, methods=METHODS)
+@graph_bp.route("/beta/<path:rest>", methods=METHODS)
+def graph_beta(rest: str):
+    """Graph's beta endpoint (``$batch`` included) exists, and the emulator serves v1.0 only."""
+    raise GraphFailure(501, "NotImplemented", f"The emulator does not implement {request.method} "
+                       f"/beta/{rest}: it serves Graph v1.0 only.")
 
 
 @graph_bp.route("/api/v2.0/<path:rest>", methods=METHODS)

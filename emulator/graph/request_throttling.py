@@ -12,7 +12,8 @@ keeps its request in flight, as a slow mailbox would). It charges every ``/v1.0/
 - more than ``requests_per_10_minutes`` (10,000) in any 10 minutes: 429 ``ApplicationThrottled``
   with the seconds until the oldest request leaves the window (the message wording is
   UNCONFIRMED). Refused requests are not counted (UNCONFIRMED: Microsoft says they accrue).
-Upload URLs (``/api/v2.0``, no bearer token) and ``/users`` lists are not charged.
+Upload URLs (``/api/v2.0``, no bearer token) and ``/users`` lists are not charged, nor is a
+``$batch`` itself: each request inside it comes through here on its own (batch_run.py).
 """
 from __future__ import annotations
 

@@ -215,3 +215,41 @@ def revoke_app_permissions(tenant: str, client_id: str):
         return jsonify({"error": f"client_id: no app registration '{client_id}'"}), 404
     revoked = app_permissions.revoke(state, found.id, client_id)
     return jsonify({"tenant": found.id, "client_id": client_id, "revoked": revoked})
+
+
+@api_bp.get("/_emulator/identity/app-role-assignments")
+def list_app_role_assignments():
+    """App roles assigned to users, per app: what their id tokens' ``roles`` carry."""
+    state = get_state()
+    with state.lock:
+        rows = [{"client_id": app.client_id, "user": state.directory.users[uid].user_principal_name,
+                 "roles": list(roles)}
+                for app in state.directory.apps.values()
+                for uid, roles in app.user_roles.items() if roles and uid in state.directory.users]
+    return jsonify({"assignments": rows})
+
+
+@api_bp.route("/_emulator/identity/app-role-assignments/<client_id>/<user>/<role>",
+              methods=["PUT", "DELETE"])
+def app_role_assignment(client_id: str, user: str, role: str):
+    """Assign (PUT) or remove (DELETE) a user's app role of an app, as an admin does under
+    Enterprise applications (Graph's appRoleAssignedTo), until the next reset. Tokens issued
+    before keep their ``roles`` until they expire; the next id token (a refresh, a sign-in)
+    carries the assignment as it is then."""
+    state = get_state()
+    app = state.directory.apps.get(client_id)
+    if app is None:
+        return jsonify({"error": f"client_id: no app registration '{client_id}'"}), 404
+    found = state.directory.user(user)
+    if found is None:
+        return jsonify({"error": f"user: no user '{user}'"}), 404
+    if not role or len(role) > 120:
+        return jsonify({"error": "role: an app role's value, 1 to 120 characters"}), 400
+    with state.lock:
+        held = app.user_roles.setdefault(found.id, [])
+        if request.method == "PUT" and role not in held:
+            held.append(role)
+        elif request.method == "DELETE" and role in held:
+            held.remove(role)
+        roles = list(held)
+    return jsonify({"client_id": client_id, "user": found.user_principal_name, "roles": roles})

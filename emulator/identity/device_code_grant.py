@@ -3,7 +3,8 @@
 ``POST /{tenant}/oauth2/v2.0/devicecode`` hands out a ``device_code`` (kept by the client) and a
 short ``user_code`` that the person types at ``/devicelogin`` on the sign-in pages origin (see
 ``device_login_page``). Meanwhile the client polls the token endpoint with
-``grant_type=urn:ietf:params:oauth:grant-type:device_code``; ``redeem`` answers
+``grant_type=urn:ietf:params:oauth:grant-type:device_code`` (or ``device_code``, as Microsoft's
+JavaScript and Java libraries send it: ``GRANT_TYPES``); ``redeem`` answers
 ``authorization_pending`` until the person has signed in and consented, then the tokens, once.
 The lifetime (15 minutes) and polling interval (5 s) are Microsoft's defaults; tests shorten
 them through ``/_emulator/identity/settings``.
@@ -21,6 +22,13 @@ from ..state import State, get_state
 from .tokens import b64url
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
+# The short spelling: msal-common's GrantType.DEVICE_CODE_GRANT (msal-node, and @azure/identity's
+# DeviceCodeCredential through it) and msal4j's DeviceCodeAuthorizationGrant redeem with it, and
+# Entra serves them. UNCONFIRMED in Microsoft's docs: the v2.0 device-code page says grant_type
+# "Must be urn:ietf:params:oauth:grant-type:device_code", and no Microsoft doc shows the short
+# form; it is accepted here because Microsoft's own libraries send it.
+SHORT_GRANT_TYPE = "device_code"
+GRANT_TYPES = (GRANT_TYPE, SHORT_GRANT_TYPE)
 # RFC 8628 §6.1: no vowels (no words), none of the look-alike 0/O/1/I.
 _USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ23456789"
 _USER_CODE_LENGTH = 9  # Microsoft's codes look like "FRWQDE7YL"

@@ -1,5 +1,5 @@
 """``POST /{tenant}/oauth2/v2.0/token``: authorization code, refresh token, client credentials,
-device code.
+device code (both spellings of its grant type: ``device_code_grant.GRANT_TYPES``).
 
 Checks run in the order Microsoft's answers suggest: tenant, parameters, client, client secret,
 then the grant. Every refusal is an AADSTS body from ``errors.aadsts_response``; client
@@ -27,7 +27,7 @@ from ..state import State, get_state
 logger = logging.getLogger(__name__)
 
 GRANTS = ("authorization_code", "refresh_token", "client_credentials",
-          device_code_grant.GRANT_TYPE)
+          *device_code_grant.GRANT_TYPES)
 APP_ONLY_SCOPES = {f"{GRAPH_RESOURCE}/.default".lower(), f"{GRAPH_APP_ID}/.default"}
 
 
@@ -66,7 +66,7 @@ def token(tenant: str):
             body = _authorization_code(state, app, path, confidential)
         elif grant_type == "refresh_token":
             body = _refresh_token(state, app, path)
-        elif grant_type == device_code_grant.GRANT_TYPE:
+        elif grant_type in device_code_grant.GRANT_TYPES:
             body = device_code_grant.redeem(state, app, path, request.form)
         elif not confidential:
             raise TokenError("invalid_client", 7000218, "The request body must contain the "

@@ -6,5 +6,7 @@ No Flask here.
     intake.py   an API submit's files, put where any worker finds them (the job store, or a
                 draft in the sender's mailbox) before the job enters its lane
     merge.py    mail merge: a CSV and a Jinja template, one job per row
+    templating.py  merge templates rendered in a limited child process (time, memory, size)
+    csv_export.py  a merge's rows as CSV, with cells a spreadsheet would run quoted
     errors.py   the errors automation raises on purpose, each naming the field
 """

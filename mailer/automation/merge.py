@@ -3,9 +3,10 @@
 The template is a file whose first line is ``Subject: ...`` and whose body follows a blank
 line; a ``.html`` (or ``.htm``) file is an HTML body, anything else plain text. Both are
 rendered in Jinja's sandbox (a template cannot reach Python's internals) with the row's columns
-as variables; a variable the row lacks is an error naming the row and the variable, found by
-the dry run before anything is queued. A merge's id is derived from the sender, the CSV and
-the template: running the same merge again resumes it, sending only the rows not yet sent.
+as variables, under limits of time, memory and size (templating.py); a variable the row
+lacks, or a limit reached, is an error naming the row, found by the dry run before anything is
+queued. A merge's id is derived from the sender, the CSV and the template: running the same
+merge again resumes it, sending only the rows not yet sent.
 """
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from mailer.automation import jobs
 from mailer.automation.errors import AutomationError
+from mailer.automation.templating import Renderer, TemplateRefused
+from mailer.sending.compose import BODY_MAX, SUBJECT_MAX
 from mailer.sending.description import check
 
 MAX_ROWS = 100_000
@@ -61,10 +61,19 @@ def read_rows(path: str | Path, to_column: str) -> list[dict]:
     except (OSError, UnicodeDecodeError) as exc:
         raise AutomationError("CSV", f"cannot read {path}: {exc}") from None
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or to_column not in reader.fieldnames:
-        raise AutomationError("--to-column", f"{path} has no column {to_column!r} (its "
-                              f"columns: {', '.join(reader.fieldnames or []) or 'none'})")
-    rows = list(reader)
+    rows: list[dict] = []
+    header = None
+    try:  # a cell past the csv module's own limit (131,072 characters) names its row
+        header = reader.fieldnames
+        if not header or to_column not in header:
+            raise AutomationError("--to-column", f"{path} has no column {to_column!r} (its "
+                                  f"columns: {', '.join(header or []) or 'none'})")
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        where = f"row {len(rows) + 1}" if header is not None else "its header"
+        raise AutomationError("CSV", f"{path}, {where}: {exc} (a cell may hold at most "
+                              f"{csv.field_size_limit():,} characters)") from None
     if not rows:
         raise AutomationError("CSV", f"{path} has a header but no rows")
     if len(rows) > MAX_ROWS:
@@ -73,19 +82,19 @@ def read_rows(path: str | Path, to_column: str) -> list[dict]:
 
 
 def render(template: Template, rows: list[dict], sender: str, to_column: str) -> list[dict]:
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=template.html)
-    try:
-        subject, body = env.from_string(template.subject), env.from_string(template.body)
-    except TemplateError as exc:
-        raise AutomationError("TEMPLATE", f"the template does not parse: {exc}") from None
+    """Every row rendered under templating.py's limits (a child process; the subject and body
+    caps of the compose page and the API); the first refusal names its row and the limit."""
     out = []
-    for number, row in enumerate(rows, start=1):
-        values = {k: (v or "") for k, v in row.items() if k}
-        try:
-            rendered = {"subject": subject.render(values), body_field(template): body.render(values)}
-        except TemplateError as exc:
-            raise AutomationError("TEMPLATE", f"row {number}: {exc}") from None
-        out.append({"from": sender, "to": [values.get(to_column, "").strip()], **rendered})
+    try:
+        with Renderer(template.subject, template.body, template.html,
+                      subject_max=SUBJECT_MAX, body_max=BODY_MAX) as renderer:
+            for number, row in enumerate(rows, start=1):
+                values = {k: (v if isinstance(v, str) else "") for k, v in row.items() if k}
+                subject, body = renderer.render(number, values)
+                out.append({"from": sender, "to": [values.get(to_column, "").strip()],
+                            "subject": subject, body_field(template): body})
+    except TemplateRefused as exc:
+        raise AutomationError("TEMPLATE", str(exc)) from None
     return out
 
 

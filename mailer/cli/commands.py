@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import mimetypes
 import os
@@ -10,7 +9,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from mailer.automation import intake, jobs, merge
+from mailer.automation import csv_export, intake, jobs, merge
 from mailer.automation.errors import AutomationError
 from mailer.cli.delegated import Delegated
 from mailer.delivery import acting, records
@@ -170,9 +169,7 @@ def status_cmd(cfg, args, merge_id: str | None = None) -> int:
     if getattr(args, "json", False):
         print(json.dumps(found, indent=2))
     elif getattr(args, "csv_out", False):
-        out = csv.DictWriter(sys.stdout, fieldnames=list(found["rows"][0]))
-        out.writeheader()
-        out.writerows(found["rows"])
+        csv_export.write_rows(sys.stdout, found["rows"])  # formulas quoted, as the admin page
     else:
         counts = ", ".join(f"{n} {state}" for state, n in sorted(found["counts"].items()))
         print(f"Merge {merge_id} from {found['sender']}: {counts}.")

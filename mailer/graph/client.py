@@ -6,7 +6,8 @@ token, called for each request so it may refresh) and a requests.Session from
 every failure surfaces as one ``GraphError``. A send whose connection dropped after the
 request went out raises ``GraphError`` with code ``OutcomeUnknown``: never resent blindly.
 JSON bodies are encoded compactly as UTF-8 (shapes.py), exactly as the send plan measures them;
-files to attach are described by ``shapes.FileSource``.
+files to attach are described by ``shapes.FileSource``. ``batch(calls)`` makes several calls in
+one round trip (batch.py; ``batching=False`` sends them one by one instead).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib.parse import quote
 
 import requests
 
+from mailer.graph import batch as batching
 from mailer.graph.errors import NETWORK_ERROR, OUTCOME_UNKNOWN, GraphError
 from mailer.graph.retry import RetryPolicy, is_safe_to_retry, send_with_retry
 from mailer.graph.shapes import FileSource, encode_json, file_attachment_json, upload_item_json
@@ -44,8 +46,9 @@ class GraphClient:
     def __init__(self, base_url: str, token_provider: Callable[[], str],
                  session: requests.Session, *, timeout: float, retry: RetryPolicy,
                  chunk_size: int, sleep: Callable[[float], None] = time.sleep,
-                 mailbox: str | None = None):
+                 batching: bool = True, mailbox: str | None = None):
         self.base_url = base_url.rstrip("/")
+        self.batching = batching  # GRAPH_BATCH: several calls in one $batch round trip
         self.mailbox = mailbox
         self.token_provider = token_provider
         self.session = session
@@ -54,8 +57,12 @@ class GraphClient:
         self.chunk_size = chunk_size
         self.sleep = sleep
 
-    def _request(self, method: str, path: str, json_body: dict | None = None,
-                 **kwargs) -> requests.Response:
+    def _send(self, method: str, path: str, json_body=None, *, first=None,
+              idempotent: bool | None = None, **kwargs) -> requests.Response:
+        """One call, retried on 429/503/504 under the policy: Graph's last answer, whatever its
+        status. ``first``: an answer already had for this call (a throttled batch item), taken
+        as the first attempt; ``idempotent``: whether a lost answer may be asked again (by
+        default, from the method)."""
         headers = dict(kwargs.pop("headers", {}) or {})
         if json_body is not None:
             kwargs["data"] = encode_json(json_body)
@@ -65,28 +72,41 @@ class GraphClient:
         if self.mailbox and (path == "/me" or path.startswith(("/me/", "/me?"))):
             path = _mailbox(self.mailbox) + path[3:]
         url = path if path.startswith("https://") else f"{self.base_url}{path}"
+        pending = [first] if first is not None else []
+        as_method = method if idempotent is None else ("GET" if idempotent else "POST")
 
         def send() -> requests.Response:
+            if pending:
+                return pending.pop()
             # The token is fetched per attempt: a long retry may outlive a cached token.
             headers["Authorization"] = f"Bearer {self.token_provider()}"
             return self.session.request(method, url, headers=headers, timeout=self.timeout,
                                         **kwargs)
         try:
-            response = send_with_retry(send, method, self.retry, self.sleep,
-                                       what=f"{method} {path.split('?')[0]}")
+            return send_with_retry(send, as_method, self.retry, self.sleep,
+                                   what=f"{method} {path.split('?')[0]}")
         except requests.RequestException as exc:
-            if is_safe_to_retry(method, exc):
+            if is_safe_to_retry(as_method, exc):
                 raise GraphError(0, NETWORK_ERROR,
                                  f"Could not reach Microsoft Graph: {type(exc).__name__}") from exc
             raise GraphError(0, OUTCOME_UNKNOWN,
                              f"The connection dropped during {method} {path.split('?')[0]}; "
                              "the request may or may not have been processed.") from exc
+
+    def _request(self, method: str, path: str, json_body: dict | None = None,
+                 **kwargs) -> requests.Response:
+        """``_send``, with any answer of 400 or more raised as a GraphError."""
+        response = self._send(method, path, json_body, **kwargs)
         if response.status_code >= 400:
             error = GraphError.from_response(response)
             logger.info("Graph %s %s -> %s %s (request-id %s)", method, path.split("?")[0],
                         error.status, error.code, error.request_id)
             raise error
         return response
+
+    def batch(self, calls: list[batching.Call]) -> dict[str, batching.Answer]:
+        """Several calls in one round trip: each one's Answer by id (see batch.py)."""
+        return batching.run(self, calls)
 
     def me(self) -> dict:
         """GET /me: the signed-in user's profile (default property set)."""

@@ -3,6 +3,8 @@
 ``Mailbox(client, address)`` works on the signed-in user's mailbox (``address`` None) or on one
 they have Full Access to (``/users/{address}``). Listings are newest first; Graph's next link is
 returned as it came, for the caller to keep (it is followed only under the client's base URL).
+A message and its attachments, and several small attachments' bytes, come in one round trip
+(``GraphClient.batch``).
 Like GraphClient, every failure is a ``GraphError``; nothing here knows of Flask.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ from urllib.parse import quote
 
 import requests
 
+from mailer.graph.batch import Call
 from mailer.graph.client import GraphClient, _mailbox
 from mailer.graph.errors import GraphError
 
@@ -74,16 +77,39 @@ class Mailbox:
                                     params={"$select": "unreadItemCount"}).json()
         return int(body.get("unreadItemCount") or 0)
 
+    def _read(self, message_id: str) -> Call:
+        return Call("message", "GET", self._message(message_id),
+                    params={"$select": ",".join(READ_FIELDS)},
+                    headers={"Prefer": 'outlook.body-content-type="html"'})
+
+    def _listing(self, message_id: str) -> Call:
+        return Call("attachments", "GET", f"{self._message(message_id)}/attachments",
+                    params={"$select": ATTACHMENT_FIELDS})
+
     def message(self, message_id: str) -> dict:
         """One message with its HTML body (Prefer: outlook.body-content-type)."""
-        return self.client._request(
-            "GET", self._message(message_id), params={"$select": ",".join(READ_FIELDS)},
-            headers={"Prefer": 'outlook.body-content-type="html"'}).json()
+        return self.client.batch([self._read(message_id)])["message"].result()
 
     def attachments(self, message_id: str) -> list[dict]:
         """The message's attachments, without their content."""
-        return self.client._request("GET", f"{self._message(message_id)}/attachments",
-                                    params={"$select": ATTACHMENT_FIELDS}).json().get("value", [])
+        found = self.client.batch([self._listing(message_id)])["attachments"].result()
+        return found.get("value", [])
+
+    def message_and_attachments(self, message_id: str) -> tuple[dict, list[dict]]:
+        """``message`` and ``attachments`` in one round trip (the message's failure first)."""
+        answers = self.client.batch([self._read(message_id), self._listing(message_id)])
+        message = answers["message"].result()
+        return message, answers["attachments"].result().get("value", [])
+
+    def attachment_contents(self, message_id: str, attachment_ids: list[str]) -> dict[str, bytes]:
+        """The bytes of a few small attachments, by id, in one round trip (their ``$value``s,
+        which a batch carries as base64); an attachment Graph could not give is left out."""
+        calls = [Call(str(n), "GET", f"{self._message(message_id)}/attachments/"
+                                     f"{quote(attachment_id, safe='')}/$value")
+                 for n, attachment_id in enumerate(attachment_ids)]
+        answers = self.client.batch(calls)
+        return {attachment_id: answers[str(n)].content
+                for n, attachment_id in enumerate(attachment_ids) if answers[str(n)].ok}
 
     def attachment(self, message_id: str, attachment_id: str) -> dict:
         """One attachment's name, type, size and whether it is inline (no content)."""

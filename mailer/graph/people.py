@@ -3,17 +3,18 @@
 ``suggestions(client, text)`` asks ``GET /me/people`` (People.Read: relevance-ranked, with
 contacts and distribution lists) and, when that gave fewer than ``limit``, ``GET /users``
 (User.ReadBasic.All) with ``$search``, which Microsoft documents for directory objects only
-with the ``ConsistencyLevel: eventual`` header. Results are merged people first, one per
-address (compared case-insensitively). Like GraphClient, every failure is a ``GraphError``;
-nothing here knows of Flask.
+with the ``ConsistencyLevel: eventual`` header. Both go in one round trip (``GraphClient.batch``):
+the directory's answer is used only when the people gave fewer than ``limit``. Results are
+merged people first, one per address (compared case-insensitively). Like GraphClient, every
+failure is a ``GraphError``; nothing here knows of Flask.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from mailer.graph.batch import Call
 from mailer.graph.client import GraphClient
-from mailer.graph.errors import GraphError
 
 LIMIT = 8
 # Graph's $search takes a double-quoted string; a quote or backslash typed by a person would end
@@ -39,11 +40,20 @@ def search_text(text: str) -> str:
     return " ".join(_UNSAFE.sub(" ", text or "").split())
 
 
-def relevant_people(client: GraphClient, text: str, top: int = LIMIT) -> list[Suggestion]:
-    """GET /me/people?$search="text": the user's relevant people whose name or address match."""
-    body = client._request("GET", "/me/people", params={
+def _people_call(text: str, top: int) -> Call:
+    return Call("people", "GET", "/me/people", params={
         "$search": f'"{search_text(text)}"', "$top": str(top),
-        "$select": "displayName,scoredEmailAddresses,personType"}).json()
+        "$select": "displayName,scoredEmailAddresses,personType"})
+
+
+def _directory_call(text: str, top: int) -> Call:
+    value = search_text(text)
+    return Call("directory", "GET", "/users", params={
+        "$search": f'"displayName:{value}" OR "mail:{value}"', "$top": str(top),
+        "$select": "displayName,mail"}, headers={"ConsistencyLevel": "eventual"})
+
+
+def _people(body: dict) -> list[Suggestion]:
     found = []
     for person in body.get("value", []):
         group = (person.get("personType") or {}).get("class") == "Group"
@@ -56,15 +66,20 @@ def relevant_people(client: GraphClient, text: str, top: int = LIMIT) -> list[Su
     return found
 
 
+def _users(body: dict) -> list[Suggestion]:
+    return [Suggestion(user.get("displayName") or user["mail"], user["mail"], "directory")
+            for user in body.get("value", []) if "@" in (user.get("mail") or "")]
+
+
+def relevant_people(client: GraphClient, text: str, top: int = LIMIT) -> list[Suggestion]:
+    """GET /me/people?$search="text": the user's relevant people whose name or address match."""
+    return _people(client.batch([_people_call(text, top)])["people"].result())
+
+
 def directory_users(client: GraphClient, text: str, top: int = LIMIT) -> list[Suggestion]:
     """GET /users?$search="displayName:text" OR "mail:text": the directory's users whose name
     has a word starting with ``text``, or whose address does (users without mail are left out)."""
-    value = search_text(text)
-    body = client._request("GET", "/users", params={
-        "$search": f'"displayName:{value}" OR "mail:{value}"', "$top": str(top),
-        "$select": "displayName,mail"}, headers={"ConsistencyLevel": "eventual"}).json()
-    return [Suggestion(user.get("displayName") or user["mail"], user["mail"], "directory")
-            for user in body.get("value", []) if "@" in (user.get("mail") or "")]
+    return _users(client.batch([_directory_call(text, top)])["directory"].result())
 
 
 def merge(*lists: list[Suggestion], limit: int = LIMIT) -> list[Suggestion]:
@@ -82,17 +97,14 @@ def merge(*lists: list[Suggestion], limit: int = LIMIT) -> list[Suggestion]:
 def suggestions(client: GraphClient, text: str, *, directory: bool = True,
                 limit: int = LIMIT) -> list[Suggestion]:
     """People first, then (if ``directory`` and room is left) the directory; at most ``limit``.
-
     A directory that refuses the listing (403: a tenant may keep users from reading it) leaves
     the people alone; any other failure raises GraphError.
     """
-    people = relevant_people(client, text, limit)
+    calls = [_people_call(text, limit)] + ([_directory_call(text, limit)] if directory else [])
+    answers = client.batch(calls)
+    people = _people(answers["people"].result())
     if not directory or len(people) >= limit:
         return people[:limit]
-    try:
-        users = directory_users(client, text, limit)
-    except GraphError as err:
-        if err.status != 403:
-            raise
-        users = []
+    listing = answers["directory"]
+    users = [] if listing.status == 403 else _users(listing.result())
     return merge(people, users, limit=limit)

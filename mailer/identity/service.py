@@ -162,6 +162,25 @@ class Identity:
         self._held[tuple(scopes)] = held
         return dict(held)
 
+    def refresh_roles(self) -> list[str]:
+        """The app roles the person holds now, kept in the session's user (``roles``,
+        ``roles_checked_at``): a silent refresh redeems the refresh token for a new id token,
+        whose ``roles`` the identity platform reads from the app role assignments afresh."""
+        scopes = list(self.settings.scopes)
+        try:
+            result, _ = self._silent(scopes, force_refresh=True)
+        except AuthError as err:
+            err.scopes = scopes
+            raise
+        self._held.clear()  # the refresh replaced the access token too
+        if "id_token_claims" not in result:  # nothing to read the roles from: never assume
+            raise AuthError("roles_unknown", "The sign-in service's answer carried no id token "
+                            "to read your app roles from.")
+        roles = [str(r) for r in result["id_token_claims"].get("roles") or []]
+        self._session[SESSION_USER] = {**self.user, "roles": roles,
+                                       "roles_checked_at": int(time.time())}
+        return roles
+
     def _silent(self, scopes: list[str], force_refresh: bool):
         """acquire_token_silent under the vault's lock, on the freshest copy of the cache."""
         user = self.user

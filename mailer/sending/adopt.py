@@ -14,6 +14,11 @@ The same Graph draft adopted twice (two tabs, two clicks) opens the same local d
 index in the draft store maps the person and the Graph id to the local draft id. A draft made by
 this app carries its local id in the ``x-mailer-draft-id`` header: that record is opened if it
 still holds this Graph draft. Flask-free.
+
+Round trips: continuing a draft reads it and its attachments in one ``$batch``; a reply or
+forward reads nothing more of the draft than createReply's own answer (201 with the message) and
+then lists its attachments. A batch cannot chain those two (``dependsOn`` orders requests, but a
+request cannot name the id another one creates), so that is two round trips, from three.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import hashlib
 import logging
 from urllib.parse import quote
 
+from mailer.graph.batch import Call
 from mailer.graph.client import GraphClient, _mailbox
 from mailer.sending import send_later
 from mailer.sending.compose import ComposeData, sanitize_filename
@@ -46,10 +52,22 @@ def _message_path(message_id: str) -> str:
     return f"{_mailbox(None)}/messages/{quote(message_id, safe='')}"
 
 
-def create_response(client: GraphClient, message_id: str, kind: str) -> str:
-    """POST …/createReply | createReplyAll | createForward: the new draft's Graph id."""
+def create_response(client: GraphClient, message_id: str, kind: str) -> dict:
+    """POST …/createReply | createReplyAll | createForward: the new draft, as Graph answers it
+    (201 with the message: its default properties, body and recipients included)."""
     action = KINDS[kind]
-    return client._request("POST", f"{_message_path(message_id)}/{action}").json()["id"]
+    return client._request("POST", f"{_message_path(message_id)}/{action}").json()
+
+
+def _read_draft(graph_id: str) -> Call:
+    return Call("draft", "GET", _message_path(graph_id), params={
+        "$select": ",".join(READ_FIELDS),
+        "$expand": f"singleValueExtendedProperties($filter=id eq '{send_later.PROPERTY}')"})
+
+
+def _list_attachments(graph_id: str) -> Call:
+    return Call("attachments", "GET", f"{_message_path(graph_id)}/attachments",
+                params={"$select": ATTACHMENT_FIELDS})
 
 
 def address_text(recipients) -> str:
@@ -128,8 +146,8 @@ class Adopter:
             return False
 
     @staticmethod
-    def create(client: GraphClient, message_id: str, kind: str) -> str:
-        """Reply, reply all or forward ``message_id``: the new Graph draft's id."""
+    def create(client: GraphClient, message_id: str, kind: str) -> dict:
+        """Reply, reply all or forward ``message_id``: the new Graph draft (``id`` and fields)."""
         return create_response(client, message_id, kind)
 
     def local_draft(self, owner: str, graph_id: str) -> str | None:
@@ -138,15 +156,16 @@ class Adopter:
         return known if self._holds(known, owner, graph_id) else None
 
     def adopt(self, owner: str, client: GraphClient, graph_id: str,
-              me_address: str | None = None) -> str:
-        """The local draft id for the Graph draft ``graph_id`` (made now, or found again)."""
+              me_address: str | None = None, message: dict | None = None) -> str:
+        """The local draft id for the Graph draft ``graph_id`` (made now, or found again).
+        ``message``: the draft as Graph just answered it (createReply's), so not read again."""
         key = _index_key(owner, graph_id)
         if known := self.local_draft(owner, graph_id):
             return known
-        message = client._request("GET", _message_path(graph_id), params={
-            "$select": ",".join(READ_FIELDS),
-            "$expand": f"singleValueExtendedProperties($filter=id eq '{send_later.PROPERTY}')"}
-        ).json()
+        listing = None
+        if message is None:  # the draft and its attachments in one round trip
+            answers = client.batch([_read_draft(graph_id), _list_attachments(graph_id)])
+            message, listing = answers["draft"].result(), answers["attachments"]
         if message.get("isDraft") is False:
             raise NotADraft("This message has been sent already, so it cannot be continued; "
                             "reply to it or forward it instead.")
@@ -155,8 +174,8 @@ class Adopter:
         if self._holds(tagged, owner, graph_id):  # written here, and its record is still here
             self.drafts.store.put(key, {"draft": tagged})
             return tagged
-        attachments = client._request("GET", f"{_message_path(graph_id)}/attachments",
-                                      params={"$select": ATTACHMENT_FIELDS}).json().get("value", [])
+        listing = listing or client.batch([_list_attachments(graph_id)])["attachments"]
+        attachments = listing.result().get("value", [])
         draft_id = self.drafts.new(owner)
         try:
             self.drafts.save_fields(draft_id, owner, compose_data(message, me_address))

@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 IMPORTANCE = ("low", "normal", "high")
 BODY_TYPES = ("html", "text")
+# The longest subject and body, in characters, whoever writes them (the compose page, the API,
+# a merge's rendered rows): a subject is one header line (RFC 5322's 998); a body of 4 Mi
+# characters is far beyond what a person types and still bounded in memory.
+SUBJECT_MAX = 998
+BODY_MAX = 4 * 1024 * 1024
 FIELD_LABELS = {"to": "To", "cc": "Cc", "bcc": "Bcc", "reply_to": "Reply-To", "from_address": "From"}
 _SEPARATORS = ",;\r\n"
 _NAMED = re.compile(r'^(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[^<>"]*?))\s*<(?P<addr>[^<>]*)>$', re.S)

@@ -5,7 +5,8 @@ session's token vault, turns AuthError into a page that says what happened, and 
 the browser goes next (``next`` only ever to a path of this app: no open redirect).
 
 Other blueprints use ``guard(bp)`` (their one signed-in check), ``login_required(scopes=...)``
-(a view that needs a token for more scopes), ``current_user()``, ``get_token(scopes)`` and
+(a view that needs a token for more scopes), ``current_user()``, ``current_roles()`` (app
+roles, re-checked every ROLE_CHECK_EVERY seconds), ``get_token(scopes)`` and
 ``graph_client(scopes)``.
 """
 from __future__ import annotations
@@ -51,6 +52,18 @@ def current_identity() -> Identity:
 def current_user() -> dict | None:
     """The signed-in user (name, username, oid, tid, personal), or None."""
     return current_identity().user
+
+
+def current_roles() -> list[str]:
+    """The signed-in person's app roles, checked again with the identity platform (a silent
+    token refresh) once the last check is ROLE_CHECK_EVERY seconds old; raises AuthError."""
+    user = current_user() or {}
+    if not user:
+        return []
+    checked = user.get("roles_checked_at") or user.get("signed_in_at") or 0
+    if time.time() - checked >= current_app.config["ROLE_CHECK_EVERY"]:
+        return current_identity().refresh_roles()
+    return list(user.get("roles") or [])
 
 
 def get_token(scopes=None) -> dict:

@@ -18,7 +18,7 @@ from wtforms import (BooleanField, HiddenField, MultipleFileField, RadioField, S
 from wtforms.validators import ValidationError
 
 from mailer.sending import send_later
-from mailer.sending.compose import ComposeData
+from mailer.sending.compose import BODY_MAX, SUBJECT_MAX, ComposeData
 from mailer.sending.sizes import human
 
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
@@ -28,10 +28,9 @@ except ImportError:  # older WTForms: the tuple it expects
         return (value, label)
 
 RECIPIENTS_MAX = 200_000
-BODY_MAX = 4 * 1024 * 1024
 FIELD_LIMITS = {"from_address": 512, "to": RECIPIENTS_MAX, "cc": RECIPIENTS_MAX,
                 "bcc": RECIPIENTS_MAX, "reply_to": 2048,
-                "subject": 998,  # RFC 5322's line limit
+                "subject": SUBJECT_MAX,  # RFC 5322's line limit
                 "body": BODY_MAX}
 TEXT_FIELDS = tuple(FIELD_LIMITS)
 BODY_TYPES = (("html", "Formatted (HTML)"), ("text", "Plain text"))

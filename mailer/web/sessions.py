@@ -8,7 +8,8 @@ changes, and refreshed under a lock per session: flock on a lock file (threads a
 processes of one host) or a Redis lock (every instance).
 
 A store that fails (Redis down) raises SessionStoreUnavailable: a 503 page with words. A cookie
-naming no stored session (garbage, expired) simply starts a new, empty session.
+naming no stored session (garbage, expired) simply starts a new, empty session, on a GET only:
+a POST, PUT or DELETE without a live session stores nothing and sets no cookie.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from mailer.identity.vaults import SessionStoreUnavailable, StoreVault, vaults
 logger = logging.getLogger(__name__)
 
 STORE_ERRORS = (redis.exceptions.RedisError, OSError)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # When the session was last written: an unchanged one is written back (its expiry slid forward)
 # at most every SESSION_TOUCH_EVERY seconds, not on every request (a file write per request was
 # most of a small request's time).
@@ -32,16 +34,20 @@ TOUCHED = "_touched"
 
 
 class _Guarded:
-    """Turns store failures into SessionStoreUnavailable; Secure cookie whenever over https."""
+    """Turns store failures into SessionStoreUnavailable; Secure cookie whenever over https;
+    never a session started by a request that changes things (see ``save_session``)."""
 
     def open_session(self, app, request):
         try:
-            return super().open_session(app, request)
+            opened = super().open_session(app, request)
         except STORE_ERRORS as exc:
             logger.error("session store unavailable: %s", type(exc).__name__)
             broken = self.session_class(sid=self._generate_sid(self.sid_length))
             broken.unavailable = True  # the before_request hook answers 503
             return broken
+        # Flask-Session gives a new id when the cookie named no stored session.
+        opened.stored = request.cookies.get(app.config["SESSION_COOKIE_NAME"]) == opened.sid
+        return opened
 
     def should_set_storage(self, app, session) -> bool:
         now = int(time.time())
@@ -52,6 +58,11 @@ class _Guarded:
 
     def save_session(self, app, session, response):
         if getattr(session, "unavailable", False):
+            return
+        if request.method not in SAFE_METHODS and not getattr(session, "stored", True):
+            # A POST without a live session (what SameSite=Lax makes of a cross-site form) starts
+            # none and sets or deletes no cookie: its answer would replace the cookie of a
+            # person signed in, signing them out. Sessions start on GETs (sign-in's included).
             return
         try:
             super().save_session(app, session, response)

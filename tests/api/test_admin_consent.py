@@ -182,7 +182,7 @@ def test_a_callback_with_html_in_the_error_is_shown_escaped(live_app, live_sign_
     state = dict(parse_qsl(urlsplit(url).query))["state"]
     page = admin.get(consent_callback, timeout=30, params={
         "state": state, "error": "<i>server_error</i>",
-        "error_description": "<img src=x onerror=alert(1)>" + "x" * 5000})
+        "error_description": "<img src=x onerror=alert(1)>" + "x" * 3000})
     assert page.status_code == 200
     assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
     assert "<i>server_error</i>" not in page.text and "x" * 600 not in page.text

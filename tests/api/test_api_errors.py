@@ -63,6 +63,8 @@ def test_a_sender_outside_automation_senders_is_403_even_with_a_key_for_it(live_
     ({**GOOD, "to": ["not an address"]}, "to", "not an address"),
     ({**GOOD, "html": "<p>x</p>"}, "html", "not both"),
     ({**GOOD, "subject": "two\nlines"}, "subject", ""),
+    ({**GOOD, "subject": "s" * 999}, "subject", "998"),
+    ({**GOOD, "text": "t" * (4 * 1024 * 1024 + 1)}, "text", "4194304"),  # the compose page's cap
     ([GOOD], "body", "object"),
 ])
 def test_a_malformed_body_is_400_naming_the_field(live_app, http, make_key, body, field, words):
@@ -71,6 +73,28 @@ def test_a_malformed_body_is_400_naming_the_field(live_app, http, make_key, body
                                timeout=30), 400)
     assert error["code"] == "invalid_request" and error["field"] == field, error
     assert error["message"].startswith(f"{field}: ") and words in error["message"], error
+
+
+@pytest.mark.parametrize("raw, field", [
+    ('{"from": "%s", "to": %s"a"%s}' % (SALES, "[" * 5000, "]" * 5000), "to"),
+    ('{"from": "%s", "subject": "s", "colour": %s1%s}' % (SALES, '{"x":' * 5000, "}" * 5000),
+     "colour"),
+    ("[" * 5000 + "]" * 5000, "body"),
+], ids=["arrays-in-to", "objects-in-a-field", "the-body-itself"])
+@pytest.mark.parametrize("as_form", [False, True], ids=["json", "multipart"])
+def test_json_nested_thousands_deep_is_400_naming_the_field(live_app, http, make_key, raw,
+                                                            field, as_form):
+    key = make_key([SALES])
+    url = f"{live_app.url}/api/v1/messages"
+    if as_form:
+        answer = http.post(url, data={"message": raw}, files={"attachments": ("a.txt", b"x")},
+                           headers=bearer(key), timeout=30)
+        field = "message" if field == "body" else field
+    else:
+        answer = http.post(url, data=raw, timeout=30, headers={
+            **bearer(key), "Content-Type": "application/json"})
+    error = error_of(answer, 400)
+    assert error["field"] == field and "nested more than" in error["message"], error
 
 
 def test_bodies_that_are_not_json_or_headers_that_are_wrong(live_app, http, make_key):
@@ -127,6 +151,28 @@ def test_the_openapi_document_lists_the_routes(live_app, http):
     assert {"from", "to", "html", "importance"} <= set(doc["components"]["schemas"]["Message"]
                                                         ["properties"])
     assert not any("{anything}" in p for p in paths)  # the JSON 404 is not a route to document
+
+
+def test_the_openapi_document_states_the_rules_in_openapi_3_shapes(live_app, http):
+    doc = http.get(f"{live_app.url}/api/v1/openapi.json", timeout=30).json()
+    submit = doc["paths"]["/api/v1/messages"]["post"]
+    [idem] = [p for p in submit["parameters"] if p["name"] == "Idempotency-Key"]
+    assert idem["in"] == "header" and idem["schema"] == {
+        "type": "string", "minLength": 1, "maxLength": 180, "pattern": "^[!-~]{1,180}$"}
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":  # the path's own, beside its operations
+                continue
+            for status, response in operation["responses"].items():
+                assert "schema" not in response, (path, method, status)  # OpenAPI 2's layout
+                if status in ("400", "401", "403", "404"):
+                    assert response["content"]["application/json"]["schema"] == {
+                        "$ref": "#/components/schemas/Error"}, (path, method, status)
+    words = doc["info"]["description"]
+    assert "any live key scoped to that mailbox may read it" in words
+    for route in ("/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/cancel"):
+        operation = next(v for k, v in doc["paths"][route].items() if k != "parameters")
+        assert "any live key scoped to" in operation["description"], route
 
 
 def test_a_json_body_over_form_memory_is_413_in_json(live_app, http, make_key):

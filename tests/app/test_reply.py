@@ -206,8 +206,9 @@ def test_only_drafts_continue_and_only_ones_own_mailbox(client, sign_in, graph_a
      "Microsoft Graph is temporarily unavailable."),
     ({"path": "/createForward$", "status": 429, "retry_after": 1, "count": 2}, "forward", 503,
      "It asked to wait 1 seconds."),
-    ({"path": "/messages/[^/]+$", "method": "GET", "status": 503, "count": 2}, "reply", 502,
-     "was made in your Drafts folder, but it could not be opened here"),
+    # The reply is read from createReply's own answer; listing its attachments is what fails.
+    ({"path": "/messages/[^/]+/attachments$", "method": "GET", "status": 503, "count": 2},
+     "reply", 502, "was made in your Drafts folder, but it could not be opened here"),
     ({"path": "/messages/[^/]+$", "method": "GET", "status": 503, "count": 2}, "continue", 503,
      "Microsoft Graph is temporarily unavailable."),
     ({"path": "/messages/[^/]+$", "method": "DELETE", "status": 503, "count": 2}, "discard",

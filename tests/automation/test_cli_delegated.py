@@ -8,33 +8,15 @@ import subprocess
 import sys
 import time
 
-import requests
-
 from automation.automation_support import ADELE, ALEX, ROOT, inbox_subjects
-from helpers.signin import parse_page
+from helpers.signin import complete_device_login
 
 
 def complete_device_code(message: str, username: str = ADELE) -> None:
     """What a person does with the printed message: open the page, type the code, sign in."""
     uri = re.search(r"https?://\S+/devicelogin", message).group(0)
     code = re.search(r"enter the code (\S+)", message).group(1)
-    browser = requests.Session()
-    browser.trust_env = False
-    try:
-        assert parse_page(browser.get(uri, timeout=10).text).kind == "devicecode"
-        response = browser.post(uri, data={"otc": code}, timeout=10)
-        for _ in range(5):
-            page = parse_page(response.text)
-            if page.kind == "device_done":
-                return
-            form = page.forms[0] if page.kind != "consent" else page.form_with("action")
-            answer = {"username": {"loginfmt": username}, "password": {"passwd": "Demo-Passw0rd!"},
-                      "consent": {"action": "accept"}}[page.kind]
-            response = browser.post(f"{uri.rsplit('/', 1)[0]}{form.action}",
-                                    data={**form.fields, **answer}, timeout=10)
-        raise AssertionError("the device sign-in did not finish")
-    finally:
-        browser.close()
+    complete_device_login(uri, code, username)
 
 
 def login(env, https, emu) -> None:

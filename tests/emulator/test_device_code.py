@@ -9,11 +9,12 @@ import msal
 import pytest
 
 from emulator.directory import DEMO_CLI_CLIENT_ID, DEMO_CLIENT_ID
-from helpers.signin import parse_page
+from helpers.signin import complete_device_login, parse_page
 from mailer.graph.http import build_session
 
 ADELE = "adele@contoso.example"
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+SHORT = "device_code"  # as msal-node / msal-common and msal4j send it
 
 
 @pytest.fixture
@@ -30,27 +31,16 @@ def start(emu, https, scope="openid profile offline_access User.Read", tenant="o
     return response.json()
 
 
-def poll(emu, https, device_code, tenant="organizations", client_id=DEMO_CLI_CLIENT_ID):
+def poll(emu, https, device_code, tenant="organizations", client_id=DEMO_CLI_CLIENT_ID,
+         grant=GRANT):
     return https.post(f"{emu.api_url}/{tenant}/oauth2/v2.0/token", timeout=10, data={
-        "grant_type": GRANT, "client_id": client_id, "device_code": device_code})
+        "grant_type": grant, "client_id": client_id, "device_code": device_code})
 
 
 def complete_in_browser(browser, verification_uri, user_code, username=ADELE, consent=True):
     """What a person does: open the page, type the code, sign in, answer the consent page."""
-    page = parse_page(browser.get(verification_uri, timeout=10).text)
-    assert page.kind == "devicecode"
-    response = browser.post(verification_uri, data={"otc": user_code.lower()}, timeout=10)
-    for _ in range(5):
-        page = parse_page(response.text)
-        if page.kind == "device_done":
-            return page
-        assert page.kind in ("username", "password", "consent"), (page.kind, page.text[:300])
-        form = page.forms[0] if page.kind != "consent" else page.form_with("action")
-        answer = {"username": {"loginfmt": username}, "password": {"passwd": "Demo-Passw0rd!"},
-                  "consent": {"action": "accept" if consent else "cancel"}}[page.kind]
-        response = browser.post(f"{verification_uri.rsplit('/', 1)[0]}{form.action}",
-                                data={**form.fields, **answer}, timeout=10)
-    raise AssertionError("no end page")
+    return complete_device_login(verification_uri, user_code, username, consent=consent,
+                                 session=browser)
 
 
 def test_device_authorization_response_is_microsofts_shape(emu, https):
@@ -74,19 +64,29 @@ def test_device_authorization_refusals(emu, https, assert_aadsts, data, status, 
     assert_aadsts(response, status, error, code)
 
 
-def test_polling_answers_pending_then_slow_down_then_tokens_once(emu, https, browser,
+@pytest.mark.parametrize("grant", [GRANT, SHORT])
+def test_polling_answers_pending_then_slow_down_then_tokens_once(emu, https, browser, grant,
                                                                  fast_polling, assert_aadsts):
     flow = start(emu, https)
-    assert_aadsts(poll(emu, https, flow["device_code"]), 400, "authorization_pending", 70016)
-    assert_aadsts(poll(emu, https, flow["device_code"]), 400, "slow_down", 70016)
+    code = flow["device_code"]
+    assert_aadsts(poll(emu, https, code, grant=grant), 400, "authorization_pending", 70016)
+    assert_aadsts(poll(emu, https, code, grant=grant), 400, "slow_down", 70016)
     page = complete_in_browser(browser, flow["verification_uri"], flow["user_code"])
     assert "You have signed in to the Mail CLI (demo) application" in page.text
     time.sleep(1)
-    tokens = poll(emu, https, flow["device_code"])
+    tokens = poll(emu, https, code, grant=grant)
     assert tokens.status_code == 200, tokens.text
     assert {"access_token", "refresh_token", "id_token"} <= set(tokens.json())
     time.sleep(1)
-    assert_aadsts(poll(emu, https, flow["device_code"]), 400, "bad_verification_code", 70018)
+    assert_aadsts(poll(emu, https, code, grant=grant), 400, "bad_verification_code", 70018)
+
+
+@pytest.mark.parametrize("grant", ["devicecode", "urn:ietf:params:oauth:grant-type:device-code",
+                                   "Device_Code"])
+def test_other_spellings_stay_unsupported(emu, https, assert_aadsts, grant):
+    flow = start(emu, https)
+    assert_aadsts(poll(emu, https, flow["device_code"], grant=grant), 400,
+                  "unsupported_grant_type", 70003)
 
 
 def test_declined_consent_is_authorization_declined(emu, https, browser, assert_aadsts):

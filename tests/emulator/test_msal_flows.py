@@ -113,6 +113,28 @@ def test_revoked_user_needs_to_sign_in_again(emu, https, msal_app, redirect_uri,
     assert result["error"] == "invalid_grant" and 50173 in result["error_codes"]
 
 
+def test_a_silent_refresh_brings_the_app_roles_as_assigned_now(emu, https, demo_client,
+                                                                msal_app, redirect_uri, browser):
+    admin = "admin@contoso.example"
+    app = msal_app("common")
+    assert sign_in(app, redirect_uri, admin, browser)["id_token_claims"]["roles"] == [
+        "Mailer.Admin"]
+    (account,) = app.get_accounts()
+    base = f"{emu.api_url}/_emulator/identity/app-role-assignments/{demo_client['client_id']}"
+    removed = https.delete(f"{base}/{admin}/Mailer.Admin", timeout=10)
+    assert removed.status_code == 200 and removed.json()["roles"] == []
+    assert https.get(f"{emu.api_url}/_emulator/identity/app-role-assignments",
+                     timeout=10).json()["assignments"] == []
+    refreshed = app.acquire_token_silent(SCOPES, account=account, force_refresh=True)
+    assert "roles" not in refreshed["id_token_claims"]
+    assert https.put(f"{base}/{ADELE}/Mailer.Admin", timeout=10).json()["roles"] == [
+        "Mailer.Admin"]
+    assert https.put(f"{base}/nobody@contoso.example/Mailer.Admin", timeout=10).status_code == 404
+    adele = msal_app("common")
+    assert sign_in(adele, redirect_uri, ADELE, browser, prompt="login")["id_token_claims"][
+        "roles"] == ["Mailer.Admin"]
+
+
 def test_declined_consent_reaches_msal_as_access_denied(msal_app, redirect_uri, browser):
     app = msal_app("common")
     flow = app.initiate_auth_code_flow(SCOPES, redirect_uri=redirect_uri, response_mode="form_post")

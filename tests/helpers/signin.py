@@ -7,6 +7,10 @@ following it: the returned ``SignInResult.params`` is exactly what the app's red
 (``code``, ``state``, ``client_info``, ``session_state`` or ``error``...), ready for
 ``acquire_token_by_auth_code_flow(flow, result.params)``. Pass the same ``session`` to a second
 sign-in to exercise single sign-on. Anything unexpected raises ``SignInError`` with the page's text.
+
+``complete_device_login(verification_uri, user_code, username)`` is what a person does for a
+device-code flow: open ``/devicelogin``, type the code, sign in and consent; it returns the last
+page ("device_done").
 """
 from __future__ import annotations
 
@@ -196,3 +200,28 @@ def _answer(page: Page, username, password, consent) -> tuple[dict, Form]:
         form = page.form_with("action")
         return {**form.fields, "action": "accept" if consent else "cancel"}, form
     raise SignInError(page.kind, page.text[:500])
+
+
+def complete_device_login(verification_uri: str, user_code: str, username: str,
+                          password: str | None = DEMO_PASSWORD, *, consent: bool = True,
+                          session: requests.Session | None = None) -> Page:
+    """Answer /devicelogin for ``user_code`` and every page after it, up to "device_done"."""
+    http = session or requests.Session()
+    http.trust_env = False
+    try:
+        page = parse_page(http.get(verification_uri, timeout=10).text)
+        if page.kind != "devicecode":
+            raise SignInError(page.kind, page.text[:500])
+        response = http.post(verification_uri, data={"otc": user_code.lower()}, timeout=10)
+        for _ in range(5):
+            page = parse_page(response.text)
+            if page.kind == "device_done":
+                return page
+            if page.kind not in ("username", "password", "consent"):
+                raise SignInError(page.kind, page.error or page.text[:500], response)
+            data, form = _answer(page, username, password, consent)
+            response = http.post(urljoin(verification_uri, form.action), data=data, timeout=10)
+        raise SignInError(page.kind, "no end page after the device sign-in")
+    finally:
+        if session is None:
+            http.close()

@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 import config
+import config_demo
 from config import ConfigError, load_config
 
 SECRET = "s" * 40
@@ -45,7 +46,7 @@ def test_microsoft_defaults():
     assert cfg["SCOPES"] == ["User.Read"]
     assert cfg["REDIRECT_PATH"] == "/auth/callback" and cfg["REDIRECT_URI"] is None
     assert cfg["TRUST_PROXY"] == 0 and cfg["REDIS_URL"] is None and cfg["CA_FILE"] is None
-    assert cfg["HTTP_TIMEOUT"] == 30.0 and cfg["PORT"] == 5000
+    assert cfg["HTTP_TIMEOUT"] == 30.0 and cfg["PORT"] == 5000 and cfg["GRAPH_BATCH"] is True
     assert cfg["MAX_FILE_SIZE"] == 150 * 1024 * 1024
     assert cfg["MAX_MESSAGE_SIZE"] == 35 * 1024 * 1024
     assert cfg["SESSION_DIR"].endswith("/nonexistent-app-state/sessions")
@@ -62,8 +63,9 @@ def test_conversions():
     cfg = load_config(ms(SCOPES="User.Read, Mail.Send  Mail.Send.Shared", TRUST_PROXY="true",
                          HTTP_TIMEOUT="2.5", PORT="8080", MAX_FILE_SIZE="3 MB",
                          MAX_MESSAGE_SIZE="1048576", AUTHORITY="https://login.microsoftonline.com/consumers/",
-                         REDIRECT_URI="https://mail.example.org/signin/back"))
+                         REDIRECT_URI="https://mail.example.org/signin/back", GRAPH_BATCH="Off"))
     assert cfg["SCOPES"] == ["User.Read", "Mail.Send", "Mail.Send.Shared"]
+    assert cfg["GRAPH_BATCH"] is False
     assert cfg["TRUST_PROXY"] == 1 and cfg["HTTP_TIMEOUT"] == 2.5 and cfg["PORT"] == 8080
     assert cfg["MAX_FILE_SIZE"] == 3 * 1024 * 1024 and cfg["MAX_MESSAGE_SIZE"] == 1048576
     assert cfg["AUTHORITY"] == "https://login.microsoftonline.com/consumers"
@@ -103,6 +105,7 @@ MISCONFIGURATIONS = [
     (ms(SCOPES="openid User.Read"), "SCOPES must not list openid"),
     (ms(SCOPES=" , "), "SCOPES is empty"),
     (ms(TRUST_PROXY="maybe"), "TRUST_PROXY must be on, off or a number"),
+    (ms(GRAPH_BATCH="sometimes"), "GRAPH_BATCH must be on or off: got 'sometimes'"),
     (ms(REDIS_URL="localhost:6379"), "REDIS_URL must start with redis://"),
     (ms(TOKEN_CACHE_KEY="not-a-key"), "TOKEN_CACHE_KEY is not a Fernet key"),
     (ms(CA_FILE="/no/such/ca.pem"), "CA_FILE /no/such/ca.pem does not exist"),
@@ -216,10 +219,22 @@ def test_tuning_settings_are_declared_checked_and_converted():
     (ms(QUICK_SEND_WAIT="soon"), "QUICK_SEND_WAIT must be a number"),
     (ms(DRAFT_MAX_PER_USER="2.5"), "DRAFT_MAX_PER_USER must be a number"),
     (ms(FORM_MEMORY="lots"), "FORM_MEMORY must be a size like 35MB"),
+    (ms(ROLE_CHECK_EVERY="7200"), "ROLE_CHECK_EVERY must be between 0 and 3600"),
+    (ms(FORWARDED_ALLOW_IPS="proxy.example"), "FORWARDED_ALLOW_IPS lists IP addresses"),
+    (ms(FORWARDED_ALLOW_IPS="10.0.0.1/8"), "got '10.0.0.1/8'"),
 ])
 def test_a_wrong_tuning_setting_is_one_clear_line(environ, message):
     with pytest.raises(ConfigError, match=message):
         load_config(environ)
+
+
+def test_gunicorn_believes_no_forwarded_header_unless_told_whose():
+    assert config.server_settings({}) == {"FORWARDED_ALLOW_IPS": []}
+    assert load_config(ms())["FORWARDED_ALLOW_IPS"] == []
+    told = {"FORWARDED_ALLOW_IPS": "10.0.0.2, 192.168.0.0/16 ::1"}
+    assert config.server_settings(told)["FORWARDED_ALLOW_IPS"] == [
+        "10.0.0.2/32", "192.168.0.0/16", "::1/128"]
+    assert config.server_settings({"FORWARDED_ALLOW_IPS": "*"})["FORWARDED_ALLOW_IPS"] == ["*"]
 
 
 def test_every_service_setting_has_a_declared_default():
@@ -259,7 +274,7 @@ def test_constants_are_defined_once():
 
 def _key_for(app_dir, start, queue):
     start.wait()
-    queue.put(config._demo_secret_key(app_dir))
+    queue.put(config_demo.demo_secret_key(app_dir))
 
 
 def test_workers_starting_together_agree_on_the_demo_secret_key(tmp_path):

@@ -10,8 +10,11 @@ Views (each registers its routes on ``routing.table``):
   moves.py           move and copy between folders
   replies.py         reply, reply all, forward (drafts or sent at once)
   mime_out.py        ``GET .../$value``: a message as MIME
+  delta.py           ``GET …/mailFolders/{id}/messages/delta``: pages, then only what changed
 Behind them:
   store.py           the mailboxes: folders, messages, attachment blobs, upload sessions
+  changelog.py       each mailbox's changes per folder (bounded), for delta and notifications
+  delta_tokens.py    delta's signed, opaque ``$skiptoken`` / ``$deltatoken``
   lookup.py          folders and messages from URL segments; the body-format preference
   submission.py      submitting a message: send-as rules, size, delivery, Sent Items
   json_in.py         a client's message JSON to stored properties, attachments, headers

@@ -42,7 +42,7 @@ def add_attachment(caller: Caller, message_id: str, user: str | None = None,
                                "The message exceeds the maximum supported size., Cannot save "
                                "changes made to an item to store.")
         message.attachments.append(attachment)
-        message.touch(now())
+        box.touched(message, now())
     return json_response({"@odata.context": _context(owner.id, message.id) + "/$entity",
                           **attachment_json(attachment)}, 201)
 
@@ -74,9 +74,9 @@ def get_attachment_value(caller: Caller, message_id: str, attachment_id: str,
 def delete_attachment(caller: Caller, message_id: str, attachment_id: str,
                       user: str | None = None, folder: str | None = None):
     """Remove an attachment: 204."""
-    _, store, _, message = locate(caller, message_id, user, folder, "write")
+    _, store, box, message = locate(caller, message_id, user, folder, "write")
     attachment = find_attachment(message, attachment_id)
     with store.lock:
         message.attachments.remove(attachment)
-        message.touch(now())
+        box.touched(message, now())
     return empty_response(204)

@@ -79,7 +79,7 @@ def create_draft(caller: Caller, user: str | None = None, folder: str | None = N
         is_draft=True, is_read=props.pop("isRead", True) is not False,
         headers=headers, attachments=attachments)
     with store.lock:
-        box.messages[message.id] = message
+        box.put(message)
     return message_response(owner.id, box, message, 201)
 
 
@@ -123,7 +123,7 @@ def update_message(caller: Caller, message_id: str, user: str | None = None,
         body = ((merged.get("body") or {}).get("content") or "").encode()
         check_size(owner, len(body) + sum(a.size for a in message.attachments))
         message.props = merged
-        message.touch(now())
+        box.touched(message, now())
     return message_response(owner.id, box, message)
 
 
@@ -133,11 +133,12 @@ def delete_message(caller: Caller, message_id: str, user: str | None = None,
     """Move the message to Deleted Items (from there: delete it for good). 204."""
     owner, store, box, message = locate(caller, message_id, user, folder, "write")
     with store.lock:
-        box.messages.pop(message.id, None)
+        if box.messages.get(message.id) is not message:
+            return empty_response(204)  # deleted meanwhile by another request
         if message.folder != "deleteditems":
-            message.id, message.folder = new_id(), "deleteditems"  # moving changes the id
-            message.touch(now())
-            box.messages[message.id] = message
+            box.move(message, "deleteditems", now())  # moving changes the id
+        else:
+            box.take(message)
     return empty_response(204)
 
 

@@ -45,10 +45,7 @@ def move_message(caller: Caller, message_id: str, user: str | None = None,
             raise GraphFailure(404, "ErrorItemNotFound",
                                "The specified object was not found in the store.")
         if target.name != message.folder:
-            box.messages.pop(message.id)
-            message.id, message.folder = new_id(), target.name
-            message.touch(now())
-            box.messages[message.id] = message
+            box.move(message, target.name, now())
     return _moved_response(box, message)
 
 
@@ -71,5 +68,5 @@ def copy_message(caller: Caller, message_id: str, user: str | None = None,
                                 content_location=a.content_location, modified=moment)
                      for a in message.attachments])
     with store.lock:
-        box.messages[copied.id] = copied
+        box.put(copied)
     return _moved_response(box, copied)

@@ -166,7 +166,7 @@ def _create(caller: Caller, kind: str, operation: str, message_id: str, user, fo
         conversation_index=original.conversation_index, is_draft=True, is_read=True,
         headers=[], attachments=attachments)
     with store.lock:
-        box.messages[draft.id] = draft
+        box.put(draft)
     return message_response(owner.id, box, draft, 201)
 
 

@@ -5,6 +5,10 @@
 ones in a spool file under a temporary folder owned by the store, so a 100 MB attachment never
 sits in memory and is shared, read-only, by every copy of a sent message. Ids look like
 Exchange's (URL-safe base64 ending in ``=``), so clients must quote them as they must for Graph.
+
+Messages enter, change and leave a mailbox only through ``Mailbox.put``, ``touched``, ``take``
+and ``move``, which record each change in the mailbox's ``ChangeLog`` (changelog.py): delta
+queries read it, and the store's ``observers`` (change notifications, persistence) hear of it.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ...state import get_state
+from .changelog import ADDED, REMOVED, UPDATED, Change, ChangeLog
 
 SPOOL_IN_MEMORY = 1024 * 1024  # blobs above this go to a spool file
 # Well-known folder names (lowercase) -> display name, in Outlook's order.
@@ -124,6 +129,32 @@ class Mailbox:
     folders: dict[str, Folder]  # by well-known name
     messages: dict[str, Message] = field(default_factory=dict)
     root_id: str = field(default_factory=lambda: new_id("AQMkAD", 24))
+    changes: ChangeLog = field(default_factory=ChangeLog)
+
+    # Every change goes through these four (callers hold the store's lock), so that the change
+    # log, delta queries and notifications see it.
+    def put(self, message: Message) -> None:
+        """A new message in its folder (created, delivered, copied)."""
+        self.messages[message.id] = message
+        self.changes.record(message.folder, message.id, ADDED, message.change_key)
+
+    def touched(self, message: Message, moment: dt.datetime) -> None:
+        """The message changed in place: a new change key and modified time."""
+        message.touch(moment)
+        self.changes.record(message.folder, message.id, UPDATED, message.change_key)
+
+    def take(self, message: Message) -> None:
+        """The message leaves the mailbox (sent from Drafts or the Outbox, deleted for good)."""
+        if self.messages.pop(message.id, None) is not None:
+            self.changes.record(message.folder, message.id, REMOVED, message.change_key)
+
+    def move(self, message: Message, folder: str, moment: dt.datetime) -> None:
+        """To another folder, with a new id, as Exchange moves ("a new copy ... and removes the
+        original")."""
+        self.take(message)
+        message.id, message.folder = new_id(), folder
+        message.touch(moment)
+        self.put(message)
 
     def folder(self, ref: str) -> Folder | None:
         """A folder by well-known name (case-insensitive) or id."""
@@ -153,14 +184,26 @@ class UploadSession:
 
 
 class MailStore:
-    def __init__(self) -> None:
-        self._spool = tempfile.TemporaryDirectory(prefix="emulator-mail-",
-                                                  ignore_cleanup_errors=True)
+    """The mailboxes of one emulator. ``spool_dir``: where attachment files live (a folder of
+    the state folder when the emulator keeps its mail across restarts; else a temporary one)."""
+
+    def __init__(self, spool_dir: str | None = None) -> None:
+        if spool_dir is None:
+            self._spool = tempfile.TemporaryDirectory(prefix="emulator-mail-",
+                                                      ignore_cleanup_errors=True)
+            self.spool_dir = self._spool.name
+        else:
+            self._spool = None
+            os.makedirs(spool_dir, exist_ok=True)
+            self.spool_dir = spool_dir
         self.mailboxes: dict[str, Mailbox] = {}
+        # Called as observer(mailbox user id, folder, Change) for every change, under the lock.
+        self.observers: list[Callable[[str, str, Change], None]] = []
         self.sessions: dict[str, UploadSession] = {}
         self.lock = threading.RLock()
-        # Deferred deliveries (send later): (due, order, action), released by release_due().
-        self.pending: list[tuple[dt.datetime, int, Callable[[dt.datetime], None]]] = []
+        # Deferred deliveries (send later): (due, order, action), released by release_due(),
+        # which calls action(store, due).
+        self.pending: list[tuple[dt.datetime, int, Callable]] = []
         self.clock_offset = dt.timedelta()  # tests move the mail clock forward instead of sleeping
 
     def now(self) -> dt.datetime:
@@ -168,7 +211,7 @@ class MailStore:
         moment = dt.datetime.now(dt.timezone.utc) + self.clock_offset
         return moment.replace(microsecond=0)
 
-    def defer(self, due: dt.datetime, action: Callable[[dt.datetime], None]) -> None:
+    def defer(self, due: dt.datetime, action: Callable) -> None:
         with self.lock:
             heapq.heappush(self.pending, (due, next(_SEQUENCE), action))
 
@@ -181,15 +224,23 @@ class MailStore:
             moment = self.now()
             while self.pending and self.pending[0][0] <= moment:
                 due, _, action = heapq.heappop(self.pending)
-                action(due)  # as Exchange would have: sent at its time, not at our read
+                action(self, due)  # as Exchange would have: sent at its time, not at our read
 
     def mailbox(self, user_id: str) -> Mailbox:
         with self.lock:
             if user_id not in self.mailboxes:
                 folders = {name: Folder(new_id("AQMkAD", 24), name, display)
                            for name, display in WELL_KNOWN.items()}
-                self.mailboxes[user_id] = Mailbox(user_id, folders)
+                self.adopt(Mailbox(user_id, folders))
             return self.mailboxes[user_id]
+
+    def adopt(self, box: Mailbox) -> None:
+        """Add a mailbox (new, or read back from disk) and hear of its changes."""
+        def changed(folder: str, change: Change, user_id: str = box.user_id) -> None:
+            for observer in list(self.observers):
+                observer(user_id, folder, change)
+        box.changes.notify = changed
+        self.mailboxes[box.user_id] = box
 
     def close(self) -> None:
         """Forget every mailbox and session and delete the spool folder (state.reset() calls
@@ -199,10 +250,19 @@ class MailStore:
             self.mailboxes.clear()
             self.sessions.clear()
             self.pending.clear()
-            self._spool.cleanup()
+            self.observers.clear()
+            if self._spool is not None:
+                self._spool.cleanup()
+            else:  # a kept spool folder: emptied, since the mail it held is gone
+                for name in os.listdir(self.spool_dir) if os.path.isdir(self.spool_dir) else []:
+                    try:
+                        os.remove(os.path.join(self.spool_dir, name))
+                    except OSError:
+                        pass
 
     def spool_path(self) -> str:
-        return os.path.join(self._spool.name, secrets.token_hex(16))
+        os.makedirs(self.spool_dir, exist_ok=True)  # `python -m emulator reset` may remove it
+        return os.path.join(self.spool_dir, secrets.token_hex(16))
 
     def blob(self, data: bytes) -> Blob:
         if len(data) <= SPOOL_IN_MEMORY:

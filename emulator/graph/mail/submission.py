@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import math
 import re
+from dataclasses import dataclass
 
 from ...directory import SEND_AS, SEND_ON_BEHALF, User
 from ...state import get_state
@@ -127,41 +128,21 @@ def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: 
     props = dict(props, **{PROPERTY: normalize(props.get(PROPERTY))})
     sender_from, sender = resolve_sender(caller, owner, props)
     moment = now()
-    base = dict(props, **{"from": sender_from, "sender": sender})
     body = ((props.get("body") or {}).get("content") or "").encode()
     check_size(owner, len(body) + sum(a.size for a in attachments))
     conversation = (draft.conversation_id, draft.conversation_index) if draft \
         else thread or new_conversation()
-    message_id = props.get("internetMessageId") or (draft.internet_message_id if draft
-                                                    else new_internet_message_id())
-
-    def copy_for(folder: str, keep_bcc: bool, is_read: bool, when: dt.datetime) -> Message:
-        copied = copy.deepcopy(base)
-        if not keep_bcc:
-            copied["bccRecipients"] = []
-        return Message(
-            id=new_id(), folder=folder, props=copied, created=when, modified=when,
-            received=when, sent=when, change_key=change_key(),
-            internet_message_id=message_id, conversation_id=conversation[0],
-            conversation_index=conversation[1], is_draft=False, is_read=is_read,
-            headers=[dict(h) for h in headers],
-            attachments=[Attachment(id=new_id("AAMkAD", 45), name=a.name,
-                                    content_type=a.content_type, blob=a.blob,
-                                    is_inline=a.is_inline, content_id=a.content_id,
-                                    content_location=a.content_location, modified=when)
-                         for a in attachments])
-
-    def deliver(when: dt.datetime) -> None:
-        with store.lock:
-            if save_to_sent:
-                sent = copy_for("sentitems", keep_bcc=True, is_read=True, when=when)
-                store.mailbox(owner.id).messages[sent.id] = sent
-            for user in delivery_targets(addresses):
-                delivered = copy_for("inbox", keep_bcc=False, is_read=False, when=when)
-                store.mailbox(user.id).messages[delivered.id] = delivered
-        logger.info("delivered %s from %s to %d recipient(s)", message_id,
-                    sender_from["emailAddress"]["address"], len(addresses))
-
+    # What is delivered, Bcc kept: the sender's copies are made from it, and it is also the
+    # item that waits in the Outbox when the send is deferred. isDraft of a waiting Outbox item
+    # is UNCONFIRMED (facts §7 leave its listing open).
+    template = Message(
+        id=new_id(), folder="outbox", props=dict(props, **{"from": sender_from, "sender": sender}),
+        created=moment, modified=moment, received=moment, sent=moment, change_key=change_key(),
+        internet_message_id=props.get("internetMessageId") or (
+            draft.internet_message_id if draft else new_internet_message_id()),
+        conversation_id=conversation[0], conversation_index=conversation[1], is_draft=False,
+        is_read=True, headers=[dict(h) for h in headers],
+        attachments=[_attachment_copy(a, moment) for a in attachments])
     due = deferred_send_time(props)
     with store.lock:
         box = store.mailbox(owner.id)
@@ -170,21 +151,68 @@ def submit(store: MailStore, caller: Caller, owner: User, props: dict, headers: 
                                "The specified object was not found in the store.")
         wait = admit_send(owner.id, len(addresses))  # sending limits: 429, or a wait for a slot
         if draft is not None:
-            del box.messages[draft.id]
+            box.take(draft)
         if wait > 0:  # over the message rate: Exchange carries it over to its minute
             slot = store.now() + dt.timedelta(seconds=math.ceil(wait))
             due = max(due, slot) if due is not None else slot
         if due is None or due <= store.now():
-            deliver(moment)
+            deliver(store, owner.id, template, save_to_sent, moment)
             return
-        # isDraft of a waiting Outbox item: UNCONFIRMED (facts §7 leave its listing open).
-        waiting = copy_for("outbox", keep_bcc=True, is_read=True, when=moment)
-        box.messages[waiting.id] = waiting
+        box.put(template)
+        store.defer(due, DeferredSend(owner.id, template.id, save_to_sent))
+    logger.info("deferred %s until %s", template.internet_message_id, due.isoformat())
 
-        def release(when: dt.datetime) -> None:
-            # Deleted or moved meanwhile (both give it a new id and folder): not sent.
-            if waiting.folder == "outbox" and box.messages.get(waiting.id) is waiting:
-                del box.messages[waiting.id]
-                deliver(when)
-        store.defer(due, release)
-    logger.info("deferred %s until %s", message_id, due.isoformat())
+
+def _attachment_copy(a: Attachment, when: dt.datetime) -> Attachment:
+    """A copy for another message: a new id, the same stored bytes."""
+    return Attachment(id=new_id("AAMkAD", 45), name=a.name, content_type=a.content_type,
+                      blob=a.blob, is_inline=a.is_inline, content_id=a.content_id,
+                      content_location=a.content_location, modified=when)
+
+
+def _copy(template: Message, folder: str, keep_bcc: bool, is_read: bool,
+          when: dt.datetime) -> Message:
+    props = copy.deepcopy(template.props)
+    if not keep_bcc:
+        props["bccRecipients"] = []
+    return Message(
+        id=new_id(), folder=folder, props=props, created=when, modified=when, received=when,
+        sent=when, change_key=change_key(), internet_message_id=template.internet_message_id,
+        conversation_id=template.conversation_id,
+        conversation_index=template.conversation_index, is_draft=False, is_read=is_read,
+        headers=[dict(h) for h in template.headers],
+        attachments=[_attachment_copy(a, when) for a in template.attachments])
+
+
+def deliver(store: MailStore, owner_id: str, template: Message, save_to_sent: bool,
+            when: dt.datetime) -> None:
+    """The Sent Items copy (if asked) and an Inbox copy for every recipient with a mailbox."""
+    addresses = [((item or {}).get("emailAddress") or {}).get("address") or ""
+                 for field in ("toRecipients", "ccRecipients", "bccRecipients")
+                 for item in template.props.get(field) or []]
+    with store.lock:
+        if save_to_sent:
+            store.mailbox(owner_id).put(_copy(template, "sentitems", True, True, when))
+        for user in delivery_targets([a.strip() for a in addresses if a]):
+            store.mailbox(user.id).put(_copy(template, "inbox", False, False, when))
+    logger.info("delivered %s from %s to %d recipient(s)", template.internet_message_id,
+                ((template.props.get("from") or {}).get("emailAddress") or {}).get("address"),
+                len(addresses))
+
+
+@dataclass
+class DeferredSend:
+    """A send waiting in its owner's Outbox until its time (data, so it survives a restart)."""
+
+    owner_id: str
+    message_id: str  # the waiting Outbox item
+    save_to_sent: bool
+
+    def __call__(self, store: MailStore, when: dt.datetime) -> None:
+        box = store.mailbox(self.owner_id)
+        waiting = box.messages.get(self.message_id)
+        # Deleted or moved meanwhile (both give it a new id and folder): not sent.
+        if waiting is None or waiting.folder != "outbox":
+            return
+        box.take(waiting)
+        deliver(store, self.owner_id, waiting, self.save_to_sent, when)

@@ -142,7 +142,8 @@ def _complete(session, user):
         blob=Blob(path=session.path, size=session.size), is_inline=bool(item.get("isInline")),
         content_id=item.get("contentId"), modified=now())
     with store.lock:
-        message = store.mailbox(user.id).messages.get(session.message_id)
+        box = store.mailbox(user.id)
+        message = box.messages.get(session.message_id)
         if message is None:
             drop_session(session)
             raise GraphFailure(404, *_NOT_FOUND)
@@ -151,7 +152,7 @@ def _complete(session, user):
             raise GraphFailure(400, "ErrorMessageSizeExceeded",
                                "The message exceeds the maximum supported size.")
         message.attachments.append(attachment)
-        message.touch(now())
+        box.touched(message, now())
         drop_session(session, keep_file=True)
     location = (f"{outlook_base()}/Users('{user.id}@{user.tenant_id}')/Messages('{message.id}')"
                 f"/Attachments('{attachment.id}')")

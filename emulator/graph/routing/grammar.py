@@ -29,6 +29,8 @@ def split_path(path: str) -> list[str]:
         if match:
             name, key = match.groups()
             segments.append(_strip_namespace(name))
+            if key == "":  # a function called without parameters: "microsoft.graph.delta()"
+                continue
             if len(key) >= 2 and key[0] == key[-1] == "'":
                 key = key[1:-1].replace("''", "'")
             segments.append(key)

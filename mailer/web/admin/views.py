@@ -2,7 +2,6 @@
 page, a merge's page and CSV."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -11,11 +10,11 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
 
-from mailer.automation import merge
+from mailer.automation import csv_export, merge
 from mailer.web.admin import consent
 from mailer.web.admin.forms import ActionForm, KeyForm
 from mailer.web.api import services
-from mailer.web.auth import current_user, guard, redirect_uri
+from mailer.web.auth import current_roles, current_user, guard, redirect_uri
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp)
@@ -32,13 +31,16 @@ JOB_ID, MERGE_ID = re.compile(r"j[0-9a-f]{24}"), re.compile(r"m[0-9a-f]{16}")
 
 @bp.before_request
 def _admins_only():
-    roles = (current_user() or {}).get("roles") or []
-    if ADMIN_ROLE not in roles:
+    # Checked again with the identity platform every ROLE_CHECK_EVERY seconds: a role taken
+    # away ends admin access at the next check, in the session already open.
+    if ADMIN_ROLE not in current_roles():
+        every = int(current_app.config["ROLE_CHECK_EVERY"])
         return render_template(
             "errors/error.html", title="For administrators only", status=403,
             text=f"These pages are for people holding the app role {ADMIN_ROLE}, and your "
-                 "account does not (or did not when you signed in: sign out and in again "
-                 "after it was given to you)."), 403
+                 "account does not hold it now (the app asks Microsoft's identity platform "
+                 f"again every {every} seconds, so a role given or taken away since shows "
+                 "within that time)."), 403
     return None
 
 
@@ -118,7 +120,7 @@ def consent_callback():
 
 def _keys_page(form: KeyForm, new_key: str | None = None, status: int = 200):
     return render_template("admin/keys.html", form=form, keys=services.api_keys().listed(),
-                           new_key=new_key, revoke=ActionForm()), status
+                           new_key=new_key, revoke=ActionForm(), admin_role=ADMIN_ROLE), status
 
 
 def _key_form() -> KeyForm:
@@ -213,18 +215,9 @@ def merge_csv(merge_id):
     """Every row's state as CSV (cells that a spreadsheet would run as a formula are quoted)."""
     found = _merge(merge_id)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["row", "to", "state", "sent_at", "attempts",
-                                             "throttled", "error", "job"])
-    writer.writeheader()
-    for row in found["rows"]:
-        writer.writerow({k: _cell(row.get(k)) for k in writer.fieldnames})
+    csv_export.write_rows(out, found["rows"])
     return current_app.response_class(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="merge-{merge_id}.csv"'})
-
-
-def _cell(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.post("/merges/<merge_id>/cancel")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError
@@ -17,7 +17,7 @@ from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError
 logger = logging.getLogger(__name__)
 
 CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 409: "conflict", 413: "too_large",
+         405: "method_not_allowed", 409: "conflict", 413: "too_large", 414: "uri_too_long",
          415: "unsupported_media_type", 422: "unprocessable", 429: "throttled",
          500: "internal_error", 502: "graph_error", 503: "unavailable"}
 
@@ -62,7 +62,10 @@ def from_graph(exc: GraphError, field: str | None = None) -> ApiError:
 
 
 def http_error(err: HTTPException):
-    """Werkzeug's and webargs' errors (webargs puts a body's field errors in ``data``)."""
+    """Werkzeug's and webargs' errors (webargs puts a body's field errors in ``data``), and the
+    router's: a path the API does not have (404), a method a path does not take (405, with
+    ``Allow``), an address too long (414). The app's error pages send every error of a path
+    under /api/ here, whether or not it reached the API's blueprint."""
     messages = (getattr(err, "data", None) or {}).get("messages")
     if err.code == 422 and messages:
         field, problem = first_problem(messages)
@@ -71,6 +74,14 @@ def http_error(err: HTTPException):
         return error_response(ApiError(413, "The request is larger than this API accepts: "
                                        "each file at most MAX_FILE_SIZE, a JSON body at most "
                                        "FORM_MEMORY.", field="body"))
+    if err.code == 404 and request.url_rule is None:  # no route at all
+        return error_response(ApiError(404, f"There is no API route {request.method} "
+                                       f"{request.path}.", field="path"))
+    if err.code == 405:
+        allow = ", ".join(sorted(getattr(err, "valid_methods", None) or ()))
+        return error_response(ApiError(405, f"{request.path} does not take {request.method}; it "
+                                       f"takes {allow}.", field="method",
+                                       headers={"Allow": allow}))
     return error_response(ApiError(err.code or 500, err.description or err.name))
 
 

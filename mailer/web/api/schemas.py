@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from mailer.sending.compose import BODY_MAX, SUBJECT_MAX
+
 ADDRESS = fields.String(validate=validate.Length(min=1, max=320))
 
 
@@ -26,9 +28,11 @@ class MessageSchema(Schema):
     cc = _addresses("Cc")
     bcc = _addresses("Bcc")
     reply_to = _addresses("Reply-To")
-    subject = fields.String(validate=validate.Length(max=998))
-    text = fields.String(metadata={"description": "a plain-text body (or html, not both)"})
-    html = fields.String(metadata={"description": "an HTML body (or text, not both)"})
+    subject = fields.String(validate=validate.Length(max=SUBJECT_MAX))
+    text = fields.String(validate=validate.Length(max=BODY_MAX), metadata={
+        "description": "a plain-text body (or html, not both)"})
+    html = fields.String(validate=validate.Length(max=BODY_MAX), metadata={
+        "description": "an HTML body (or text, not both)"})
     importance = fields.String(validate=validate.OneOf(["low", "normal", "high"]))
     save_to_sent_items = fields.Boolean()
 

@@ -8,11 +8,10 @@ kept off this host (the shared store, or a draft in the sender's mailbox: intake
 """
 from __future__ import annotations
 
-import json
+import copy
 import re
 import uuid
 
-import flask
 from flask import current_app, g, request, url_for
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
@@ -23,9 +22,8 @@ from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError
 from mailer.sending.description import check
 from mailer.graph.mailbox import Mailbox
 from mailer.sending.plan import PlanRefused
-from mailer.web.api import schemas, services, uploads
+from mailer.web.api import bodies, schemas, services, uploads
 from mailer.web.api.errors import ApiError, crash, error_response, from_graph, http_error
-from mailer.web.api.errors import first_problem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
                description="Send mail as a mailbox of the organisation, app-only, and read it.")
@@ -33,13 +31,21 @@ bp.register_error_handler(ApiError, error_response)
 bp.register_error_handler(HTTPException, http_error)
 bp.register_error_handler(Exception, crash)
 IDEMPOTENCY = re.compile(r"[\x21-\x7e]{1,180}")
-ERRORS = {code: {"description": words, "schema": schemas.ErrorSchema} for code, words in {
-    400: "a malformed request: the field is named", 401: "no key, or not a live one",
-    403: "a mailbox outside the key's scope", 404: "no such job or message"}.items()}
+IDEMPOTENCY_HEADER = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 180, "pattern": "^[!-~]{1,180}$"},
+    "description": "1 to 180 visible ASCII characters (no spaces). A retried submit with the "
+                   "same key and the same message is the same job (Idempotent-Replayed: true); "
+                   "the same key for a different message is 422. Keys are per API key."}
+ERRORS = {code: {"description": words,
+                 "content": {"application/json": {"schema": schemas.ErrorSchema}}}
+          for code, words in {
+              400: "a malformed request: the field is named", 401: "no key, or not a live one",
+              403: "a mailbox outside the key's scope", 404: "no such job or message"}.items()}
 
 
 def errors(*codes):
-    return bp.doc(responses={str(c): {k: v for k, v in ERRORS[c].items()} for c in codes})
+    return bp.doc(responses={str(c): copy.deepcopy(ERRORS[c]) for c in codes})
 
 
 def authenticated() -> dict:
@@ -61,46 +67,11 @@ def in_scope(key: dict, mailbox: str, field: str) -> str:
     return address
 
 
-def _body() -> tuple[dict, list]:
-    """The message as JSON and its files (multipart), bounded in memory."""
-    cfg = current_app.config
-    if request.mimetype == "application/json":
-        request.max_content_length = cfg["FORM_MEMORY"]
-        raw, files = request.get_json(silent=True), []
-        if raw is None:
-            raise ApiError(400, "body: the body is not JSON", field="body")
-    elif request.mimetype == "multipart/form-data":
-        request.max_form_memory_size = cfg["FORM_MEMORY"]
-        strays = sorted(set(request.files) - {"attachments"})
-        if strays:
-            raise ApiError(400, f"{strays[0]}: files go in parts named 'attachments'",
-                           field=strays[0])
-        try:
-            raw = json.loads(request.form["message"])
-        except KeyError:
-            raise ApiError(400, "message: give the message as JSON in a part named "
-                           "'message'", field="message") from None
-        except ValueError as exc:
-            raise ApiError(400, f"message: not JSON ({exc})", field="message") from None
-        files = request.files.getlist("attachments")
-    else:
-        raise ApiError(415, "Send application/json, or multipart/form-data with files.",
-                       field="Content-Type")
-    errs = schemas.MessageSchema().validate(raw) if isinstance(raw, dict) else {"body": [
-        "the message must be a JSON object"]}
-    if errs:
-        field, problem = first_problem(errs)
-        raise ApiError(400, f"{field}: {problem}", field=field)
-    loaded = schemas.MessageSchema().load(raw)
-    return {"from": loaded.pop("sender"), **loaded}, files
-
-
 @bp.post("/messages")
 @bp.doc(summary="Submit a message", requestBody={"required": True, "content": {
     "application/json": {"schema": schemas.MessageSchema},
     "multipart/form-data": {"schema": schemas.SubmitFormSchema}}},
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                 "description": "a retried submit with the same key is the same job"}])
+    parameters=[IDEMPOTENCY_HEADER])
 @bp.response(202, schemas.JobSchema, description="queued; Location is the job")
 @errors(400, 401, 403)
 def submit():
@@ -111,7 +82,7 @@ def submit():
     if idem is not None and not IDEMPOTENCY.fullmatch(idem):
         raise ApiError(400, "Idempotency-Key: 1 to 180 visible ASCII characters",
                        field="Idempotency-Key")
-    description, files = _body()
+    description, files = bodies.message_and_files()
     sender = in_scope(key, description["from"], "from")
     cfg, rt = current_app.config, services.runtime()
     incoming = [uploads.incoming(f, cfg["MAX_FILE_SIZE"]) for f in files]
@@ -159,7 +130,10 @@ def _job(key: dict, job_id: str) -> dict:
 @bp.response(200, schemas.JobSchema)
 @errors(401, 403, 404)
 def job(job_id):
-    """How a submitted message stands: queued, waiting, sending, sent, failed or cancelled."""
+    """How a submitted message stands: queued, waiting, sending, sent, failed or cancelled.
+
+    A job belongs to the mailbox it sends from: any live key scoped to that mailbox may read it,
+    not only the key that submitted it (403 for a key of other mailboxes)."""
     return _job(authenticated(), job_id)
 
 
@@ -167,7 +141,9 @@ def job(job_id):
 @bp.response(200, schemas.JobSchema)
 @errors(401, 403, 404)
 def cancel(job_id):
-    """Cancel a job that is queued or waiting (409 once a worker is sending it, or it ended)."""
+    """Cancel a job that is queued or waiting (409 once a worker is sending it, or it ended).
+
+    As for reading: any live key scoped to the job's mailbox may cancel it."""
     key = authenticated()
     _job(key, job_id)
     rt = services.runtime()
@@ -231,13 +207,3 @@ def mark_read(mailbox, message_id):
     except GraphError as exc:
         raise from_graph(exc, "message_id") from None
     return {"id": message_id, "is_read": True}
-
-
-def unknown(anything):
-    raise ApiError(404, f"There is no API route {request.method} /api/v1/{anything}.",
-                   field="path")
-
-
-# Flask's own add_url_rule: a catch-all for the JSON 404, left out of the OpenAPI document.
-flask.Blueprint.add_url_rule(bp, "/<path:anything>", "unknown", unknown,
-                             methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

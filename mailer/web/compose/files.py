@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote
 
-from flask import jsonify, redirect, request, session, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -24,7 +24,7 @@ from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound, is_fi
 from mailer.sending.sizes import file_refusal, human
 from mailer.web.compose import bp
 from mailer.web.forms import ComposeForm
-from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft
+from mailer.web.compose.page import odd_id_refusal, render_draft
 from mailer.web.compose.services import login_url, owner, services
 from mailer.web.compose.mailbox import (CONSENT_WORDS, ConsentNeeded, consent_answer,
                                         graph_answer, mailbox_client, me, sync_to_mailbox)
@@ -225,21 +225,24 @@ def too_large(err):
 @bp.errorhandler(CSRFError)
 def csrf_failed(err: CSRFError):
     """An expired or missing form token: the typed message comes back, never a dead end."""
+    odd = odd_id_refusal(request.view_args)  # such an id is never keyed, stored or redirected to
+    draft_id = None if odd else (request.view_args or {}).get("draft_id")
     if wants_json():
+        if draft_id and not current_user():  # the session expired: the page says so; what was
+            # typed since stays in the browser (compose-rescue.js)
+            return jsonify({"error": "You are signed out. Sign in again; your draft is kept.",
+                            "sign_in": login_url(draft_id)}), 401
         return _fail("This page has expired. Reload it; your draft is kept.", 400)
-    if refusal := odd_id_refusal(request.view_args):  # never keyed, stored or redirected to
-        return refusal
-    draft_id = (request.view_args or {}).get("draft_id")
+    if odd:
+        return odd
     if request.endpoint != "mail.submit" or not draft_id:
         return _fail("This form has expired. Go back, reload the page and try again.", 400)
+    if not current_user():  # no session: nothing posted is read or kept (it may be a cross-site
+        return redirect(login_url(draft_id), 303)  # form); the page's script has what was typed
     typed = ComposeForm(meta={"csrf": False})  # read, never trusted: shown, not sent or saved
     values = {name: typed[name].data for name in ("from_address", "to", "cc", "bcc", "reply_to",
                                                   "subject", "body", "body_type", "importance",
                                                   "save_to_sent_items")}
-    if not current_user():  # the session itself expired: keep the text across the sign-in
-        if sum(len(str(v)) for v in values.values()) <= PENDING_MAX:
-            session[PENDING] = {**(session.get(PENDING) or {}), draft_id: values}
-        return redirect(login_url(draft_id), 303)
     try:
         services().drafts.load(draft_id, owner())
     except DraftNotFound:

@@ -13,8 +13,6 @@ from mailer.web.compose.services import job_of, owner, services
 from mailer.web.forms import ComposeForm
 from mailer.web.words import job_advice, job_message
 
-PENDING = "compose_pending"  # session key: fields posted when the session had expired
-PENDING_MAX = 1024 * 1024  # what the session keeps of them at most (characters)
 NO_DRAFT = "This draft does not exist: {shown} is not a draft's id. Start a new message instead."
 NO_FILE = ("There is no such attachment in this draft: {shown} is not an attachment's id. Reload "
            "the page to see its attachments.")

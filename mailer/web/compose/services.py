@@ -54,9 +54,10 @@ class MailServices:
 
 
 def graph_options(cfg) -> dict:
-    """GraphClient's settings, for ``GraphClient(endpoint, token_provider, session, **these)``."""
+    """GraphClient's settings, for ``GraphClient(endpoint, token_provider, session, **these)``;
+    GRAPH_BATCH: whether a page's several calls go as one $batch."""
     return {"timeout": cfg["HTTP_TIMEOUT"], "chunk_size": cfg["UPLOAD_CHUNK_SIZE"],
-            "retry": retry_policy(cfg)}
+            "retry": retry_policy(cfg), "batching": cfg["GRAPH_BATCH"]}
 
 
 def graph_clients(cfg, http):

@@ -28,7 +28,7 @@ from mailer.web.auth import current_user, get_token
 from mailer.web.compose import bp
 from mailer.web.compose import files, mailbox
 from mailer.web.compose.from_field import CONFIRMED, personal_error
-from mailer.web.compose.page import PENDING, render_draft
+from mailer.web.compose.page import render_draft
 from mailer.web.compose.services import acting_for, job_of, login_url, owner, services
 from mailer.web.forms import ComposeForm
 
@@ -58,15 +58,10 @@ def draft(draft_id):
         if sent or job["state"] == SENT:
             flash("This message has already been sent; it will not be sent again.", "info")
         return redirect(url_for("mail.status", draft_id=draft_id))
-    form = ComposeForm.from_data(data)
-    notice = None
-    pending = (session.get(PENDING) or {}).get(draft_id)
-    if pending:  # typed before the session expired: shown again, and kept this time
-        form = ComposeForm(formdata=None, data=pending)
-        mail.drafts.save_fields(draft_id, owner(), form.checked(data)[0])
-        session[PENDING] = {k: v for k, v in session[PENDING].items() if k != draft_id}
-        notice = "You were signed out; here is your message as you left it."
-    return render_draft(draft_id, form, job=job, notice=notice,
+    # What was typed after the session expired is offered back by the page's own script, from
+    # this browser's storage (static/compose-rescue.js): never kept here, where a cross-site
+    # form could have put it.
+    return render_draft(draft_id, ComposeForm.from_data(data), job=job,
                         resume=request.args.get("resume") == "send")
 
 

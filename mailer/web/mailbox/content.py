@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import current_app, render_template, request
 
 from mailer.graph.errors import GraphError
+from mailer.sending.compose import sanitize_filename
 from mailer.web.mailbox import bp
 from mailer.web.mailbox.access import error_page, graph_failure, open_box
 from mailer.web.mailbox.sanitize import clean
@@ -37,26 +38,27 @@ def _body_csp(hosts: set[str]) -> str:
             f"frame-ancestors 'self'; {SANDBOX}")
 
 
-def _inline_pictures(mailbox, message_id: str) -> dict[str, str]:
+def _inline_pictures(mailbox, message_id: str, attachments: list[dict]) -> dict[str, str]:
     """The message's inline pictures as data: URLs by content id.
 
     They go into the frame's document itself: the frame is sandboxed without
     allow-same-origin, so its own requests are cross-site and carry no session cookie
     (SameSite=Lax), and a route could not know whose mailbox to read without a capability
-    in its URL. Raster types only (never SVG), within INLINE_MAX each and INLINE_TOTAL in all.
+    in its URL. Raster types only (never SVG), within INLINE_MAX each and INLINE_TOTAL in all;
+    their bytes come in one round trip.
     """
-    found, total = {}, 0
-    for item in mailbox.attachments(message_id):
+    wanted, total = {}, 0
+    for item in attachments:
         cid, size = (item.get("contentId") or "").strip("<>"), item.get("size") or 0
         media = _safe_type(item.get("contentType"), False)
         if not cid or media not in PICTURE_TYPES or size > INLINE_MAX or total + size > INLINE_TOTAL:
             continue
-        upstream = mailbox.attachment_content(message_id, item["id"])
-        try:
-            data = upstream.raw.read(INLINE_MAX + 1, decode_content=True)
-        finally:
-            upstream.close()
-        if len(data) <= INLINE_MAX:
+        total += size
+        wanted[item["id"]] = (cid, media)
+    found, total = {}, 0
+    for attachment_id, data in mailbox.attachment_contents(message_id, list(wanted)).items():
+        cid, media = wanted[attachment_id]
+        if len(data) <= INLINE_MAX and total + len(data) <= INLINE_TOTAL:
             total += len(data)
             found[cid] = f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
     return found
@@ -67,11 +69,12 @@ def body(box, message_id):
     """The message's body as its own document, for the reading page's sandboxed frame."""
     mailbox = open_box(box)
     try:
-        found = mailbox.message(message_id)
+        # The message and its attachments in one round trip (not hasAttachments: Graph leaves
+        # it false when every attachment is inline), then the pictures' bytes in another.
+        found, attachments = mailbox.message_and_attachments(message_id)
         content = found.get("body") or {}
         is_html = (content.get("contentType") or "").lower() == "html"
-        # Not hasAttachments: Graph leaves it false when every attachment is inline.
-        pictures = (_inline_pictures(mailbox, message_id)
+        pictures = (_inline_pictures(mailbox, message_id, attachments)
                     if is_html and "cid:" in (content.get("content") or "").lower() else {})
     except GraphError as err:
         return graph_failure(err, box)
@@ -96,7 +99,12 @@ def _safe_type(given: str | None, download: bool) -> str:
 
 
 def _disposition(name: str) -> str:
-    """attachment; filename="ascii fallback"; filename*=UTF-8''… (RFC 6266 and RFC 5987)."""
+    """attachment; filename="ascii fallback"; filename*=UTF-8''… (RFC 6266 and RFC 5987), of
+    the name's last part only: a sender's ``../../evil.html`` is offered as ``evil.html``."""
+    try:
+        name = sanitize_filename(name)
+    except ValueError:  # nothing left once folders and control characters are gone
+        name = "attachment"
     plain = re.sub(r'[^\x20-\x7e]|["\\%]', "_", name).strip() or "attachment"
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 

@@ -71,11 +71,11 @@ def respond(box, message_id):
         return answer
     adopter = Adopter(services().drafts)
     try:
-        graph_id = adopter.create(client, message_id, kind)
+        made = adopter.create(client, message_id, kind)
     except GraphError as err:
         return graph_failure(err, box)
     try:
-        draft_id = adopter.adopt(owner(), client, graph_id, _me())
+        draft_id = adopter.adopt(owner(), client, made["id"], _me(), message=made)
     except (GraphError, DraftError, AuthError) as err:
         words = (mailbox_advice(err) if isinstance(err, GraphError) else
                  SIGN_IN_DOWN if isinstance(err, AuthError) else str(err))

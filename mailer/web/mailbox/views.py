@@ -83,8 +83,9 @@ def message(box, message_id):
     folder = _folder_arg()
     mailbox = open_box(box)
     try:
-        found = mailbox.message(message_id)
-        attachments = mailbox.attachments(message_id) if found.get("hasAttachments") else []
+        # One round trip: Graph's hasAttachments is false when every attachment is inline, and
+        # the listing shows only the others.
+        found, attachments = mailbox.message_and_attachments(message_id)
     except GraphError as err:
         return graph_failure(err, box)
     images = request.args.get("images") == "1"
