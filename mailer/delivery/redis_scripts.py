@@ -51,6 +51,18 @@ local function enqueue(q, meta, id)
   local p, seq = split(redis.call('hget', meta, id))
   redis.call('zadd', q, p * 1e13 + seq, id)
 end
+-- a job back in its lane: its place kept (its meta), or a new one; held for later if not_before
+local function put_back(q, later, meta, lanes, id, prio, rcpt, reserve, not_before, mailbox, t)
+  if not redis.call('hget', meta, id) then
+    redis.call('hset', meta, id, prio .. '|' .. (t * 1000) .. '|' .. rcpt .. '|' .. reserve)
+  end
+  if tonumber(not_before) > t then
+    redis.call('zadd', later, not_before, id)
+  else
+    enqueue(q, meta, id)
+  end
+  redis.call('sadd', lanes, mailbox)
+end
 """
 
 # KEYS: job, q, later, meta, s, runners, lanes, jobs-of, jobs-in, notify, taken
@@ -185,15 +197,7 @@ redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('del', KEYS[2])
 if ARGV[10] ~= '1' then redis.call('del', KEYS[8]) end
 redis.call('hdel', KEYS[3], ARGV[4])
-if not redis.call('hget', KEYS[6], ARGV[4]) then
-  redis.call('hset', KEYS[6], ARGV[4], ARGV[5] .. '|' .. (t * 1000) .. '|' .. ARGV[6] .. '|' .. ARGV[7])
-end
-if tonumber(ARGV[8]) > t then
-  redis.call('zadd', KEYS[5], ARGV[8], ARGV[4])
-else
-  enqueue(KEYS[4], KEYS[6], ARGV[4])
-end
-redis.call('sadd', KEYS[7], ARGV[9])
+put_back(KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], t)
 return 1
 """
 
@@ -273,15 +277,7 @@ ORPHAN = COMMON + r"""
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 redis.call('hdel', KEYS[2], ARGV[1])
 if ARGV[7] ~= '1' then return 1 end
-local t = now()
-if not redis.call('hget', KEYS[5], ARGV[1]) then
-  redis.call('hset', KEYS[5], ARGV[1], ARGV[2] .. '|' .. (t * 1000) .. '|' .. ARGV[3] .. '|' .. ARGV[4])
-end
-if tonumber(ARGV[5]) > t then
-  redis.call('zadd', KEYS[4], ARGV[5], ARGV[1])
-else
-  enqueue(KEYS[3], KEYS[5], ARGV[1])
-end
-redis.call('sadd', KEYS[6], ARGV[6])
+put_back(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
+         now())
 return 1
 """

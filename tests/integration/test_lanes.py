@@ -188,6 +188,20 @@ def test_the_sweep_kicks_a_lane_whose_runners_died(make_lanes):
     assert "a" in lanes.taken_jobs()  # its job is found by the sweep through its lease
 
 
+def test_an_orphan_goes_back_to_its_place_only_once_its_lease_is_out(make_lanes):
+    lanes = make_lanes(lease=0.3, per_minute=600)
+    for job_id in ("a", "b"):
+        lanes.submit(record(job_id), entry())
+    taken = go(lanes, "r1")
+    assert taken.job_id == "a" and lanes.orphan("a", entry()) is False  # its worker lives
+    time.sleep(0.4)  # ...then dies without a word
+    assert lanes.orphan("a", entry()) is True and lanes.taken_jobs() == {}
+    assert go(lanes, "r2").job_id == "a"  # first again: it kept its place before "b"
+    time.sleep(0.4)
+    assert lanes.orphan("a", None) is True  # no record left: only forgotten
+    assert lanes.view(SALES)["waiting"] == 1 and go(lanes, "r3").job_id == "b"
+
+
 @pytest.mark.parametrize("stamps, day, recipients, expect", [
     ([], [], 1, 100.0),
     ([40.0 + i for i in range(30)], [], 1, 40.0 + 60.25),  # the minute is full
