@@ -41,7 +41,7 @@ class Go:
     job_id: str
     delay: float  # seconds until its slot (0 when the slot is taken at hand-over)
     token: str  # the job's lease token
-    more: bool  # jobs remain and the lane has room for another runner
+    more: bool  # jobs remain, this one uploads files first, and the lane has room for a runner
     handed_before: float | None = None  # an earlier holder may have handed it over then
 
 
@@ -131,7 +131,10 @@ class LaneBook:
         elif max(now, lane.get("next", 0.0)) - now > pace.horizon:  # not worth starting yet
             return Wait(lane["next"] - now - pace.horizon)
         lane["q"].pop(0)
-        return Go(job_id, delay, uuid.uuid4().hex, bool(lane["q"]) and len(runners) < pace.concurrency)
+        # Another runner only while this one uploads files: a small job is done long before
+        # the next slot, so one runner keeps a lane of them at its pace (one thread a lane).
+        more = bool(lane["q"]) and not meta[3] and len(runners) < pace.concurrency
+        return Go(job_id, delay, uuid.uuid4().hex, more)
 
     @staticmethod
     def reserved_at_take(lane: dict, job_id: str) -> bool:

@@ -147,7 +147,8 @@ redis.call('zrem', KEYS[1], id)
 redis.call('hset', KEYS[8], id, tostring(t))
 redis.call('set', ARGV[10] .. 'lease:job:' .. id, ARGV[9], 'PX', math.floor(lease * 1000))
 local left = redis.call('zcard', KEYS[1])
-local more = (left > 0 and redis.call('zcard', KEYS[5]) < conc) and 1 or 0
+-- another runner only while this one uploads files: a small job is done long before its slot
+local more = (left > 0 and reserve == 0 and redis.call('zcard', KEYS[5]) < conc) and 1 or 0
 return {'go', id, tostring(delay), more, before}
 """
 

@@ -84,7 +84,7 @@ def test_a_slot_beyond_the_horizon_is_a_wait_and_nothing_is_popped(make_lanes):
 def test_runners_are_bounded_and_let_go_when_idle(make_lanes):
     lanes = make_lanes(concurrency=2, per_minute=600)
     for n in range(3):
-        lanes.submit(record(f"j{n}"), entry())
+        lanes.submit(record(f"j{n}"), entry(reserve=False))  # each uploads files first
     one = go(lanes, "r1")
     assert isinstance(one, Go) and one.more  # room for a second runner
     assert isinstance(go(lanes, "r2"), Go)
@@ -130,6 +130,13 @@ def test_scheduled_jobs_wait_for_their_time(make_lanes):
     time.sleep(step.seconds + 0.05)
     step = lanes.take(SALES, "r1")
     assert isinstance(step, Go) and step.job_id == "later"
+
+
+def test_one_runner_keeps_a_lane_of_small_jobs(make_lanes):
+    lanes = make_lanes(concurrency=4, per_minute=600)
+    for n in range(3):
+        lanes.submit(record(f"s{n}"), entry())
+    assert go(lanes, "r1").more is False  # done long before the next slot: no second runner
 
 
 def test_a_pause_holds_the_lane_for_everyone(make_lanes):
