@@ -4,8 +4,8 @@ A lane holds its jobs in order of priority (a person's own send before a program
 program's before a merge row), then of arrival; jobs with a time of their own wait aside
 ("later") until it comes. ``take`` registers the runner (at most ``concurrency`` per lane,
 each alive while it renews), moves jobs whose time came into the queue, and gives the runner
-the next job with its slot (pace.py) when the slot is within ``horizon``, else how long to
-wait. FileLanes (lanes.py) runs this under its lock; redis_lanes.py's Lua does the same.
+the next job with its slot (pace.py) when the slot is within ``horizon`` (a moment), else
+how long to wait. FileLanes (lanes.py) runs this under its lock; redis_lanes.py's Lua does the same.
 
 Results: ``Go(job_id, delay, token, more)`` (``more``: start another runner), ``Wait(seconds)``,
 ``IDLE`` (nothing to do: the runner was let go), ``FULL`` (enough runners already).

@@ -41,9 +41,10 @@ class Pace:
 
     @property
     def horizon(self) -> float:
-        """How far ahead a runner may take a slot: one interval, so at most one slot is taken
-        ahead of time and a person's send that arrives meanwhile goes at the next one."""
-        return min(self.interval, self.wait_in_thread)
+        """How far ahead a runner may take a slot: just before it comes (the runner sleeps to
+        a moment before it in its thread), so no slot is spoken for early and a person's send
+        that arrives meanwhile takes the very next one."""
+        return min(self.interval, 0.1)
 
     def refusal(self, recipients: int) -> str | None:
         """Why a message to ``recipients`` can never be sent from one mailbox, or None."""

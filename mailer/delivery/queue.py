@@ -4,9 +4,9 @@ APP_STATE_DIR (one host). Its one task runs a mailbox's lane (runner.py).
 huey keeps queued and scheduled tasks in its storage, so they outlive a worker's restart; a
 lane whose runner died with its worker is started again by the sweep (sweep.py), which every
 worker runs at start and then every third of SEND_LEASE. Tasks carry a priority (huey's
-priority queue): a lane started for a person's own send is taken before a merge's. Waits
-within a lane's horizon are slept in the runner's thread; longer ones (a pause after a 429, a
-scheduled send) go to huey's schedule and free the thread.
+priority queue): a lane started for a person's own send is taken before a merge's. Waits of up
+to a few seconds (the next slot) are slept in the runner's thread; longer ones (a pause after
+a 429, a scheduled send) go to huey's schedule and free the thread.
 """
 from __future__ import annotations
 
