@@ -43,6 +43,7 @@ class Go:
     token: str  # the job's lease token
     more: bool  # jobs remain, this one uploads files first, and the lane has room for a runner
     handed_before: float | None = None  # an earlier holder may have handed it over then
+    record: dict | None = None  # the job's record as it was taken (None: read it)
 
 
 @dataclass(frozen=True)

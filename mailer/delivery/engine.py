@@ -79,7 +79,7 @@ class Engine(SendSteps, Confirming):
 
     def run(self, go: Go, runner: str | None = None) -> str:
         """Run the job ``go`` names; "idle" (the runner was let go), "more" or "lost"."""
-        job = self.lanes.get(go.job_id)
+        job = go.record if go.record is not None else self.lanes.get(go.job_id)
         lease = Lease(self.store, f"job:{go.job_id}", self.lease_seconds, token=go.token)
         run = Run(job, lease, go, runner,
                   time.monotonic() + go.delay if job and job["lane"]["reserve"] else None)
@@ -214,6 +214,7 @@ class Engine(SendSteps, Confirming):
                                           handed=later.handed)
         if not requeued:
             raise LeaseLost(job["id"])
+        run.lease.held = False  # given up with the job, back in its lane
 
     def _finish(self, job: dict, state: str, code: str | None = None,
                 error: GraphError | None = None, **detail) -> None:
@@ -235,6 +236,7 @@ class Engine(SendSteps, Confirming):
                                            notice=job["kind"] == "compose")
         if run.result == "lost":
             raise LeaseLost(job["id"])
+        run.lease.held = False  # given up with the outcome: nothing left to release
         logger.info("job %s: %s%s", job["id"], state, f" ({code})" if code else "")
         self._after(job)
 

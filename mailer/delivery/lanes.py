@@ -83,7 +83,8 @@ class FileLanes:
                 before = (self.store.get(f"handing:{step.job_id}") or {}).get("at")
                 if self.book.reserved_at_take(lane, step.job_id):
                     self.store.put(f"handing:{step.job_id}", {"at": now + step.delay})
-                step = Go(step.job_id, step.delay, step.token, step.more, before)
+                step = Go(step.job_id, step.delay, step.token, step.more, before,
+                          self.store.get(job_key(step.job_id)))
             self._put_lane(mailbox, lane)
             return step
 

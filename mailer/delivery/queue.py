@@ -31,14 +31,30 @@ def queue_dir(cfg) -> Path:
     return Path(cfg["APP_STATE_DIR"]) / "queue"
 
 
+class _Unrevoked:
+    """Tasks here are never revoked (a job is cancelled in its lane, not in the queue): no
+    store round trip per task to ask."""
+
+    def is_revoked(self, task, timestamp=None, peek=True) -> bool:
+        return False
+
+
+class _RedisHuey(_Unrevoked, PriorityRedisHuey):
+    pass
+
+
+class _SqliteHuey(_Unrevoked, SqliteHuey):
+    pass
+
+
 def build_huey(rt):
     """huey on the process's Redis pool, or on SQLite in one host's state folder."""
     if rt.redis is not None:
-        return PriorityRedisHuey(NAME, connection_pool=rt.redis.connection_pool, results=False,
-                                 blocking=True, read_timeout=1)
+        return _RedisHuey(NAME, connection_pool=rt.redis.connection_pool, results=False,
+                          blocking=True, read_timeout=1)
     folder = queue_dir(rt.cfg)
     folder.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(NAME, filename=str(folder / "queue.db"), results=False)
+    return _SqliteHuey(NAME, filename=str(folder / "queue.db"), results=False)
 
 
 class Queue:

@@ -64,9 +64,10 @@ class RedisLanes:
         answer = [_text(a) for a in self._run("TAKE", keys, [
             runner, p.lease, p.concurrency, p.horizon, p.window, p.per_minute, p.interval,
             p.recipients_per_day, token, self.prefix, mailbox, self.ttl])]
-        if answer[0] == "go":
+        if answer[0] == "go":  # the job's record comes with it: no second round trip
             return Go(answer[1], float(answer[2]), token, answer[3] == "1",
-                      float(answer[4]) if answer[4] else None)
+                      float(answer[4]) if answer[4] else None,
+                      json.loads(answer[5]) if answer[5] else None)
         if answer[0] == "wait":
             return Wait(float(answer[1]))
         return IDLE if answer[0] == "idle" else FULL
@@ -168,11 +169,8 @@ class RedisLanes:
     def wait_done(self, job_id: str, timeout: float) -> bool:
         if timeout <= 0:
             return bool(self.client.exists(self._k(f"notify:{job_id}")))
-        key = self._k(f"notify:{job_id}")
-        got = self.client.blpop([key], timeout=timeout)
-        if got:
-            self.client.rpush(key, "1")  # another waiter (a second tab) sees it too
-        return bool(got)
+        # FINISH leaves a few tokens: a second request waiting (another tab) gets one too.
+        return bool(self.client.blpop([self._k(f"notify:{job_id}")], timeout=timeout))
 
     def view(self, mailbox: str) -> dict:
         waiting, later, next_in, paused, runners = self._run(

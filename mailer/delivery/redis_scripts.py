@@ -149,7 +149,7 @@ redis.call('set', ARGV[10] .. 'lease:job:' .. id, ARGV[9], 'PX', math.floor(leas
 local left = redis.call('zcard', KEYS[1])
 -- another runner only while this one uploads files: a small job is done long before its slot
 local more = (left > 0 and reserve == 0 and redis.call('zcard', KEYS[5]) < conc) and 1 or 0
-return {'go', id, tostring(delay), more, before}
+return {'go', id, tostring(delay), more, before, redis.call('get', ARGV[10] .. 'job:' .. id) or ''}
 """
 
 # KEYS: s, stamps, day, handing   ARGV: recipients, max wait, window, per, interval,
@@ -173,7 +173,7 @@ redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('del', KEYS[2], KEYS[10])
 redis.call('hdel', KEYS[3], ARGV[4])
 redis.call('hdel', KEYS[5], ARGV[4])
-redis.call('rpush', KEYS[4], '1')
+redis.call('rpush', KEYS[4], '1', '1', '1')  -- a token for each of a few waiting requests
 redis.call('expire', KEYS[4], 60)
 if ARGV[5] == '1' then
   redis.call('lrem', KEYS[9], 0, ARGV[4])

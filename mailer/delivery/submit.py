@@ -48,10 +48,9 @@ def hand_in(rt, record: dict) -> dict:
     return stored
 
 
-def wait(rt, job_id: str, timeout: float) -> dict | None:
-    """The job's record once it ended, or as it is after ``timeout`` seconds."""
-    rt.lanes.wait_done(job_id, timeout)
-    return rt.lanes.get(job_id)
+def wait(rt, job_id: str, timeout: float) -> bool:
+    """True once the job ended (within ``timeout`` seconds); its record says how."""
+    return rt.lanes.wait_done(job_id, timeout)
 
 
 def cancel(rt, job_id: str) -> tuple[bool, str]:
