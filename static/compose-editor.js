@@ -8,13 +8,9 @@
 (function () {
   "use strict";
   var PICTURES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
-  var MB = 1024 * 1024;
+  var human = window.MailerSizes.human;
   var LABELS = {bold: "Bold", italic: "Italic", underline: "Underline", link: "Link",
                 blockquote: "Quote", image: "Insert a picture", clean: "Clear formatting"};
-
-  function human(size) {
-    return size >= MB ? (size / MB).toFixed(1).replace(/\.0$/, "") + " MB" : Math.ceil(size / 1024) + " KB";
-  }
 
   // Quill's getSemanticHTML writes every space as &nbsp;, which would stop the recipient's
   // mail client from wrapping lines: plain spaces again, except where a run of them must stay.

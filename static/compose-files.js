@@ -5,20 +5,7 @@
 // while it is not empty, so no message can go without a file the page still shows.
 (function () {
   "use strict";
-  var MB = 1024 * 1024;
-
-  function human(size) {
-    if (size >= MB) return (size / MB).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (size >= 1024) return Math.round(size / 1024) + " KB";
-    return size + " bytes";
-  }
-
-  // "X is A; at most B": exact byte counts when rounding would make A and B read the same
-  // (mailer/sending/sizes.py human_pair says it the same way).
-  function humanPair(size, limit) {
-    if (human(size) !== human(limit)) return [human(size), human(limit)];
-    return [size.toLocaleString("en-US") + " bytes", limit.toLocaleString("en-US") + " bytes"];
-  }
+  var human = window.MailerSizes.human, humanPair = window.MailerSizes.humanPair;
 
   function randomHex(bytes) {
     var data = new Uint8Array(bytes);

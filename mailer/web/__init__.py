@@ -6,4 +6,5 @@
     forms.py, form_parser.py   the compose form and its lenient multipart parser
     sessions.py       server-side sessions (files or Redis), the token vault, refresh locks
     avatar.py, drain.py        initials pictures; draining refused request bodies
+    times.py          every moment as a <time> the browser shows in its own zone
 """

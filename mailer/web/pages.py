@@ -16,6 +16,8 @@ from mailer.graph.client import GraphError
 from mailer.graph.errors import needs_sign_in
 from mailer.identity.service import SESSION_USER
 from mailer.graph.retry import RetryPolicy
+from mailer.sending.sizes import human
+from mailer.web.times import local_time
 from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ def _template_globals():
                       if e in functions and (e not in NAV_ROLES or NAV_ROLES[e] in roles)],
         "demo_mode": current_app.config["DEMO_MODE"],
         "photo_url": _photo_url,
+        "human": human,  # the one size formatter of every page
+        "local_time": local_time,  # every moment, shown in the browser's time zone
     }
 
 
