@@ -89,7 +89,7 @@ def start_consent():
     if not ActionForm().validate_on_submit():
         abort(400, description="This form has expired: reload the page and try again.")
     url = consent.consent_url(current_app.config, _consent_redirect_uri(),
-                              consent.new_state(session))
+                              consent.new_state(session), current_app.extensions["mailer"]["http"])
     return redirect(url, 303)
 
 
