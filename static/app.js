@@ -94,6 +94,14 @@
       tick();
       setInterval(tick, 1000);
     }
+    // A form that deletes or discards asks first (no inline script: the words are data-confirm).
+    document.addEventListener("submit", function (e) {
+      var words = e.target.getAttribute && e.target.getAttribute("data-confirm");
+      if (words && !window.confirm(words)) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    }, true);
     document.querySelectorAll("[data-reveal]").forEach(function (b) {
       b.addEventListener("click", function () { reveal(b); });
     });

@@ -1,6 +1,7 @@
 """Everything Flask: the blueprints and what only a web request needs.
 
     auth.py           sign-in, callback, sign-out; ``login_required``
+    permissions.py    mail permissions asked once, as a family; a click resumed after consent
     pages.py          home, profile (and photo), token page
     compose/          the compose blueprint: views, files, status, the services it wires
     forms.py, form_parser.py   the compose form and its lenient multipart parser

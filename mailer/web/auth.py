@@ -186,8 +186,13 @@ def login():
     if _insecure(uri) and not current_app.config["DEMO_MODE"]:
         return render_template("auth/insecure.html", redirect_uri=uri), 500
     hint = (request.args.get("login_hint") or "")[:256] or None
+    user = current_user() if extra else None
+    if user:  # more permissions for the one signed in: no account picker, the whole family
+        from mailer.web.permissions import widen  # (permissions imports this module)
+        extra, hint = widen(extra, user), hint or user.get("username")
     try:
-        auth_uri = current_identity().start_login(uri, extra, next_url, login_hint=hint)
+        auth_uri = current_identity().start_login(uri, extra, next_url, login_hint=hint,
+                                                  prompt=None if user else "select_account")
     except AuthError as err:
         return auth_error_page(err)
     return redirect(auth_uri)
@@ -201,6 +206,7 @@ def _add_callback_route(state):
 
 def callback():
     """Microsoft's answer: redeem the code, start a fresh session, go where the user wanted."""
+    before = (current_user() or {}).get("account_id")
     try:
         next_url = current_identity().complete_login(request.args.to_dict(),
                                                      rotate=sessions.rotate)
@@ -208,7 +214,8 @@ def callback():
         logger.warning("sign-in failed: %s AADSTS%s", err.error, err.code or "-")
         return auth_error_page(err)
     user = current_identity().user
-    flash(f"Signed in as {user['name'] or user['username']}.", "success")
+    if user.get("account_id") != before:  # a permission round trip: the page it resumes says
+        flash(f"Signed in as {user['name'] or user['username']}.", "success")
     return redirect(safe_next(next_url))
 
 

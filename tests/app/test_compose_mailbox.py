@@ -97,7 +97,7 @@ def test_an_attachment_the_record_does_not_list_never_goes_out(client, sign_in, 
     assert [a.name for a in got.attachments] == ["a.bin"]
 
 
-def test_discard_deletes_the_draft_in_the_mailbox_too(client, sign_in, emu):
+def test_discard_deletes_the_draft_in_the_mailbox_too(client, sign_in, emu, app):
     sign_in(client, scopes=SCOPES)
     draft_id, token = new_draft(client)
     upload(client, draft_id, token, "big.bin", b"b" * (4 * MB))
@@ -105,7 +105,9 @@ def test_discard_deletes_the_draft_in_the_mailbox_too(client, sign_in, emu):
     response = client.post(f"/compose/{draft_id}/discard", data={"csrf_token": token})
     assert response.status_code == 303 and response.location == "/compose"
     assert mailbox(emu, ADELE, "drafts") == []
-    assert client.get(f"/compose/{draft_id}").status_code == 302  # gone here too
+    assert app.extensions["mailer.mail"].drafts.record(draft_id) is None  # gone here too
+    page = client.get(f"/compose/{draft_id}")  # its address is a new, empty message now
+    assert page.status_code == 200 and "big.bin" not in text(page)
 
 
 def test_a_graph_failure_while_creating_the_draft_is_said_in_words(client, sign_in, emu, https):

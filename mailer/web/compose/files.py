@@ -70,7 +70,8 @@ def upload(draft_id):
     limits = mail.limits
     try:
         used = 0 if size > limits.max_file else sum(
-            a.size for a in mail.drafts.load(draft_id, owner()).attachments)
+            a.size for a in mail.drafts.load(draft_id, owner(),
+                                             mail.drafts.ensure(draft_id, owner())).attachments)
         refusal = file_refusal(shown, size, used, limits.max_file, limits.max_message)
         if refusal:  # before a single byte is read, naming the file
             return _fail(refusal, 413)
@@ -143,7 +144,8 @@ def autosave(draft_id):
     form = ComposeForm()
     drafts = services().drafts
     try:
-        data, problems = form.checked(drafts.load(draft_id, owner()))
+        data, problems = form.checked(drafts.load(draft_id, owner(),
+                                                  drafts.ensure(draft_id, owner())))
         saved = drafts.save_fields(draft_id, owner(), data)  # what is valid, beside a problem
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
@@ -215,7 +217,8 @@ def too_large(err):
     if not draft_id or not current_user():
         return _fail(text, 413) if not draft_id else redirect(login_url(draft_id))
     try:
-        data = services().drafts.load(draft_id, owner())
+        drafts = services().drafts
+        data = drafts.load(draft_id, owner(), drafts.owned_or_blank(draft_id, owner()))
     except DraftNotFound:
         return _fail(text, 413)
     return render_draft(draft_id, ComposeForm.from_data(data), status=413,
@@ -241,7 +244,7 @@ def csrf_failed(err: CSRFError):
             session[PENDING] = {**(session.get(PENDING) or {}), draft_id: values}
         return redirect(login_url(draft_id), 303)
     try:
-        services().drafts.load(draft_id, owner())
+        services().drafts.owned_or_blank(draft_id, owner())  # a new message's id too
     except DraftNotFound:
         return redirect(url_for("mail.compose"), 303)
     return render_draft(draft_id, ComposeForm(formdata=None, data=values), status=400,

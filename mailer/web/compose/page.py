@@ -46,7 +46,7 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
     mail = services()
     if errors:
         form.add_errors(errors)
-    record = mail.drafts.owned(draft_id, owner())  # read once: the files and where they live
+    record = mail.drafts.owned_or_blank(draft_id, owner())  # read once: files, where they live
     files = mail.drafts.load(draft_id, owner(), record).attachments
     total = sum(a.size for a in files)
     if job is None:

@@ -35,14 +35,16 @@ def from_line(message: dict) -> str:
 
 def row_view(message: dict, folder: str) -> dict:
     """One line of a folder: Sent Items and Drafts show the recipients, as Outlook does."""
-    if folder in ("sentitems", "drafts"):
+    draft = bool(message.get("isDraft"))
+    if folder in ("sentitems", "drafts") or draft:  # a discarded draft in Deleted Items too
         who = ", ".join(p["name"] for p in people(message.get("toRecipients"))) or "(no recipients)"
     else:
         who = from_line(message) or "(unknown sender)"
+    saved = message.get("lastModifiedDateTime") if draft else None  # a draft's last save
     return {"id": message.get("id"), "who": who,
             "subject": message.get("subject") or "(no subject)",
             "preview": (message.get("bodyPreview") or "")[:160],
-            "when": message.get("receivedDateTime") or message.get("sentDateTime") or "",
+            "when": saved or message.get("receivedDateTime") or message.get("sentDateTime") or "",
             "unread": message.get("isRead") is False, "draft": bool(message.get("isDraft")),
             "attachments": bool(message.get("hasAttachments")),
             "importance": message.get("importance") or "normal"}
@@ -55,7 +57,8 @@ def message_view(message: dict) -> dict:
             "to": people(message.get("toRecipients")), "cc": people(message.get("ccRecipients")),
             "bcc": people(message.get("bccRecipients")),
             "reply_to": people(message.get("replyTo")),
-            "received": message.get("receivedDateTime") or "",
+            "received": (message.get("lastModifiedDateTime") if message.get("isDraft") else None)
+            or message.get("receivedDateTime") or "",
             "sent": message.get("sentDateTime") or "",
             "importance": message.get("importance") or "normal",
             "read": message.get("isRead") is not False, "draft": bool(message.get("isDraft"))}

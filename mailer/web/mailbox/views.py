@@ -9,10 +9,13 @@ from mailer.graph.errors import GraphError
 from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user
 from mailer.web.mailbox import bp
-from mailer.web.mailbox.access import (FOLDERS, ME, SESSION_BOXES, error_page, forget_unread,
-                                       graph_failure, keep_page, kept_page, note_inbox_opened,
-                                       open_box, remember_box, shown, valid_box, write_scopes)
+from mailer.web.mailbox.access import (FOLDERS, ME, SESSION_BOXES, can_write, error_page,
+                                       forget_unread, graph_failure, keep_page, kept_page,
+                                       note_inbox_opened, open_box, remember_box, shown,
+                                       valid_box, write_scopes)
 from mailer.web.mailbox.display import message_view, row_view
+from mailer.web.mailbox.sanitize import remote_pictures
+from mailer.web.permissions import consent_then_resume
 from mailer.web.words import PAGE_EXPIRED
 
 logger = logging.getLogger(__name__)
@@ -87,33 +90,47 @@ def message(box, message_id):
         attachments = mailbox.attachments(message_id) if found.get("hasAttachments") else []
     except GraphError as err:
         return graph_failure(err, box)
+    body = found.get("body") or {}
+    remote = (body.get("contentType") or "").lower() == "html" and \
+        remote_pictures(body.get("content") or "") > 0
+    marks = can_write(box)
+    if marks and found.get("isRead") is False and not found.get("isDraft"):
+        found = {**found, "isRead": _read_on_open(box, message_id)}
     images = request.args.get("images") == "1"
     return render_template(
         "mailbox/message.html", box=box, box_name=shown(box), folder=folder, folders=FOLDERS,
-        boxes=session.get(SESSION_BOXES, []), m=message_view(found), images=images,
+        boxes=session.get(SESSION_BOXES, []), m=message_view(found), images=images, marks=marks,
+        remote_images=remote,
         attachments=[a for a in attachments if not a.get("isInline")],
         body_url=url_for("mailbox.body", box=box, message_id=message_id,
                          images="1" if images else None))
 
 
-def _consent_for_change(box: str, message_id: str, folder: str):
-    """A change needs Mail.ReadWrite: sign in for it, then back to the message."""
-    back = url_for("mailbox.message", box=box, message_id=message_id, f=folder)
-    return redirect(url_for("auth.login", next=back, scopes=" ".join(write_scopes(box))), 303)
-
-
-def _change(box, message_id, folder, change):
-    """Run one change on the mailbox (write access asked on first use); a response if it failed."""
+def _change(box, message_id, folder, change, label: str):
+    """Run one change on the mailbox (write access asked on first use, then the change is
+    made: permissions.consent_then_resume); a response if it failed."""
     try:
         change(open_box(box, write=True))
     except AuthError as err:
         if err.interaction_required:
-            return _consent_for_change(box, message_id, folder)
+            return consent_then_resume(write_scopes(box), label)
         raise
     except GraphError as err:
         return graph_failure(err, box)
     forget_unread()
     return None
+
+
+def _read_on_open(box: str, message_id: str) -> bool:
+    """Opening marks a message read, as Outlook and Gmail do (with Mail.ReadWrite held only:
+    never a prompt for it); a failure leaves it unread and the page says so by its button."""
+    try:
+        open_box(box, write=True).set_read(message_id, True)
+    except (AuthError, GraphError) as err:
+        logger.info("not marked read on open (%s)", getattr(err, "code", None) or type(err).__name__)
+        return False
+    forget_unread()
+    return True
 
 
 @bp.post("/mail/<box>/m/<message_id>/read")
@@ -123,7 +140,8 @@ def mark(box, message_id):
     if value not in ("0", "1"):
         return error_page("Check the form", "Read: the form must say 1 (read) or 0 (unread).",
                           400, box)
-    failed = _change(box, message_id, folder, lambda mb: mb.set_read(message_id, value == "1"))
+    failed = _change(box, message_id, folder, lambda mb: mb.set_read(message_id, value == "1"),
+                     "Mark as read" if value == "1" else "Mark as unread")
     if failed:
         return failed
     flash("Marked as read." if value == "1" else "Marked as unread.", "success")
@@ -134,7 +152,7 @@ def mark(box, message_id):
 def delete(box, message_id):
     """Move the message to Deleted Items, as Outlook's Delete does."""
     folder = _folder_arg()
-    failed = _change(box, message_id, folder, lambda mb: mb.delete(message_id))
+    failed = _change(box, message_id, folder, lambda mb: mb.delete(message_id), "Delete")
     if failed:
         return failed
     flash("Moved to Deleted Items.", "success")
