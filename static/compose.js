@@ -93,8 +93,15 @@
       fetch(self.form.dataset.autosaveUrl, {
         method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"
       }).then(function (r) {
-        self.status(r.ok ? "Draft saved" :
-          (r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved"));
+        if (!r.ok) {
+          self.status(r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved");
+          return;
+        }
+        return r.json().then(function (body) {
+          self.status(body.in_mailbox ? "Draft saved to your Drafts folder" : "Draft saved");
+          var shown = document.getElementById("in-drafts");
+          if (shown) shown.hidden = !body.in_mailbox;
+        }, function () { self.status("Draft saved"); });
       }, function () { self.status("Not saved (offline?)"); });
     }, 800);
   };

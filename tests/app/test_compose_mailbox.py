@@ -26,7 +26,7 @@ def test_save_draft_puts_a_small_message_in_drafts_once_and_updates_it(client, s
     response = post_form(client, draft_id, token, action="save", to=MEGAN, subject="First words")
     assert response.status_code == 303
     page = text(client.get(f"/compose/{draft_id}"))
-    assert "Draft saved to your Drafts folder." in page and 'id="in-drafts"' in page
+    assert "Draft saved to your Drafts folder." in page and 'id="in-drafts">' in page
     post_form(client, draft_id, token, action="save", to=MEGAN, subject="Second words",
               body="<p>More</p>")
     [kept] = mailbox(emu, ADELE, "drafts")  # one draft, updated in place
@@ -131,7 +131,7 @@ def test_autosave_writes_through_to_the_mailbox_draft_at_most_every_half_minute(
             "Accept": "application/json"}, data={"csrf_token": token, "to": MEGAN,
                                                   "subject": subject, "body_type": "text",
                                                   "importance": "normal"})
-        assert response.status_code == 200 and response.get_json() == {"saved": True}
+        assert response.status_code == 200 and response.get_json() == {"saved": True, "in_mailbox": True}
     autosave("Typed a first time")
     [kept] = mailbox(emu, ADELE, "drafts")
     assert kept.props["subject"] == "Typed a first time"  # Outlook shows what was typed

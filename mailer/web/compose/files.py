@@ -26,8 +26,10 @@ from mailer.web.compose import bp
 from mailer.web.forms import ComposeForm
 from mailer.web.compose.page import PENDING, PENDING_MAX, odd_id_refusal, render_draft
 from mailer.web.compose.services import login_url, owner, services
-from mailer.web.compose.mailbox import (CONSENT_WORDS, ConsentNeeded, consent_answer,
-                                        graph_answer, mailbox_client, me, sync_to_mailbox)
+from mailer.web.compose.mailbox import (CONSENT_WORDS, DRAFT_SCOPES, ConsentNeeded,
+                                        consent_answer, graph_answer, mailbox_client, me,
+                                        sync_to_mailbox, typed_anything)
+from mailer.web.permissions import held
 from mailer.graph.errors import GraphError
 from mailer.web.words import graph_advice
 
@@ -151,12 +153,15 @@ def autosave(draft_id):
         return _fail(str(exc), 404)
     except DraftError as exc:
         return _fail(str(exc), 409)
-    if (saved.get("graph") or {}).get("id"):
-        sync_to_mailbox(draft_id)
+    in_mailbox = bool((saved.get("graph") or {}).get("id"))
+    if in_mailbox or (held(DRAFT_SCOPES[0]) and typed_anything(data)):
+        # As Outlook autosaves into Drafts: once Mail.ReadWrite is held (never asked for
+        # here), a message with anything in it becomes, and stays, a draft in the mailbox.
+        in_mailbox = sync_to_mailbox(draft_id) or in_mailbox
     if problems:
         first = next(m for messages in problems.values() for m in messages)
         return jsonify({"saved": "partly", "error": first, "errors": problems}), 400
-    return jsonify({"saved": True})
+    return jsonify({"saved": True, "in_mailbox": in_mailbox})
 
 
 @bp.post("/compose/<draft_id>/copy")

@@ -101,20 +101,31 @@ def discard(draft_id):
     if wants_json():
         return jsonify({"discarded": True})
     flash("Draft discarded.", "info")
+    if request.form.get("back") == "drafts":  # discarded from the Drafts list: back to it
+        return redirect(url_for("mailbox.folder", box="me", folder="drafts"), 303)
     return redirect(url_for("mail.compose"), 303)
 
 
-def sync_to_mailbox(draft_id: str) -> None:
-    """As Outlook autosaves: a draft that lives in the mailbox gets what was typed, at most
-    once every SYNC_EVERY seconds across instances (a short lease in the shared store is the
-    gate); a failure here is only logged: the text is safe in the shared store meanwhile."""
+def typed_anything(data) -> bool:
+    """True when a message has something a person would miss: a recipient, words, a file."""
+    return any((getattr(data, name) or "").strip() for name in
+               ("to", "cc", "bcc", "subject", "body")) or bool(data.attachments)
+
+
+def sync_to_mailbox(draft_id: str) -> bool:
+    """As Outlook autosaves: the mailbox draft gets what was typed (made first if need be), at
+    most once every SYNC_EVERY seconds across instances (a short lease in the shared store is
+    the gate); a failure here is only logged: the text is safe in the shared store meanwhile.
+    True when the message is in the mailbox's Drafts now."""
     mail = services()
     if not mail.drafts.store.take_lease(f"draft-sync:{draft_id}", "sync", SYNC_EVERY):
-        return
+        return bool(mail.mailbox.mailbox_id(draft_id, owner()))
     try:
         mail.mailbox.save(draft_id, owner(), mailbox_client(draft_id), me())
     except (ConsentNeeded, GraphError, AuthError, DraftError) as exc:
         logger.info("draft %s: not synced to the mailbox (%s)", draft_id, type(exc).__name__)
+        return bool(mail.mailbox.mailbox_id(draft_id, owner()))
+    return True
 
 
 def save_to_mailbox(draft_id: str) -> str | None:

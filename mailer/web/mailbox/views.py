@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import flash, redirect, render_template, request, session, url_for
 
 from mailer.graph.errors import GraphError
 from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user
+from mailer.web.compose.mailbox import typed_anything
+from mailer.web.compose.services import owner, services
 from mailer.web.mailbox import bp
 from mailer.web.mailbox.access import (FOLDERS, ME, SESSION_BOXES, can_write, error_page,
                                        forget_unread, graph_failure, keep_page, kept_page,
@@ -57,15 +60,38 @@ def folder(box, folder):
         note_inbox_opened()
     if box != ME:
         remember_box(box)
+    kept_here = local_drafts() if box == ME and folder == "drafts" and not link else []
     next_token = keep_page(box, folder, page.next_link)
     args = {"unread": "1" if unread else None, "q": search or None}
     return render_template(
         "mailbox/folder.html", box=box, box_name=shown(box), folder=folder, folders=FOLDERS,
         boxes=session.get(SESSION_BOXES, []), rows=[row_view(m, folder) for m in page.messages],
-        search=search, unread=unread, paged=bool(link), args=args,
+        search=search, unread=unread, paged=bool(link), args=args, kept_here=kept_here,
         next_url=url_for("mailbox.folder", box=box, folder=folder, page=next_token, **args)
         if next_token else None,
         first_url=url_for("mailbox.folder", box=box, folder=folder, **args))
+
+
+def local_drafts() -> list[dict]:
+    """Messages typed here that are not in the mailbox's Drafts (yet): the app's own store
+    holds them (Mail.ReadWrite not granted when they were written), so the Drafts page lists
+    them too, with their last save, to continue or discard."""
+    found = []
+    drafts = services().drafts
+    for item in drafts.listed(owner()):
+        record = item["record"]
+        if (record.get("graph") or {}).get("id"):
+            continue  # in the mailbox: Graph's list below shows it
+        data = drafts.load(item["id"], owner(), record)
+        if not typed_anything(data):
+            continue
+        found.append({"id": item["id"], "subject": data.subject or "(no subject)",
+                      "who": ", ".join(p.strip() for p in (data.to or "").split(",")
+                                       if p.strip())[:120] or "(no recipients)",
+                      "preview": " ".join(re.sub(r"<[^>]+>", " ", data.body or "").split())[:160],
+                      "files": len([a for a in data.attachments if not a.is_inline]),
+                      "when": record.get("updated")})
+    return found
 
 
 @bp.post("/mail/open")
