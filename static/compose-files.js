@@ -215,7 +215,37 @@
     this.changed();
   };
 
+  // First a small request: may the file join, and is a permission needed first? Only then its
+  // bytes go: a refusal of a large body would cost the connection before the answer was read.
   Files.prototype.upload = function (item) {
+    var self = this, name = item.file.name;
+    item.li.querySelector(".file-state").textContent = "checking";
+    fetch(this.form.dataset.uploadUrl + "/check", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Accept": "application/json", "X-CSRFToken": this.csrf,
+                "X-File-Name": encodeURIComponent(name), "X-File-Size": String(item.file.size)}
+    }).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, body: body}; },
+                          function () { return {ok: false, body: {}}; });
+    }).then(function (res) {
+      if (item.dropped) {
+        self.finish(item);
+      } else if (res.body.consent) {
+        self.needConsent(item, res.body);
+        self.finish(item);
+      } else if (res.ok) {
+        self.send(item);
+      } else {
+        self.errorRow(item.li, res.body.error || ("'" + name + "' could not be attached. Attach it again."));
+        self.finish(item);
+      }
+    }, function () {
+      self.errorRow(item.li, "'" + name + "' could not be attached: the connection was lost. Check it and attach the file again.");
+      self.finish(item);
+    });
+  };
+
+  Files.prototype.send = function (item) {
     var self = this, li = item.li, bar = li.querySelector("progress"), state = li.querySelector(".file-state");
     var name = item.file.name;
     state.textContent = "uploading";
@@ -295,7 +325,7 @@
     item.dropped = true;
     if (!item.bodySent) {  // the server cannot have the whole file: it keeps nothing
       li.remove();
-      item.xhr.abort();
+      if (item.xhr) item.xhr.abort();  // none yet while its check is on its way
       return;
     }
     li.querySelector(".file-state").textContent = "removing";

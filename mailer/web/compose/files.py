@@ -35,6 +35,7 @@ from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
+SIZE_HEADER = "X-File-Size"  # the check before an upload: the file's size, no body
 UPLOAD_ID_HEADER = "X-Upload-Id"  # 32 hex: names the upload whose progress the page polls
 INLINE_HEADER = "X-File-Inline"  # "1": a picture placed in the body (cid:), not listed
 
@@ -106,6 +107,36 @@ def upload(draft_id):
     logger.info("draft %s: file of %d bytes attached (%s)", draft_id, attachment.size,
                 "mailbox" if to_mailbox else "store")
     return jsonify({"file": _file_json(attachment), **_summary(draft_id)}), 201
+
+
+@bp.post("/compose/<draft_id>/files/check")
+def check_file(draft_id):
+    """Before a file's bytes are sent: may it join the draft, and is a permission needed first?
+    (``X-File-Name`` and ``X-File-Size``, no body.) A refused body larger than DRAIN_MAX would
+    cost the connection before the browser read the answer ("the connection was lost"), so the
+    page asks this first and sends the file only when the answer is yes."""
+    mail, name = services(), unquote(request.headers.get(NAME_HEADER, ""))
+    try:
+        shown = sanitize_filename(name)
+    except ValueError as exc:
+        return _fail(str(exc))
+    size = request.headers.get(SIZE_HEADER, "")
+    if not size.isdigit() or len(size) > 15:
+        return _fail(f"{shown!r}: its size ({SIZE_HEADER}) was not a number of bytes.")
+    try:
+        record = mail.drafts.ensure(draft_id, owner())
+        used = sum(a.size for a in mail.drafts.load(draft_id, owner(), record).attachments)
+        refusal = file_refusal(shown, int(size), used, mail.limits.max_file,
+                               mail.limits.max_message)
+        if refusal:
+            return _fail(refusal, 413)
+        if mail.mailbox.needs_mailbox(draft_id, owner(), int(size)):
+            mailbox_client(draft_id)  # ConsentNeeded when Mail.ReadWrite is not granted yet
+    except ConsentNeeded as exc:
+        return consent_answer(exc)
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    return jsonify({"ok": True})
 
 
 @bp.get("/compose/<draft_id>/uploads/<file_id>")
