@@ -275,11 +275,12 @@
       self.sending(false);
     });
     this.files.track();
-    if (form.dataset.resume === "send") {  // back from a consent round trip: finish the send
-      // Once only: going Back to this page later must not send again.
+    var resume = form.dataset.resume;
+    if (resume === "send" || resume === "save") {  // back from a consent: the click goes on
+      // Once only: going Back to this page later must not send (or save) again.
       if (window.history.replaceState) window.history.replaceState(null, "", form.getAttribute("action"));
       form.querySelector("input[name=resume]").value = "1";
-      this.submit("send");
+      this.submit(resume);
     }
   };
 

@@ -40,18 +40,21 @@ class ConsentNeeded(Exception):
         self.url, self.transient = url, transient
 
 
-def consent_url(draft_id: str | None = None, popup: bool = True) -> str:
-    target = url_for("mail.consented") if popup else url_for("mail.draft", draft_id=draft_id)
+def consent_url(draft_id: str | None = None, popup: bool = True, resume: str = "") -> str:
+    """Sign in for DRAFT_SCOPES: in a popup (its last page tells the compose page), or in the
+    page itself and back to the draft, where ``resume`` (save) is pressed again by the page."""
+    target = url_for("mail.consented") if popup else url_for(
+        "mail.draft", draft_id=draft_id, resume=resume or None)
     return url_for("auth.login", next=target, scopes=" ".join(DRAFT_SCOPES))
 
 
-def mailbox_client(draft_id: str | None = None, popup: bool = True):
+def mailbox_client(draft_id: str | None = None, popup: bool = True, resume: str = ""):
     """A Graph client with Mail.ReadWrite for the signed-in person; ConsentNeeded if not yet."""
     try:
         get_token(DRAFT_SCOPES)
     except AuthError as err:
         if err.interaction_required:
-            raise ConsentNeeded(consent_url(draft_id, popup)) from err
+            raise ConsentNeeded(consent_url(draft_id, popup, resume)) from err
         raise
     client = graph_client(DRAFT_SCOPES)
     # A person waits on these calls (an upload, a Save): retried a little, then said in words.
@@ -131,7 +134,8 @@ def sync_to_mailbox(draft_id: str) -> bool:
 def save_to_mailbox(draft_id: str) -> str | None:
     """"Save draft": into the mailbox's Drafts. Returns words for the page if it could not."""
     try:
-        services().mailbox.save(draft_id, owner(), mailbox_client(draft_id, popup=False), me())
+        services().mailbox.save(draft_id, owner(), mailbox_client(draft_id, popup=False,
+                                                                  resume="save"), me())
     except ConsentNeeded:
         raise
     except GraphError as exc:

@@ -41,7 +41,7 @@ def odd_id_refusal(values: dict | None):
 
 def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
                  status: int = 200, job: dict | None = None, notice: str | None = None,
-                 alert: str | None = None, resume: bool = False):
+                 alert: str | None = None, resume: str = ""):
     """The compose page for ``draft_id`` with ``form`` (and its errors) and the stored files."""
     mail = services()
     if errors:

@@ -63,8 +63,9 @@ def draft(draft_id):
         mail.drafts.save_fields(draft_id, owner(), form.checked(data)[0])
         session[PENDING] = {k: v for k, v in session[PENDING].items() if k != draft_id}
         notice = "You were signed out; here is your message as you left it."
+    resume = request.args.get("resume")  # back from a consent: the click that asked goes on
     return render_draft(draft_id, form, job=job, notice=notice,
-                        resume=request.args.get("resume") == "send")
+                        resume=resume if resume in ACTIONS else "")
 
 
 @bp.post("/compose/<draft_id>")
