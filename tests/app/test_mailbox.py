@@ -215,7 +215,8 @@ def test_another_mailbox_opens_with_full_access_and_says_why_not_without(client,
     assert ask.status_code == 302 and "scopes=Mail.ReadWrite.Shared" in ask.location
     sign_in(client, ADELE, scopes=["Mail.Read", "Mail.Read.Shared"])  # an older, narrower grant
     page = text(client.get(opened.location))
-    assert "For the sales team" in page and f'data-box="{SALES}"' in page  # remembered
+    assert "For the sales team" in page and 'data-box="me"' in page
+    assert f'data-box="{SALES}"' in text(client.get("/mail/me/inbox"))  # remembered
     got = only(emu, SALES)
     assert "For the sales team" in text(client.get(f"/mail/{SALES}/m/{got.id}"))
     token = csrf_of(page)

@@ -51,8 +51,23 @@ def refusal_note(job: dict | None) -> str:
     return NOTHING_SENT.format(uploaded=uploaded)
 
 
+def offers(me: str, personal: bool, worked, opened) -> list[dict]:
+    """The mailboxes From offers: the person's own, those Graph accepted from them before, the
+    shared mailboxes they opened here (a personal account: its own only)."""
+    found = [{"address": me, "note": "you"}] if me else []
+    if not personal:
+        found += [{"address": a, "note": "sent from before"} for a in worked]
+        found += [{"address": a, "note": "a mailbox you opened"} for a in opened]
+    seen, unique = set(), []
+    for offer in found:
+        if address_key(offer["address"]) not in seen:
+            seen.add(address_key(offer["address"]))
+            unique.append(offer)
+    return unique
+
+
 def page_state(history: FromHistory, user: dict, owner: str | None, typed: str,
-               confirmed: str = "") -> dict:
+               confirmed: str = "", opened=()) -> dict:
     """What the compose page needs next to From: suggestions, warnings, the confirmation box."""
     me = (user or {}).get("username") or ""
     personal = bool((user or {}).get("personal"))
@@ -63,6 +78,7 @@ def page_state(history: FromHistory, user: dict, owner: str | None, typed: str,
     return {
         "me": me, "personal": personal, "personal_words": PERSONAL.format(me=me),
         "worked": [] if personal else list(record["worked"]),
+        "offers": offers(me, personal, list(record["worked"]), opened),
         "refused": {a: when(t) for a, t in record["refused"].items()},
         "warn": "personal" if personal and other else ("refused" if refused_at else ""),
         "address": typed_key,

@@ -55,8 +55,10 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
         alert = " ".join(filter(None, (refusal_note(job), job_advice(job))))
     if job:
         job = {**job, "message": job_message(job)}
+    from mailer.web.mailbox.access import SESSION_BOXES  # (the mailbox blueprint imports ours)
     sender = page_state(mail.from_history, current_user() or {}, owner(),
-                        form.from_address.data or "", _confirmed(draft_id))
+                        form.from_address.data or "", _confirmed(draft_id),
+                        opened=session.get(SESSION_BOXES) or [])
     return render_template(
         "mail/compose.html", form=form, draft_id=draft_id, files=files, total=total,
         human=human, limits=mail.limits, job=job, notice=notice, alert=alert, resume=resume,

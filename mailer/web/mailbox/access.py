@@ -81,7 +81,7 @@ def open_box(box: str, write: bool = False) -> Mailbox:
 
 
 def shown(box: str) -> str:
-    return "your mailbox" if box == ME else box
+    return "Your mailbox" if box == ME else box
 
 
 def error_page(title: str, text: str, status: int, box: str | None = None):
