@@ -225,10 +225,21 @@ def logout():
     identity = current_identity()
     if not identity.user:
         session.clear()
-        return redirect(url_for("main.index"), 303)
+        return _signed_out(redirect(url_for("main.index"), 303))
     url = identity.sign_out(home_url())
     logger.info("signed out")
-    return redirect(url, 303)
+    return _signed_out(redirect(url, 303))
+
+
+SIGNED_OUT_COOKIE = "mailer_signed_out"
+
+
+def _signed_out(response):
+    """A note for the home page Microsoft's sign-out comes back to ("You are signed out"): a
+    cookie saying only that, since the session itself is gone."""
+    response.set_cookie(SIGNED_OUT_COOKIE, "1", max_age=600, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
 
 def auth_error_page(err: AuthError):
