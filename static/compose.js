@@ -72,11 +72,15 @@
     return body;
   };
 
-  Compose.prototype.flush = function () {  // leaving with unsaved typing: save it on the way out
-    if (this.saveTimer === null) return;
+  // Leaving: what was typed is saved on the way out, and the mailbox's Drafts brought up to
+  // date at once (autosave writes there at most every half minute). Untouched: nothing goes.
+  Compose.prototype.flush = function () {
+    if (this.formGoing || (this.saveTimer === null && !this.saved)) return;  // the form says it all
     clearTimeout(this.saveTimer);
     this.saveTimer = null;
-    if (navigator.sendBeacon) navigator.sendBeacon(this.form.dataset.autosaveUrl, this.fields());
+    var body = this.fields();
+    body.append("leaving", "1");
+    if (navigator.sendBeacon) navigator.sendBeacon(this.form.dataset.autosaveUrl, body);
   };
 
   Compose.prototype.status = function (text) {  // a queued send's words win over autosave's
@@ -97,6 +101,7 @@
           self.status(r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved");
           return;
         }
+        self.saved = true;
         return r.json().then(function (body) {
           self.status(body.in_mailbox ? "Draft saved to your Drafts folder" : "Draft saved");
           var shown = document.getElementById("in-drafts");
@@ -188,7 +193,10 @@
   Compose.prototype.onSubmit = function (e) {
     this.files.track();  // first, whatever follows: the server refuses to send without a listed file
     var submitter = e.submitter;
-    if (!postsHere(this.form, submitter)) return;  // "Copy to a new message"
+    if (!postsHere(this.form, submitter)) {  // Discard, "Copy to a new message"
+      if (!e.defaultPrevented) this.formGoing = true;
+      return;
+    }
     var action = submitter && submitter.name === "action" ? submitter.value : "send";
     if (action.indexOf("remove:") === 0) {
       e.preventDefault();
@@ -213,7 +221,7 @@
     }
     clearTimeout(this.saveTimer);
     this.saveTimer = null;  // the form itself carries every field
-    this.submitting = true;
+    this.submitting = this.formGoing = true;
     var self = this;
     if (action === "send") setTimeout(function () { self.sending(true); }, 0);  // after the form data is built
   };
@@ -271,7 +279,7 @@
     window.addEventListener("pagehide", function () { self.flush(); });
     window.addEventListener("pageshow", function (e) {  // back to this page from the history
       if (!e.persisted) return;
-      self.submitting = false;
+      self.submitting = self.formGoing = false;
       self.sending(false);
     });
     this.files.track();

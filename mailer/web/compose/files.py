@@ -188,7 +188,8 @@ def autosave(draft_id):
     if in_mailbox or (held(DRAFT_SCOPES[0]) and typed_anything(data)):
         # As Outlook autosaves into Drafts: once Mail.ReadWrite is held (never asked for
         # here), a message with anything in it becomes, and stays, a draft in the mailbox.
-        in_mailbox = sync_to_mailbox(draft_id) or in_mailbox
+        in_mailbox = sync_to_mailbox(draft_id, now=request.form.get("leaving") == "1") \
+            or in_mailbox
     if problems:
         first = next(m for messages in problems.values() for m in messages)
         return jsonify({"saved": "partly", "error": first, "errors": problems}), 400

@@ -9,6 +9,7 @@ Without JavaScript the page links to the same consent before a large file is pic
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
@@ -115,20 +116,32 @@ def typed_anything(data) -> bool:
                ("to", "cc", "bcc", "subject", "body")) or bool(data.attachments)
 
 
-def sync_to_mailbox(draft_id: str) -> bool:
+def sync_to_mailbox(draft_id: str, now: bool = False) -> bool:
     """As Outlook autosaves: the mailbox draft gets what was typed (made first if need be), at
     most once every SYNC_EVERY seconds across instances (a short lease in the shared store is
-    the gate); a failure here is only logged: the text is safe in the shared store meanwhile.
-    True when the message is in the mailbox's Drafts now."""
+    the gate) unless ``now`` (the page is being left, the Drafts page is looked at); what the
+    gate held back is noted, for those. A failure here is only logged: the text is safe in the
+    shared store meanwhile. True when the message is in the mailbox's Drafts now."""
     mail = services()
-    if not mail.drafts.store.take_lease(f"draft-sync:{draft_id}", "sync", SYNC_EVERY):
+    store, dirty = mail.drafts.store, f"draft-dirty:{draft_id}"
+    if not store.take_lease(f"draft-sync:{draft_id}", "sync", SYNC_EVERY) and not now:
+        store.put(dirty, {"at": time.time()})
         return bool(mail.mailbox.mailbox_id(draft_id, owner()))
     try:
         mail.mailbox.save(draft_id, owner(), mailbox_client(draft_id), me())
     except (ConsentNeeded, GraphError, AuthError, DraftError) as exc:
         logger.info("draft %s: not synced to the mailbox (%s)", draft_id, type(exc).__name__)
         return bool(mail.mailbox.mailbox_id(draft_id, owner()))
+    store.delete(dirty)
     return True
+
+
+def sync_held_back(draft_ids) -> None:
+    """Before the Drafts page lists the mailbox's drafts: what autosave held back goes now."""
+    store = services().drafts.store
+    for draft_id in draft_ids:
+        if store.get(f"draft-dirty:{draft_id}"):
+            sync_to_mailbox(draft_id, now=True)
 
 
 def save_to_mailbox(draft_id: str) -> str | None:

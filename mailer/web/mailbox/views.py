@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from mailer.graph.errors import GraphError
 from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user
-from mailer.web.compose.mailbox import typed_anything
+from mailer.web.compose.mailbox import sync_held_back, typed_anything
 from mailer.web.compose.services import owner, services
 from mailer.web.mailbox import bp
 from mailer.web.mailbox.access import (FOLDERS, ME, SESSION_BOXES, can_write, error_page,
@@ -51,6 +51,9 @@ def folder(box, folder):
         if link is None:
             return error_page("Not found", PAGE_EXPIRED, 404, box)
     mailbox = open_box(box)
+    # Messages typed here: those only in the app's store, listed too; those in the mailbox
+    # brought up to date first (autosave's gate may have held their last words back).
+    kept_here = local_drafts() if box == ME and folder == "drafts" and not link else []
     try:
         page = mailbox.follow(link) if link else mailbox.list_folder(
             folder, top=PAGE_SIZE, unread=unread, search=search or None)
@@ -60,7 +63,6 @@ def folder(box, folder):
         note_inbox_opened()
     if box != ME:
         remember_box(box)
-    kept_here = local_drafts() if box == ME and folder == "drafts" and not link else []
     next_token = keep_page(box, folder, page.next_link)
     args = {"unread": "1" if unread else None, "q": search or None}
     return render_template(
@@ -76,12 +78,13 @@ def local_drafts() -> list[dict]:
     """Messages typed here that are not in the mailbox's Drafts (yet): the app's own store
     holds them (Mail.ReadWrite not granted when they were written), so the Drafts page lists
     them too, with their last save, to continue or discard."""
-    found = []
+    found, in_mailbox = [], []
     drafts = services().drafts
     for item in drafts.listed(owner()):
         record = item["record"]
         if (record.get("graph") or {}).get("id"):
-            continue  # in the mailbox: Graph's list below shows it
+            in_mailbox.append(item["id"])  # Graph's list shows it: with what was typed last
+            continue
         data = drafts.load(item["id"], owner(), record)
         if not typed_anything(data):
             continue
@@ -91,6 +94,7 @@ def local_drafts() -> list[dict]:
                       "preview": " ".join(re.sub(r"<[^>]+>", " ", data.body or "").split())[:160],
                       "files": len([a for a in data.attachments if not a.is_inline]),
                       "when": record.get("updated")})
+    sync_held_back(in_mailbox)
     return found
 
 
