@@ -233,7 +233,7 @@
       } else if (res.body.consent) {
         self.needConsent(item, res.body);
         self.finish(item);
-      } else if (res.ok) {
+      } else if (res.ok && res.body.ok) {
         self.send(item);
       } else {
         self.errorRow(item.li, res.body.error || ("'" + name + "' could not be attached. Attach it again."));

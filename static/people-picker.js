@@ -191,7 +191,8 @@
 
   // From, empty: every mailbox this person may send from, without asking Graph.
   Picker.prototype.offer = function () {
-    if (this.history.length) this.show(this.history.slice());
+    // None active: Tab and Enter go on as if no list were there; arrows choose one.
+    if (this.history.length) this.show(this.history.slice(), true);
   };
 
   Picker.prototype.schedule = function () {
@@ -246,7 +247,7 @@
     this.show(options);
   };
 
-  Picker.prototype.show = function (options) {
+  Picker.prototype.show = function (options, noneActive) {
     var self = this;
     this.options = options;
     this.list.textContent = "";
@@ -267,7 +268,7 @@
     });
     this.list.hidden = !options.length;
     this.input.setAttribute("aria-expanded", options.length ? "true" : "false");
-    this.activate(options.length ? 0 : -1);
+    this.activate(options.length && !noneActive ? 0 : -1);
   };
 
   Picker.prototype.activate = function (index) {
@@ -335,7 +336,9 @@
     var open = this.open(), count = this.options.length;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
-      if (!open) this.search();
+      if (!open && !this.many && !this.query()) this.offer();
+      else if (!open) this.search();
+      else if (this.active < 0) this.activate(e.key === "ArrowDown" ? 0 : count - 1);
       else this.activate((this.active + (e.key === "ArrowDown" ? 1 : count - 1)) % count);
     } else if (e.key === "Enter") {
       var typed = this.input.value.trim();

@@ -288,7 +288,7 @@ def console_errors(page, live_app):
 
     def record(message):
         if message.type == "error" and message.location.get("url", "").startswith(live_app.url):
-            errors.append(f"{message.text} ({message.location['url']}:{message.location.get('lineNumber')}:{message.location.get('columnNumber')})")
+            errors.append(f"{message.text} ({message.location['url']})")
 
     page.on("console", record)
     page.on("pageerror", lambda e: errors.append(str(e)))

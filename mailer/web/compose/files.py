@@ -114,28 +114,29 @@ def check_file(draft_id):
     """Before a file's bytes are sent: may it join the draft, and is a permission needed first?
     (``X-File-Name`` and ``X-File-Size``, no body.) A refused body larger than DRAIN_MAX would
     cost the connection before the browser read the answer ("the connection was lost"), so the
-    page asks this first and sends the file only when the answer is yes."""
+    page asks this first and sends the file only when the answer is yes. The answer is a 200
+    either way, ``ok`` true or false with the words (as a consent answer is: nothing failed,
+    and a 4xx would be a console error in every browser)."""
     mail, name = services(), unquote(request.headers.get(NAME_HEADER, ""))
+    size = request.headers.get(SIZE_HEADER, "")
     try:
         shown = sanitize_filename(name)
-    except ValueError as exc:
-        return _fail(str(exc))
-    size = request.headers.get(SIZE_HEADER, "")
-    if not size.isdigit() or len(size) > 15:
-        return _fail(f"{shown!r}: its size ({SIZE_HEADER}) was not a number of bytes.")
-    try:
+        if not size.isdigit() or len(size) > 15:
+            raise ValueError(f"{shown!r}: its size ({SIZE_HEADER}) was not a number of bytes.")
         record = mail.drafts.ensure(draft_id, owner())
         used = sum(a.size for a in mail.drafts.load(draft_id, owner(), record).attachments)
         refusal = file_refusal(shown, int(size), used, mail.limits.max_file,
                                mail.limits.max_message)
         if refusal:
-            return _fail(refusal, 413)
+            raise ValueError(refusal)
         if mail.mailbox.needs_mailbox(draft_id, owner(), int(size)):
             mailbox_client(draft_id)  # ConsentNeeded when Mail.ReadWrite is not granted yet
     except ConsentNeeded as exc:
         return consent_answer(exc)
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
+    except ValueError as exc:
+        return jsonify({"ok": False, "error": str(exc)})
     return jsonify({"ok": True})
 
 
