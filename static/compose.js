@@ -57,8 +57,10 @@
     document.getElementById("from-refused").hidden = !when;
     tick.disabled = !when;
     if (when) {
+      var moment = new Date(when);  // in the browser's own time zone (app.js)
+      var shown = window.MailerTime && !isNaN(moment.getTime()) ? window.MailerTime.format(moment) : when;
       document.getElementById("from-refused-words").textContent =
-        input.dataset.refusedWords.replace("{address}", address).replace("{when}", when);
+        input.dataset.refusedWords.replace("{address}", address).replace("{when}", shown);
       if (tick.value !== address) {  // a tick is for one address only
         tick.value = address;
         tick.checked = false;
@@ -283,6 +285,7 @@
       self.sending(false);
     });
     this.files.track();
+    this.checkFrom();  // its words in the browser's time zone
     var resume = form.dataset.resume;
     if (resume === "send" || resume === "save") {  // back from a consent: the click goes on
       // Once only: going Back to this page later must not send (or save) again.

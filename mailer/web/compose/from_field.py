@@ -33,7 +33,12 @@ def personal_error(user: dict | None, typed_from: str) -> str | None:
 
 
 def when(timestamp: float) -> str:
+    """In UTC, saying so; the page shows it in the browser's zone (data-refused holds ISO)."""
     return time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(timestamp))
+
+
+def iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def refusal_note(job: dict | None) -> str:
@@ -79,7 +84,7 @@ def page_state(history: FromHistory, user: dict, owner: str | None, typed: str,
         "me": me, "personal": personal, "personal_words": PERSONAL.format(me=me),
         "worked": [] if personal else list(record["worked"]),
         "offers": offers(me, personal, list(record["worked"]), opened),
-        "refused": {a: when(t) for a, t in record["refused"].items()},
+        "refused": {a: iso(t) for a, t in record["refused"].items()},
         "warn": "personal" if personal and other else ("refused" if refused_at else ""),
         "address": typed_key,
         "refused_template": REFUSED_BEFORE,  # the page fills it in as From is typed

@@ -19,6 +19,7 @@ from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user, get_token, graph_client, wants_json
 from mailer.web.compose import bp
 from mailer.web.compose.services import owner, services
+from mailer.web.permissions import consent_then_resume
 from mailer.sending.drafts import DraftError, DraftNotFound
 from mailer.web.words import graph_advice
 
@@ -92,12 +93,13 @@ def discard(draft_id):
     """Delete the draft, in the mailbox too."""
     mail = services()
     try:
-        client = mailbox_client(draft_id) if mail.mailbox.mailbox_id(draft_id, owner()) else None
+        client = mailbox_client(draft_id, popup=False) \
+            if mail.mailbox.mailbox_id(draft_id, owner()) else None
         mail.mailbox.discard(draft_id, owner(), client)
     except DraftNotFound:
         pass  # already gone: a double click
-    except ConsentNeeded as exc:
-        return redirect(exc.url, 303)
+    except ConsentNeeded:  # granted, the discard is made (the page posts it again)
+        return consent_then_resume(DRAFT_SCOPES, "Discard the draft")
     except (GraphError, AuthError) as exc:
         words = graph_advice(exc) if isinstance(exc, GraphError) else "sign-in service unavailable"
         flash(f"The draft could not be deleted from your mailbox ({words}); try again.", "danger")
