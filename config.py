@@ -59,7 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("GRAPH_ENDPOINT", https_url, "https://graph.microsoft.com/v1.0",
             "Microsoft Graph's base URL"),
     Setting("SCOPES", scopes, "User.Read",
-            "scopes asked at sign-in (mail scopes are added when needed)"),
+            "scopes asked at sign-in (mail scopes are added when needed); "
+            "`https://graph.microsoft.com/.default` once an admin consented for the tenant"),
     Setting("REDIRECT_PATH", text, "/auth/callback", "the sign-in callback's path",
             redirect_path),
     Setting("REDIRECT_URI", redirect_uri, None,

@@ -38,7 +38,8 @@ install_python() {  # $1: requirements file
 
 install_frontend() {
   # The compose page's editor (Quill 2), from the npm registry by package-lock.json, served by
-  # the app itself from static/vendor/ (git-ignored; never a CDN). Redone when the lock changes.
+  # the app itself from static/vendor/ (git-ignored; never a CDN), and axe-core, which the
+  # browser tests run from node_modules/ (never served by the app). Redone when the lock changes.
   local stamp=static/vendor/.installed want
   want=$(sha256sum package-lock.json | cut -d' ' -f1)
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0

@@ -230,7 +230,11 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
         redirect_uris=list(redirect_uris or []),
         # Application permissions an app-only sender and reader needs.
         app_roles=["Mail.Send", "Mail.Read", "Mail.ReadWrite", "User.Read.All"],
-        required_permissions=["User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite"],
+        # Its delegated permissions as the README's step 3 lists them for Entra: what an
+        # admin's /.default consent grants every user of the tenant at once.
+        required_permissions=["User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite",
+                              "Mail.Read", "Mail.Read.Shared", "Mail.ReadWrite.Shared",
+                              "People.Read", "User.ReadBasic.All"],
         user_roles={admin.id: ["Mailer.Admin"]},
     )
     cli = AppRegistration(

@@ -8,13 +8,9 @@
 (function () {
   "use strict";
   var PICTURES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
-  var MB = 1024 * 1024;
+  var human = window.MailerSizes.human;
   var LABELS = {bold: "Bold", italic: "Italic", underline: "Underline", link: "Link",
                 blockquote: "Quote", image: "Insert a picture", clean: "Clear formatting"};
-
-  function human(size) {
-    return size >= MB ? (size / MB).toFixed(1).replace(/\.0$/, "") + " MB" : Math.ceil(size / 1024) + " KB";
-  }
 
   // Quill's getSemanticHTML writes every space as &nbsp;, which would stop the recipient's
   // mail client from wrapping lines: plain spaces again, except where a run of them must stay.
@@ -28,6 +24,8 @@
       node.nodeValue = text;
     }
   }
+
+  var paste = window.ComposePaste;  // tables, the reply's line, styles left out (compose-paste.js)
 
   function Editor(form, area) {
     this.form = form;
@@ -63,11 +61,14 @@
     box.appendChild(host);
     this.area.parentNode.insertBefore(box, this.area.nextSibling);
     this.box = box;
+    paste.register(window.Quill);
     this.quill = new window.Quill(host, {
       theme: "snow",
       bounds: box,
-      formats: ["header", "bold", "italic", "underline", "list", "link", "blockquote", "image"],
+      formats: ["header", "bold", "italic", "underline", "list", "link", "blockquote", "image",
+                "table", "table-header", "table-row", "table-body", "table-container", "divider"],
       modules: {
+        table: true,  // Quill 2's own: a pasted spreadsheet or web table stays a table
         toolbar: [[{header: [1, 2, 3, false]}], ["bold", "italic", "underline"],
                   [{list: "bullet"}, {list: "ordered"}], ["link", "blockquote", "image"], ["clean"]],
         uploader: {mimetypes: PICTURES, handler: function (range, files) { self.place(range, files); }},
@@ -75,6 +76,8 @@
         keyboard: {bindings: {tab: {key: "Tab", handler: function () { return true; }}}}
       }
     });
+    paste.addMatchers(this.quill);
+    paste.withoutStylesOnPaste(this.quill);
     var root = this.quill.root;
     root.setAttribute("aria-label", "Message text");
     root.setAttribute("aria-multiline", "true");
@@ -155,7 +158,7 @@
 
   // The textarea's HTML into the editor: cid: pictures shown from this app.
   Editor.prototype.load = function (html) {
-    var doc = new DOMParser().parseFromString(html || "", "text/html"), self = this;
+    var doc = new DOMParser().parseFromString(paste.withoutStyles(html || ""), "text/html"), self = this;
     doc.querySelectorAll("img[src]").forEach(function (img) {
       var src = img.getAttribute("src");
       if (/^cid:/i.test(src) && self.urlOf[src.slice(4)]) img.setAttribute("src", self.urlOf[src.slice(4)]);
@@ -167,12 +170,20 @@
   Editor.prototype.write = function () {
     var html = "", self = this;
     if (this.quill.getText().trim() || this.quill.root.querySelector("img")) {
-      var doc = new DOMParser().parseFromString(this.quill.getSemanticHTML(), "text/html");
+      var doc = new DOMParser().parseFromString(paste.withoutStyles(this.quill.getSemanticHTML()), "text/html");
       doc.querySelectorAll("img[src]").forEach(function (img) {
         var cid = self.cidOf[img.getAttribute("src")];
         if (cid) img.setAttribute("src", "cid:" + cid);
       });
       unbreakSpaces(doc.body);
+      doc.querySelectorAll("table").forEach(function (table) {  // borders a mail client shows
+        table.setAttribute("border", "1");
+        table.setAttribute("cellpadding", "4");
+        table.setAttribute("cellspacing", "0");
+      });
+      doc.querySelectorAll("td[data-row], th[data-row]").forEach(function (cell) {
+        cell.removeAttribute("data-row");  // the editor's own bookkeeping
+      });
       html = doc.body.innerHTML;
     }
     if (this.area.value === html) return;

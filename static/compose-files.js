@@ -5,20 +5,7 @@
 // while it is not empty, so no message can go without a file the page still shows.
 (function () {
   "use strict";
-  var MB = 1024 * 1024;
-
-  function human(size) {
-    if (size >= MB) return (size / MB).toFixed(1).replace(/\.0$/, "") + " MB";
-    if (size >= 1024) return Math.round(size / 1024) + " KB";
-    return size + " bytes";
-  }
-
-  // "X is A; at most B": exact byte counts when rounding would make A and B read the same
-  // (mailer/sending/sizes.py human_pair says it the same way).
-  function humanPair(size, limit) {
-    if (human(size) !== human(limit)) return [human(size), human(limit)];
-    return [size.toLocaleString("en-US") + " bytes", limit.toLocaleString("en-US") + " bytes"];
-  }
+  var human = window.MailerSizes.human, humanPair = window.MailerSizes.humanPair;
 
   function randomHex(bytes) {
     var data = new Uint8Array(bytes);
@@ -228,7 +215,37 @@
     this.changed();
   };
 
+  // First a small request: may the file join, and is a permission needed first? Only then its
+  // bytes go: a refusal of a large body would cost the connection before the answer was read.
   Files.prototype.upload = function (item) {
+    var self = this, name = item.file.name;
+    item.li.querySelector(".file-state").textContent = "checking";
+    fetch(this.form.dataset.uploadUrl + "/check", {
+      method: "POST", credentials: "same-origin",
+      headers: {"Accept": "application/json", "X-CSRFToken": this.csrf,
+                "X-File-Name": encodeURIComponent(name), "X-File-Size": String(item.file.size)}
+    }).then(function (r) {
+      return r.json().then(function (body) { return {ok: r.ok, body: body}; },
+                          function () { return {ok: false, body: {}}; });
+    }).then(function (res) {
+      if (item.dropped) {
+        self.finish(item);
+      } else if (res.body.consent) {
+        self.needConsent(item, res.body);
+        self.finish(item);
+      } else if (res.ok && res.body.ok) {
+        self.send(item);
+      } else {
+        self.errorRow(item.li, res.body.error || ("'" + name + "' could not be attached. Attach it again."));
+        self.finish(item);
+      }
+    }, function () {
+      self.errorRow(item.li, "'" + name + "' could not be attached: the connection was lost. Check it and attach the file again.");
+      self.finish(item);
+    });
+  };
+
+  Files.prototype.send = function (item) {
     var self = this, li = item.li, bar = li.querySelector("progress"), state = li.querySelector(".file-state");
     var name = item.file.name;
     state.textContent = "uploading";
@@ -308,7 +325,7 @@
     item.dropped = true;
     if (!item.bodySent) {  // the server cannot have the whole file: it keeps nothing
       li.remove();
-      item.xhr.abort();
+      if (item.xhr) item.xhr.abort();  // none yet while its check is on its way
       return;
     }
     li.querySelector(".file-state").textContent = "removing";

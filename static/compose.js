@@ -60,8 +60,10 @@
     document.getElementById("from-refused").hidden = !when;
     tick.disabled = !when;
     if (when) {
+      var moment = new Date(when);  // in the browser's own time zone (app.js)
+      var shown = window.MailerTime && !isNaN(moment.getTime()) ? window.MailerTime.format(moment) : when;
       document.getElementById("from-refused-words").textContent =
-        input.dataset.refusedWords.replace("{address}", address).replace("{when}", when);
+        input.dataset.refusedWords.replace("{address}", address).replace("{when}", shown);
       if (tick.value !== address) {  // a tick is for one address only
         tick.value = address;
         tick.checked = false;
@@ -75,11 +77,15 @@
     return body;
   };
 
-  Compose.prototype.flush = function () {  // leaving with unsaved typing: save it on the way out
-    if (this.saveTimer === null) return;
+  // Leaving: what was typed is saved on the way out, and the mailbox's Drafts brought up to
+  // date at once (autosave writes there at most every half minute). Untouched: nothing goes.
+  Compose.prototype.flush = function () {
+    if (this.formGoing || (this.saveTimer === null && !this.saved)) return;  // the form says it all
     clearTimeout(this.saveTimer);
     this.saveTimer = null;
-    if (navigator.sendBeacon) navigator.sendBeacon(this.form.dataset.autosaveUrl, this.fields());
+    var body = this.fields();
+    body.append("leaving", "1");
+    if (navigator.sendBeacon) navigator.sendBeacon(this.form.dataset.autosaveUrl, body);
   };
 
   Compose.prototype.status = function (text) {  // a queued send's words win over autosave's
@@ -96,9 +102,17 @@
       fetch(self.form.dataset.autosaveUrl, {
         method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"
       }).then(function (r) {
-        if (r.ok) self.rescue.saved(upTo);
-        self.status(r.ok ? "Draft saved" :
-          (r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved"));
+        if (!r.ok) {
+          self.status(r.status === 401 ? "Signed out: sign in again to keep changes" : "Not saved");
+          return;
+        }
+        self.rescue.saved(upTo);
+        self.saved = true;
+        return r.json().then(function (body) {
+          self.status(body.in_mailbox ? "Draft saved to your Drafts folder" : "Draft saved");
+          var shown = document.getElementById("in-drafts");
+          if (shown) shown.hidden = !body.in_mailbox;
+        }, function () { self.status("Draft saved"); });
       }, function () { self.status("Not saved (offline?)"); });
     }, 800);
   };
@@ -190,7 +204,10 @@
   Compose.prototype.onSubmit = function (e) {
     this.files.track();  // first, whatever follows: the server refuses to send without a listed file
     var submitter = e.submitter;
-    if (!postsHere(this.form, submitter)) return;  // "Copy to a new message"
+    if (!postsHere(this.form, submitter)) {  // Discard, "Copy to a new message"
+      if (!e.defaultPrevented) this.formGoing = true;
+      return;
+    }
     var action = submitter && submitter.name === "action" ? submitter.value : "send";
     if (action.indexOf("remove:") === 0) {
       e.preventDefault();
@@ -215,7 +232,7 @@
     }
     clearTimeout(this.saveTimer);
     this.saveTimer = null;  // the form itself carries every field
-    this.submitting = true;
+    this.submitting = this.formGoing = true;
     var self = this;
     if (action === "send") setTimeout(function () { self.sending(true); }, 0);  // after the form data is built
   };
@@ -273,15 +290,17 @@
     window.addEventListener("pagehide", function () { self.flush(); });
     window.addEventListener("pageshow", function (e) {  // back to this page from the history
       if (!e.persisted) return;
-      self.submitting = false;
+      self.submitting = self.formGoing = false;
       self.sending(false);
     });
     this.files.track();
-    if (form.dataset.resume === "send") {  // back from a consent round trip: finish the send
-      // Once only: going Back to this page later must not send again.
+    this.checkFrom();  // its words in the browser's time zone
+    var resume = form.dataset.resume;
+    if (resume === "send" || resume === "save") {  // back from a consent: the click goes on
+      // Once only: going Back to this page later must not send (or save) again.
       if (window.history.replaceState) window.history.replaceState(null, "", form.getAttribute("action"));
       form.querySelector("input[name=resume]").value = "1";
-      this.submit("send");
+      this.submit(resume);
     }
   };
 

@@ -67,8 +67,12 @@
       this.load();
     } else {
       this.input = field;
-      var history = field.list;
-      this.history = history ? Array.prototype.map.call(history.options, function (o) { return o.value; }) : [];
+      // The mailboxes this person may send from (their own, those that sent before, shared
+      // ones they opened), offered when From is focused empty and matched as they type.
+      var offers = field.list;
+      this.history = offers ? Array.prototype.map.call(offers.options, function (o) {
+        return {name: "", address: o.value, note: o.label || "used before"};
+      }) : [];
       field.removeAttribute("list");  // one list of suggestions, not two
       field.parentNode.insertBefore(this.wrap, field);
       this.wrap.appendChild(field);
@@ -88,6 +92,7 @@
     input.addEventListener("input", function () { self.typed(); });
     input.addEventListener("keydown", function (e) { self.key(e); });
     input.addEventListener("blur", function () { self.blurred(); });
+    input.addEventListener("focus", function () { if (!self.many && !self.query()) self.offer(); });
     if (many) input.addEventListener("paste", function (e) { self.pasted(e); });
     this.list.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep focus
     this.list.addEventListener("click", function (e) {
@@ -184,12 +189,19 @@
     return q.length >= 1 && q.length <= Q_MAX ? q : "";
   };
 
+  // From, empty: every mailbox this person may send from, without asking Graph.
+  Picker.prototype.offer = function () {
+    // None active: Tab and Enter go on as if no list were there; arrows choose one.
+    if (this.history.length) this.show(this.history.slice(), true);
+  };
+
   Picker.prototype.schedule = function () {
     var self = this;
     clearTimeout(this.timer);
     if (!this.query()) {
       if (this.controller) this.controller.abort();
       this.close();
+      if (!this.many && document.activeElement === this.input) this.offer();
       return;
     }
     this.timer = setTimeout(function () { self.search(); }, DELAY);
@@ -213,10 +225,12 @@
   };
 
   Picker.prototype.answer = function (q, body) {
+    // Focus gone meanwhile (a paste, then Tab): no list left open over the next field.
+    if (document.activeElement !== this.input) return;
     var self = this, have = this.chips.map(function (c) { return c.address.toLowerCase(); });
-    var options = (this.history || []).filter(function (a) {
-      return a.toLowerCase().indexOf(q.toLowerCase()) >= 0;
-    }).map(function (a) { return {name: "", address: a, note: "used before"}; });
+    var options = (this.history || []).filter(function (o) {
+      return o.address.toLowerCase().indexOf(q.toLowerCase()) >= 0;
+    });
     (body.people || []).forEach(function (p) {
       var taken = options.concat(self.chips).some(function (o) {
         return o.address.toLowerCase() === p.address.toLowerCase();
@@ -233,7 +247,7 @@
     this.show(options);
   };
 
-  Picker.prototype.show = function (options) {
+  Picker.prototype.show = function (options, noneActive) {
     var self = this;
     this.options = options;
     this.list.textContent = "";
@@ -254,7 +268,7 @@
     });
     this.list.hidden = !options.length;
     this.input.setAttribute("aria-expanded", options.length ? "true" : "false");
-    this.activate(options.length ? 0 : -1);
+    this.activate(options.length && !noneActive ? 0 : -1);
   };
 
   Picker.prototype.activate = function (index) {
@@ -280,7 +294,13 @@
 
   Picker.prototype.open = function () { return !this.list.hidden && this.options.length > 0; };
 
-  Picker.prototype.say = function (text) { this.note.textContent = text || ""; };
+  // ``brief``: an announcement (for screen readers) that leaves the page a moment later.
+  Picker.prototype.say = function (text, brief) {
+    var note = this.note;
+    clearTimeout(this.quiet);
+    note.textContent = text || "";
+    if (brief) this.quiet = setTimeout(function () { note.textContent = ""; }, 2500);
+  };
 
   Picker.prototype.pick = function (index) {
     var self = this, o = this.options[index];
@@ -302,7 +322,7 @@
       this.add([{text: formatted(o.name, o.address), name: o.name, address: o.address}]);
       this.render();
       this.sync(true);
-      this.say("Added " + (o.name || o.address) + ".");
+      this.say("Added " + (o.name || o.address) + ".", true);
     } else {
       this.input.value = o.address;
       this.input.dispatchEvent(new Event("input", {bubbles: true}));  // compose.js checks From
@@ -316,13 +336,22 @@
     var open = this.open(), count = this.options.length;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
-      if (!open) this.search();
+      if (!open && !this.many && !this.query()) this.offer();
+      else if (!open) this.search();
+      else if (this.active < 0) this.activate(e.key === "ArrowDown" ? 0 : count - 1);
       else this.activate((this.active + (e.key === "ArrowDown" ? 1 : count - 1)) % count);
     } else if (e.key === "Enter") {
+      var typed = this.input.value.trim();
       if (open && this.active >= 0) {
         e.preventDefault();
         this.pick(this.active);
-      } else if (this.many && this.input.value.trim()) {
+      } else if (this.many && typed && typed.indexOf("@") < 0) {
+        // A name, not an address ("pat"): never a chip that Send would refuse. Its
+        // suggestions are asked now (or the permission they need); the text stays typed.
+        e.preventDefault();
+        this.search();
+        this.say("Choose " + typed + " from the suggestions, or type the whole address.");
+      } else if (this.many && typed) {
         e.preventDefault();
         this.commit(true);
       }
@@ -342,7 +371,10 @@
     var self = this;
     setTimeout(function () {  // a click on an option keeps the focus (mousedown is prevented)
       if (document.activeElement === self.input) return;
+      clearTimeout(self.timer);  // a search still to come would open the list over the next field
+      if (self.controller) self.controller.abort();
       self.close();
+      if (/^Added /.test(self.note.textContent)) self.say("");
       if (self.many && self.input.value.indexOf("@") >= 0) self.commit(true);
     }, 150);
   };

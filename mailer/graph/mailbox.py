@@ -19,10 +19,11 @@ from mailer.graph.client import GraphClient, _mailbox
 from mailer.graph.errors import GraphError
 
 LIST_FIELDS = ("id", "subject", "from", "sender", "toRecipients", "receivedDateTime",
-               "sentDateTime", "isRead", "isDraft", "hasAttachments", "importance", "bodyPreview")
+               "sentDateTime", "lastModifiedDateTime", "isRead", "isDraft", "hasAttachments",
+               "importance", "bodyPreview")
 READ_FIELDS = ("id", "subject", "from", "sender", "toRecipients", "ccRecipients", "bccRecipients",
                "replyTo", "receivedDateTime", "sentDateTime", "isRead", "isDraft",
-               "hasAttachments", "importance", "body", "parentFolderId")
+               "hasAttachments", "importance", "body", "parentFolderId", "lastModifiedDateTime")
 # contentId is fileAttachment's; selecting it through the base type is what the emulator takes
 # (UNCONFIRMED for Microsoft's Graph, whose docs show no such $select).
 ATTACHMENT_FIELDS = "id,name,contentType,size,isInline,contentId"

@@ -8,4 +8,5 @@
     vaults.py         where a session's encrypted cache lives, its lock, a person's latest one
     session_files.py  the session store on disk (cachelib's FileSystemCache, swept)
     app_tokens.py     app-only tokens (client credentials) for automation's senders
+    discovery.py      the origin browsers use for the identity platform (its discovery document)
 """

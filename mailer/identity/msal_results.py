@@ -60,7 +60,10 @@ def check_granted(requested, result: dict) -> None:
     if "scope" not in result:
         return
     granted = {s.rsplit("/", 1)[-1].lower() for s in str(result["scope"]).split()}
+    # "/.default" asks for what the app's registration lists, as consented: the answer names
+    # those permissions, never ".default" itself.
     missing = [s for s in requested if s.lower() not in ID_TOKEN_SCOPES
+               and not s.lower().endswith("/.default")
                and s.rsplit("/", 1)[-1].lower() not in granted]
     if missing:
         raise AuthError("scopes_not_granted", "Microsoft did not grant: " + ", ".join(missing))

@@ -27,7 +27,7 @@ from msal.exceptions import MsalError
 
 from mailer.identity.errors import AuthError, first_line
 from mailer.identity.msal_results import check_granted, checked, guarded, unavailable
-from mailer.identity.tokens import CacheCipher, cached_access_token
+from mailer.identity.tokens import CacheCipher, cached_access_token, granted_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class Identity:
     def __init__(self, settings: Settings, session, vault: Vault, cipher: CacheCipher):
         self.settings, self._session, self._vault, self._cipher = settings, session, vault, cipher
         self._held: dict[tuple[str, ...], dict] = {}  # scopes -> the token get_token returned
+        self._granted: set[str] | None = None  # granted(), read once per Identity
 
     @property
     def user(self) -> dict | None:
@@ -76,12 +77,16 @@ class Identity:
         return self._session.get(SESSION_USER)
 
     def start_login(self, redirect_uri: str, scopes=(), next_url: str = "/",
-                    login_hint: str | None = None) -> str:
-        """Begin a sign-in; return the authorize URL to send the browser to."""
-        wanted = list(dict.fromkeys([*self.settings.scopes, *scopes]))
+                    login_hint: str | None = None, prompt: str | None = "select_account") -> str:
+        """Begin a sign-in; return the authorize URL to send the browser to. With SCOPES set to
+        a resource's ``/.default`` (the app's configured permissions, as an admin consented
+        them) no scope is added: the platform refuses ``/.default`` mixed with named scopes."""
+        base = list(self.settings.scopes)
+        default = any(s.lower().endswith("/.default") for s in base)
+        wanted = base if default else list(dict.fromkeys([*base, *scopes]))
         app = self._app(msal.SerializableTokenCache())
         flow = app.initiate_auth_code_flow(wanted, redirect_uri=redirect_uri,
-                                           prompt="select_account", login_hint=login_hint)
+                                           prompt=prompt, login_hint=login_hint)
         flow["next_url"] = next_url
         flows = dict(self._session.get(SESSION_FLOWS) or {})
         flows[flow["state"]] = flow
@@ -160,6 +165,7 @@ class Identity:
                 "scopes": (entry.get("target") or " ".join(scopes)).split(),
                 "source": result.get("token_source")}
         self._held[tuple(scopes)] = held
+        self._granted = None  # a new token may list more
         return dict(held)
 
     def refresh_roles(self) -> list[str]:
@@ -180,6 +186,18 @@ class Identity:
         self._session[SESSION_USER] = {**self.user, "roles": roles,
                                        "roles_checked_at": int(time.time())}
         return roles
+
+    def granted(self) -> set[str]:
+        """The Graph permissions this account has granted the app, as far as its tokens tell
+        (lower-case short names: ``mail.readwrite``). A token response lists every permission
+        granted for its resource, not only those asked (Microsoft's and the emulator's), so a
+        page can choose among scopes it holds without a round trip; a grant withdrawn since
+        shows when its token is next asked for (interaction_required)."""
+        if self._granted is None:
+            user = self.user
+            self._granted = granted_scopes(self._load(), user["account_id"],
+                                           self.settings.client_id) if user else set()
+        return self._granted
 
     def _silent(self, scopes: list[str], force_refresh: bool):
         """acquire_token_silent under the vault's lock, on the freshest copy of the cache."""

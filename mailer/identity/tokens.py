@@ -133,6 +133,16 @@ def cached_access_token(cache, account_id: str, client_id: str, scopes: list[str
     return None
 
 
+def granted_scopes(cache, account_id: str, client_id: str) -> set[str]:
+    """Every Graph permission named by this account's access tokens for the app, expired ones
+    included (each response lists what was granted when it was issued), as short names."""
+    found: set[str] = set()
+    for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                              query={"home_account_id": account_id, "client_id": client_id}):
+        found |= {_short(s) for s in (entry.get("target") or "").split()}
+    return found
+
+
 def _short(scope: str) -> str:
     """Graph's scopes as Microsoft writes them either way: Mail.Send or
     https://graph.microsoft.com/Mail.Send, in any case."""

@@ -34,6 +34,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WINDOWS_RESERVED = re.compile(r'[<>:"/\\|?*]')
 # nh3's defaults plus cid: so inline attachments (<img src="cid:...">) survive sanitizing.
 _URL_SCHEMES = set(nh3.ALLOWED_URL_SCHEMES) | {"cid"}
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+_ATTRIBUTES["table"] = _ATTRIBUTES.get("table", set()) | {"border", "cellpadding", "cellspacing"}
 
 
 @dataclass(frozen=True)
@@ -161,8 +163,10 @@ def parse_recipients(text: str, label: str = "To") -> tuple[list[Address], list[
 
 
 def sanitize_html(html: str) -> str:
-    """Scripts, event handlers and javascript: URLs removed; cid: images kept for inline files."""
-    return nh3.clean(html or "", url_schemes=_URL_SCHEMES)
+    """Scripts (and their text), event handlers and javascript: URLs removed; cid: images kept
+    for inline files; tables keep their rows, header cells and the borders the editor gives
+    them (recipients' mail clients ignore a stylesheet)."""
+    return nh3.clean(html or "", url_schemes=_URL_SCHEMES, attributes=_ATTRIBUTES)
 
 
 def sanitize_filename(name: str) -> str:

@@ -1,11 +1,31 @@
 """A person's drafts, within DRAFT_MAX_PER_USER: an index of them per owner in the shared store,
-and the choice of which go when a new one would pass the bound (drafts.py calls ``trim``)."""
+a new record, the list the Drafts page shows, and the choice of which go when a new one would
+pass the bound (drafts.py calls ``trim``)."""
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Callable
 
+from mailer.sending.draft_files import is_draft_id
 from mailer.sending.store import KeyValueStore
+
+
+def blank_record(owner: str) -> dict:
+    now = time.time()
+    return {"owner": owner, "created": now, "updated": now, "fields": {}, "files": [],
+            "sent": False}
+
+
+def listed(store: KeyValueStore, index_key: str, owner: str,
+           record_of: Callable[[str], dict | None]) -> list[dict]:
+    """The owner's unsent drafts in the index, most recently saved first: {id, record}."""
+    found = []
+    for draft_id in (store.get(index_key) or {}).get("drafts", []):
+        record = record_of(draft_id) if is_draft_id(draft_id) else None
+        if record and record.get("owner") == owner and not record.get("sent"):
+            found.append({"id": draft_id, "record": record})
+    return sorted(found, key=lambda d: d["record"].get("updated", 0), reverse=True)
 
 
 def owner_key(owner: str) -> str:  # hashed: an owner id of any shape makes a safe key

@@ -1,21 +1,15 @@
-"""Drafts being composed, in the shared store, so that any instance serves any request of any
-compose and nothing typed or attached is lost when a send fails or an instance dies.
+"""Drafts being composed, in the shared store (Redis, or files on one host: store.py), so any
+instance serves any request and nothing typed or attached is lost when a send fails or an
+instance dies. A record (typed fields, owner, files' names and sizes, timestamps, "sent") is
+changed only by an atomic read-modify-write; each save carries the whole form (of two tabs the
+later save wins). A new message is stored at its first save (``ensure``), not when Compose opens.
 
-A draft's record (the typed fields, its owner, its files' names and sizes, timestamps, "sent")
-is one key of the shared key-value store (store.py: Redis when REDIS_URL is set, else files on
-one host), changed only by an atomic read-modify-write, so two instances writing at once never
-lose each other's change (a file added on one while the other autosaves). Each save carries the
-whole form, so of two tabs autosaving at once the later save wins, for every field.
-
-A draft is "local" while its whole message fits one sendMail: files below SMALL_ATTACHMENT_MAX
-are then bytes in the same store, under their own keys and with the draft's lifetime. Once it
-outgrows one sendMail it becomes a draft in the person's own mailbox (mailbox_drafts.py): the
-record keeps its Graph id, and each file entry says where its bytes are ("store" or "graph", with
-the attachment's id there). Nothing of a compose lives on an instance's disk or in its memory.
-Everything expires DRAFT_MAX_AGE after the draft's
-last save (the store's TTL); a person keeps at most DRAFT_MAX_PER_USER drafts of at most
-DRAFT_MAX_SIZE of files each, which bounds what one person can put in the store. Ids are
-checked before any key or path is built from them; another person's draft is "not found".
+While the message fits one sendMail, files below SMALL_ATTACHMENT_MAX are bytes in the same
+store; once it outgrows one it becomes a draft in the person's mailbox (mailbox_drafts.py): the
+record keeps its Graph id and each file entry says where its bytes are ("store" or "graph").
+Everything expires DRAFT_MAX_AGE after the last save; a person keeps at most
+DRAFT_MAX_PER_USER drafts of at most DRAFT_MAX_SIZE of files each. Ids are checked before any
+key is built from them; another person's draft is "not found".
 """
 from __future__ import annotations
 
@@ -30,7 +24,7 @@ from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
 from mailer.sending.draft_files import (IN_GRAPH, IN_STORE, DraftError, DraftNotFound,
                                         FileNotFound, StoredAttachment, fields_of, is_draft_id,
                                         is_file_id, new_entry, take_in)
-from mailer.sending.draft_owners import owner_key, trim
+from mailer.sending.draft_owners import blank_record, listed, owner_key, trim
 from mailer.sending.sizes import file_refusal
 from mailer.sending.store import KeyValueStore
 
@@ -70,13 +64,12 @@ class DraftStore:
     # -- the record --------------------------------------------------------------------------
     def owned(self, draft_id: str, owner: str) -> dict:
         """The draft's record as stored, if it is ``owner``'s (else DraftNotFound)."""
-        return self._owned(draft_id, owner)
-
-    def _owned(self, draft_id: str, owner: str) -> dict:
         record = self.store.get(_key(draft_id))
         if not record or record.get("owner") != owner:
             raise DraftNotFound(GONE)
         return record
+
+    _owned = owned
 
     def _change(self, draft_id: str, owner: str | None, change) -> dict:
         """Apply ``change(record)`` atomically to the owner's draft (any owner when None)."""
@@ -93,17 +86,52 @@ class DraftStore:
         return self.store.get(_key(draft_id))
 
     # -- public API --------------------------------------------------------------------------
+    @staticmethod
+    def fresh_id() -> str:
+        """An id for a new message, stored only once something is saved (``ensure``): a
+        visit to Compose that types nothing leaves nothing behind."""
+        return str(uuid.uuid4())
+
     def new(self, owner: str) -> str:
-        """A fresh draft id for ``owner``; their least recently saved drafts go beyond the
-        per-user bound."""
-        draft_id, now = str(uuid.uuid4()), time.time()
-        self.store.put(_key(draft_id), {"owner": owner, "created": now, "updated": now,
-                                        "fields": {}, "files": [], "sent": False})
-        self._trim(owner, keep=draft_id)
+        """A fresh draft, stored now, for ``owner`` (an adopted Graph draft, a copy)."""
+        draft_id = self.fresh_id()
+        self.store.put(_key(draft_id), blank_record(owner))
+        self._created(owner, draft_id)
+        return draft_id
+
+    def ensure(self, draft_id: str, owner: str) -> dict:
+        """The owner's record, stored now if no draft has this id yet (the first save of a
+        new message); another person's draft is "not found"."""
+        made = []
+
+        def create(found):
+            made.append(not found)
+            return found or blank_record(owner)
+        record = self.store.get(_key(draft_id)) or self.store.update(_key(draft_id), create)
+        if record.get("owner") != owner:
+            raise DraftNotFound(GONE)
+        if any(made):
+            self._created(owner, draft_id)
+        return record
+
+    def owned_or_blank(self, draft_id: str, owner: str) -> dict:
+        """The owner's record, or a blank one (not stored) for an id no draft has yet."""
+        record = self.store.get(_key(draft_id)) or blank_record(owner)
+        if record.get("owner") != owner:
+            raise DraftNotFound(GONE)
+        return record
+
+    def _created(self, owner: str, draft_id: str) -> None:
+        self._trim(owner, keep=draft_id)  # the least recently saved go beyond the bound
+        now = time.time()
         if now - self._last_cleanup > 3600:  # no cron needed: tidy while composing
             self._last_cleanup = now
             self.cleanup()
-        return draft_id
+
+    def listed(self, owner: str) -> list[dict]:
+        """The owner's unsent drafts kept here, most recently saved first: {id, record}."""
+        return listed(self.store, owner_key(owner), owner,
+                      lambda draft_id: self.store.get(_key(draft_id)))
 
     def load(self, draft_id: str, owner: str, record: dict | None = None) -> ComposeData:
         """The fields and files of a draft, as a ComposeData the form can be refilled from

@@ -6,15 +6,19 @@ and ``message_refusal``; each refusal names the file and the limit.
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 MB = 1024 * 1024
 
 
 def human(size: int) -> str:
-    """Sizes as people read them: 3.5 MB, 820 KB, 12 bytes."""
+    """Sizes as people read them: 3.5 MB, 820 KB, 12 bytes. The one formatter of every page
+    (templates get it as ``human``; static/sizes.js is its twin, halves rounded up alike)."""
     if size >= MB:
-        return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+        shown = (Decimal(size) / MB).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        return f"{shown} MB".replace(".0 MB", " MB")
     if size >= 1024:
-        return f"{size / 1024:.0f} KB"
+        return f"{(Decimal(size) / 1024).quantize(Decimal('1'), ROUND_HALF_UP)} KB"
     return f"{size} bytes"
 
 

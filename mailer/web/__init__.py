@@ -1,6 +1,7 @@
 """Everything Flask: the blueprints and what only a web request needs.
 
     auth.py           sign-in, callback, sign-out; ``login_required``
+    permissions.py    mail permissions asked once, as a family; a click resumed after consent
     pages.py          home, profile (and photo), token page
     compose/          the compose blueprint: views, files, status, the services it wires
     mailbox/          the mailbox pages: folders, a message, reply and forward, attachments
@@ -11,4 +12,5 @@
     sessions.py       server-side sessions (files or Redis), the token vault per session
     words.py          every sentence the app says about an outcome
     avatar.py, drain.py        initials pictures; draining refused request bodies
+    times.py          every moment as a <time> the browser shows in its own zone
 """

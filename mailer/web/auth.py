@@ -199,8 +199,13 @@ def login():
     if _insecure(uri) and not current_app.config["DEMO_MODE"]:
         return render_template("auth/insecure.html", redirect_uri=uri), 500
     hint = (request.args.get("login_hint") or "")[:256] or None
+    user = current_user() if extra else None
+    if user:  # more permissions for the one signed in: no account picker, the whole family
+        from mailer.web.permissions import widen  # (permissions imports this module)
+        extra, hint = widen(extra, user), hint or user.get("username")
     try:
-        auth_uri = current_identity().start_login(uri, extra, next_url, login_hint=hint)
+        auth_uri = current_identity().start_login(uri, extra, next_url, login_hint=hint,
+                                                  prompt=None if user else "select_account")
     except AuthError as err:
         return auth_error_page(err)
     return redirect(auth_uri)
@@ -214,6 +219,7 @@ def _add_callback_route(state):
 
 def callback():
     """Microsoft's answer: redeem the code, start a fresh session, go where the user wanted."""
+    before = (current_user() or {}).get("account_id")
     try:
         next_url = current_identity().complete_login(request.args.to_dict(),
                                                      rotate=sessions.rotate)
@@ -223,7 +229,8 @@ def callback():
     user = current_identity().user
     # This sign-in's vault now acts for the person's sends still to go (delivery/acting.py).
     current_app.extensions["mailer.sessions"].delegate(user["account_id"], session.sid)
-    flash(f"Signed in as {user['name'] or user['username']}.", "success")
+    if user.get("account_id") != before:  # a permission round trip: the page it resumes says
+        flash(f"Signed in as {user['name'] or user['username']}.", "success")
     return redirect(safe_next(next_url))
 
 
@@ -233,11 +240,22 @@ def logout():
     identity = current_identity()
     if not identity.user:
         session.clear()
-        return redirect(url_for("main.index"), 303)
+        return _signed_out(redirect(url_for("main.index"), 303))
     current_app.extensions["mailer.sessions"].undelegate(identity.user["account_id"], session.sid)
     url = identity.sign_out(home_url())
     logger.info("signed out")
-    return redirect(url, 303)
+    return _signed_out(redirect(url, 303))
+
+
+SIGNED_OUT_COOKIE = "mailer_signed_out"
+
+
+def _signed_out(response):
+    """A note for the home page Microsoft's sign-out comes back to ("You are signed out"): a
+    cookie saying only that, since the session itself is gone."""
+    response.set_cookie(SIGNED_OUT_COOKIE, "1", max_age=600, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
 
 
 def auth_error_page(err: AuthError):

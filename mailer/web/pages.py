@@ -10,12 +10,15 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
 from mailer.web import avatar
 from mailer.web.admin.views import ADMIN_ROLE
 from mailer.identity import tokens
-from mailer.web.auth import current_identity, current_user, graph_client, guard, login_required
+from mailer.web.auth import (SIGNED_OUT_COOKIE, current_identity, current_user, graph_client,
+                             guard, login_required)
 from mailer.identity.errors import AuthError
 from mailer.graph.client import GraphError
 from mailer.graph.errors import needs_sign_in
 from mailer.identity.service import SESSION_USER
 from mailer.graph.retry import RetryPolicy
+from mailer.sending.sizes import human
+from mailer.web.times import local_time
 from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,8 @@ def _template_globals():
                       if e in functions and (e not in NAV_ROLES or NAV_ROLES[e] in roles)],
         "demo_mode": current_app.config["DEMO_MODE"],
         "photo_url": _photo_url,
+        "human": human,  # the one size formatter of every page
+        "local_time": local_time,  # every moment, shown in the browser's time zone
     }
 
 
@@ -81,7 +86,12 @@ def index():
     """Signed out: what the app does and a Sign in button; signed in: the dashboard."""
     user = current_user()
     if not user:
-        return render_template("landing.html")
+        signed_out = bool(request.cookies.get(SIGNED_OUT_COOKIE))
+        response = current_app.make_response(render_template("landing.html",
+                                                              signed_out=signed_out))
+        if signed_out:
+            response.delete_cookie(SIGNED_OUT_COOKIE)  # said once
+        return response
     return render_template("dashboard.html", user=user)
 
 

@@ -38,9 +38,28 @@ def refused_list(page: str) -> dict:
     return json.loads(html.unescape(re.search(r'data-refused="([^"]*)"', page).group(1)))
 
 
-def history_options(page: str) -> list[str]:
+def from_offers(page: str) -> list[tuple[str, str]]:
+    """From's offers: (address, why) in the page's order."""
     match = re.search(r'<datalist id="from-history">(.*?)</datalist>', page, re.S)
-    return re.findall(r'<option value="([^"]+)">', match.group(1)) if match else []
+    return re.findall(r'<option value="([^"]+)" label="([^"]+)">', match.group(1)) if match else []
+
+
+def history_options(page: str) -> list[str]:
+    return [address for address, why in from_offers(page) if why == "sent from before"]
+
+
+def test_from_offers_your_own_the_ones_that_sent_and_the_mailboxes_you_opened(client, sign_in,
+                                                                              emu):
+    sign_in(client, ADELE, scopes=SHARED)
+    draft_id, token = new_draft(client)
+    post_form(client, draft_id, token, from_address=SALES, to=MEGAN, subject="From sales")
+    assert finished_job(client, draft_id)["state"] == "sent"
+    with client.session_transaction() as session:
+        session["mail_boxes"] = ["allstaff@contoso.example", SALES]  # opened in Mail
+    draft_id, _ = new_draft(client)
+    assert from_offers(text(client.get(f"/compose/{draft_id}"))) == [
+        (ADELE, "you"), (SALES, "sent from before"),
+        ("allstaff@contoso.example", "a mailbox you opened")]
 
 
 def refuse_once(client, sign_in, user=PATTI, address=ALEX):

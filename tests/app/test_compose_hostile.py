@@ -119,6 +119,7 @@ def test_an_empty_remove_id_is_refused_in_words(adele):
 
 def test_the_raw_dot_dot_path_is_refused(adele, app):
     draft_id, token = new_draft(adele)
+    adele.post(f"/compose/{draft_id}/autosave", data={"csrf_token": token, "subject": "kept"})
     response = adele.post(f"/compose/{draft_id}/files/%2e%2e/delete",
                           headers={"Accept": "application/json"}, data={"csrf_token": token})
     assert response.status_code == 404 and "attachment" in response.get_json()["error"]

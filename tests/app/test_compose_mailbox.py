@@ -26,7 +26,7 @@ def test_save_draft_puts_a_small_message_in_drafts_once_and_updates_it(client, s
     response = post_form(client, draft_id, token, action="save", to=MEGAN, subject="First words")
     assert response.status_code == 303
     page = text(client.get(f"/compose/{draft_id}"))
-    assert "Draft saved to your Drafts folder." in page and 'id="in-drafts"' in page
+    assert "Draft saved to your Drafts folder." in page and 'id="in-drafts">' in page
     post_form(client, draft_id, token, action="save", to=MEGAN, subject="Second words",
               body="<p>More</p>")
     [kept] = mailbox(emu, ADELE, "drafts")  # one draft, updated in place
@@ -97,7 +97,7 @@ def test_an_attachment_the_record_does_not_list_never_goes_out(client, sign_in, 
     assert [a.name for a in got.attachments] == ["a.bin"]
 
 
-def test_discard_deletes_the_draft_in_the_mailbox_too(client, sign_in, emu):
+def test_discard_deletes_the_draft_in_the_mailbox_too(client, sign_in, emu, app):
     sign_in(client, scopes=SCOPES)
     draft_id, token = new_draft(client)
     upload(client, draft_id, token, "big.bin", b"b" * (4 * MB))
@@ -105,7 +105,9 @@ def test_discard_deletes_the_draft_in_the_mailbox_too(client, sign_in, emu):
     response = client.post(f"/compose/{draft_id}/discard", data={"csrf_token": token})
     assert response.status_code == 303 and response.location == "/compose"
     assert mailbox(emu, ADELE, "drafts") == []
-    assert client.get(f"/compose/{draft_id}").status_code == 302  # gone here too
+    assert app.extensions["mailer.mail"].drafts.record(draft_id) is None  # gone here too
+    page = client.get(f"/compose/{draft_id}")  # its address is a new, empty message now
+    assert page.status_code == 200 and "big.bin" not in text(page)
 
 
 def test_a_graph_failure_while_creating_the_draft_is_said_in_words(client, sign_in, emu, https):
@@ -129,7 +131,7 @@ def test_autosave_writes_through_to_the_mailbox_draft_at_most_every_half_minute(
             "Accept": "application/json"}, data={"csrf_token": token, "to": MEGAN,
                                                   "subject": subject, "body_type": "text",
                                                   "importance": "normal"})
-        assert response.status_code == 200 and response.get_json() == {"saved": True}
+        assert response.status_code == 200 and response.get_json() == {"saved": True, "in_mailbox": True}
     autosave("Typed a first time")
     [kept] = mailbox(emu, ADELE, "drafts")
     assert kept.props["subject"] == "Typed a first time"  # Outlook shows what was typed

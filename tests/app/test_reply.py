@@ -7,7 +7,7 @@ import base64
 import html
 import json
 import re
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from helpers.compose import add_fault, csrf_of, finished_job, mailbox, post_form, text
@@ -83,7 +83,7 @@ def test_reply_all_opens_compose_with_its_recipients_and_the_quote(client, sign_
     assert ADELE in field(compose, "to") and ALEX in field(compose, "to")
     assert MEGAN not in field(compose, "to") + field(compose, "cc")
     assert PATTI in field(compose, "cc")
-    assert "Shall we meet?" in field(compose, "body") and 'id="in-drafts"' in compose
+    assert "Shall we meet?" in field(compose, "body") and 'id="in-drafts">' in compose
     [graph_draft] = mailbox(emu, MEGAN, "drafts")
     assert graph_draft.props["subject"] == "RE: Plans"
 
@@ -120,14 +120,39 @@ def test_forward_lists_the_attachments_and_they_arrive_byte_identical(client, si
     assert 'src="cid:logo"' in forwarded.props["body"]["content"]
 
 
-def test_reply_asks_for_mail_readwrite_first_and_makes_nothing(client, sign_in, graph_app, emu):
+def test_reply_asks_for_mail_readwrite_first_then_makes_the_reply_it_was_asked_for(
+        client, sign_in, graph_app, emu):
+    graph_app.send(ADELE, MEGAN, "Hello")
+    got = only(emu, MEGAN)
+    sign_in(client, MEGAN, scopes=["Mail.Read"])  # an older, narrower grant
+    response = press(client, got.id, "respond", kind="replyall")
+    assert response.status_code == 303 and "scopes=Mail.ReadWrite" in response.location
+    resume = parse_qs(urlsplit(response.location).query)["next"][0]
+    assert resume.startswith("/resume/") and got.id not in response.location
+    assert mailbox(emu, MEGAN, "drafts") == [] and not only(emu, MEGAN).is_read
+    sign_in(client, MEGAN, scopes=["Mail.ReadWrite"])  # the person grants it
+    page = text(client.get(resume))  # where the sign-in comes back: the same form, a new token
+    assert f'action="/mail/me/m/{got.id}/respond"' in page and 'value="replyall"' in page
+    assert 'data-resume-form' in page and 'name="csrf_token"' in page
+    form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+    made = client.post(f"/mail/me/m/{got.id}/respond", data=form)  # what resume.js posts
+    assert made.status_code == 303 and made.location.startswith("/compose/")
+    assert len(mailbox(emu, MEGAN, "drafts")) == 1
+    assert only(emu, MEGAN).is_read  # answered: read
+    assert client.get(resume).status_code == 404  # used up: Back never makes a second reply
+
+
+def test_a_resumed_form_is_posted_by_the_browser_with_its_csrf_checked(client, sign_in,
+                                                                        graph_app, emu):
     graph_app.send(ADELE, MEGAN, "Hello")
     got = only(emu, MEGAN)
     sign_in(client, MEGAN, scopes=["Mail.Read"])
-    response = press(client, got.id, "respond", kind="reply")
-    assert response.status_code == 303 and "scopes=Mail.ReadWrite" in response.location
-    assert f"/mail/me/m/{got.id}?f=inbox" in unquote(response.location)  # back to it after
-    assert mailbox(emu, MEGAN, "drafts") == []
+    response = press(client, got.id, "read", read="1")
+    resume = parse_qs(urlsplit(response.location).query)["next"][0]
+    sign_in(client, MEGAN, scopes=["Mail.ReadWrite"])
+    assert client.get(resume).status_code == 200
+    forged = client.post(f"/mail/me/m/{got.id}/read", data={"read": "1"})  # no token: refused
+    assert forged.status_code == 400 and not only(emu, MEGAN).is_read
 
 
 def outlook_draft(graph_app, upn, subject, attachments=(), **props):
@@ -177,8 +202,9 @@ def test_a_draft_is_discarded_from_the_drafts_folder(client, sign_in, graph_app,
         response = client.post(f"/mail/me/m/{graph_id}/discard", data={"csrf_token": token})
         assert response.status_code == 303 and response.location == "/mail/me/drafts"
     assert mailbox(emu, MEGAN, "drafts") == []
-    gone = client.get(f"/compose/{local}")  # the compose page's record went with it
-    assert gone.status_code == 302 and gone.location == "/compose"
+    # The compose page's record went with it: its address is a new, empty message now.
+    assert client.application.extensions["mailer.mail"].drafts.record(local) is None
+    assert "Opened, then dropped" not in text(client.get(f"/compose/{local}"))
 
 
 def test_only_drafts_continue_and_only_ones_own_mailbox(client, sign_in, graph_app, emu):

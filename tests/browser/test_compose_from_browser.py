@@ -45,7 +45,8 @@ def test_a_from_refused_before_asks_for_a_tick_and_one_that_worked_is_suggested(
     browser_sign_in(page, PATTI)
     page.goto(live_app.url + "/compose")
     assert page.locator("#from-history option").evaluate_all(
-        "options => options.map(o => o.value)") == [SALES]
+        "options => options.map(o => [o.value, o.label])") == [
+            [PATTI, "you"], [SALES, "sent from before"]]
     expect(page.locator("#from-warning")).to_be_hidden()
     page.fill("#from_address", f"Alex <{ALEX}>")
     expect(page.locator("#from-refused")).to_be_visible()

@@ -137,8 +137,11 @@ def test_a_queued_send_stops_when_an_upload_fails_and_names_the_file(
     picked = [{"name": name, "mimeType": "application/octet-stream", "buffer": path.read_bytes()}
               for name, path in ((bad, big), (one.name, one), (two.name, two))]
     page.set_input_files("#attachments", picked)
+    if how == "refused":  # refused by the check before its bytes go (files/check), at once
+        expect(page.locator("#file-list .is-error .file-message")).to_contain_text(words)
     page.click("#send")
-    expect(page.locator("#send")).to_have_text("Sending…")
+    if how == "connection":  # waits for the uploads, then stops
+        expect(page.locator("#send")).to_have_text("Sending…")
     held.release()
     alert = page.locator("#held-alert")
     expect(alert).to_be_visible()

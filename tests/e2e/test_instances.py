@@ -47,7 +47,8 @@ class Instance:
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
             env=clean_env(EMULATOR_STATE_DIR=emu.state_dir, APP_STATE_DIR=state_dir,
-                          REDIS_URL=redis_url, PORT=self.port, **settings))
+                          PORT=self.port, **({"REDIS_URL": redis_url} if redis_url else {}),
+                          **settings))
         deadline = time.monotonic() + 30
         while True:
             try:

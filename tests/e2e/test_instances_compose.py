@@ -66,7 +66,7 @@ def _page(person, draft_id, only):
 def _autosave(person, draft_id, token, only):
     saved = person.post(f"/compose/{draft_id}/autosave", only=only,
                         data={**TYPED, "csrf_token": token}, headers={"Accept": "application/json"})
-    assert saved.status_code == 200 and saved.json() == {"saved": True}, saved.text[:300]
+    assert saved.status_code == 200 and saved.json()["saved"] is True, saved.text[:300]
 
 
 def _attach(person, draft_id, token, only, name="figures.bin", data=FILE):
@@ -166,7 +166,7 @@ def test_an_instance_killed_during_an_upload_to_the_mailbox_draft_loses_nothing_
     assert [x.name for x in kept.attachments] == ["figures.bin"]  # no partial attachment
     page, token = _page(person, draft_id, b)
     _shows_everything(page, small_id)
-    assert "film.bin" not in page and 'id="in-drafts"' in page
+    assert "film.bin" not in page and 'id="in-drafts">' in page
     _attach(person, draft_id, token, b, name="film.bin", data=BIG)  # attached again, on B
     response = person.post(f"/compose/{draft_id}", only=b, data={
         **TYPED, "csrf_token": token, "action": "send"})

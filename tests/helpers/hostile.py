@@ -38,8 +38,9 @@ def urlencoded(parts) -> tuple[bytes, str]:
 
 def stored_fields(app, draft_id: str) -> dict:
     """What the draft store keeps of the typed fields (read from the store, as another instance
-    would)."""
-    return app.extensions["mailer.mail"].drafts.record(draft_id)["fields"]
+    would): nothing for a new message no request has saved yet (stored at its first save)."""
+    record = app.extensions["mailer.mail"].drafts.record(draft_id)
+    return record["fields"] if record else {}
 
 
 def form_value(page: str, name: str) -> str | None:

@@ -5,7 +5,10 @@ from mailer.sending.sizes import MB, file_refusal, human, human_pair, message_re
 
 
 @pytest.mark.parametrize("size, text", [(12, "12 bytes"), (2048, "2 KB"), (3 * MB, "3 MB"),
-                                        (int(3.5 * MB), "3.5 MB")])
+                                        (int(3.5 * MB), "3.5 MB"),
+                                        # halves up, as static/sizes.js (toFixed, Math.round)
+                                        (int(1.25 * MB), "1.3 MB"), (2560, "3 KB"), (1536, "2 KB"),
+                                        (37, "37 bytes"), (50_000, "49 KB")])
 def test_human_sizes(size, text):
     assert human(size) == text
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from mailer.identity.app_tokens import (GRAPH_DEFAULT_SCOPE, AppTokens, TokenUnavailable,
                                         tenant_authority)
+from mailer.identity.discovery import browser_url
 from mailer.identity.tokens import decode_jwt
 
 SESSION_KEY = "admin_consent_state"
@@ -68,13 +69,16 @@ def app_only_status(cfg: dict, http) -> Status:
                   "organization must grant consent.", roles)
 
 
-def consent_url(cfg: dict, redirect_uri: str, state: str) -> str:
-    """The identity platform's admin-consent URL for this app and Graph's listed permissions."""
+def consent_url(cfg: dict, redirect_uri: str, state: str, http=None) -> str:
+    """The identity platform's admin-consent URL for this app and Graph's listed permissions,
+    on the origin its discovery document names for browsers (``http``: the app's session)."""
     # "organizations" lets any work account's admin answer when no tenant is configured
     # ("common" is refused there: a personal account cannot consent for a tenant).
     authority = tenant_authority(cfg["AUTHORITY"], cfg.get("AUTOMATION_TENANT") or
                                  "organizations")
-    return f"{authority}/v2.0/adminconsent?" + urlencode({
+    page = browser_url(authority, "/v2.0/adminconsent", http,
+                       min(float(cfg["HTTP_TIMEOUT"]), STATUS_TIMEOUT)) if http is not None         else f"{authority}/v2.0/adminconsent"
+    return f"{page}?" + urlencode({
         "client_id": cfg["CLIENT_ID"], "scope": GRAPH_DEFAULT_SCOPE,
         "redirect_uri": redirect_uri, "state": state})
 

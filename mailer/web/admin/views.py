@@ -2,7 +2,6 @@
 page, a merge's page and CSV."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from mailer.web.admin import consent
 from mailer.web.admin.forms import ActionForm, KeyForm
 from mailer.web.api import services
 from mailer.web.auth import current_roles, current_user, guard, redirect_uri
+from mailer.web.times import local_time
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp)
@@ -45,10 +45,8 @@ def _admins_only():
 
 
 @bp.app_template_filter("when")
-def when(epoch) -> str:
-    if not epoch:
-        return ""
-    return dt.datetime.fromtimestamp(float(epoch), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+def when(epoch):
+    return local_time(epoch) if epoch else ""  # in the browser's time zone (mailer/web/times.py)
 
 
 @bp.app_template_global()
@@ -102,7 +100,7 @@ def start_consent():
     if not ActionForm().validate_on_submit():
         abort(400, description="This form has expired: reload the page and try again.")
     url = consent.consent_url(current_app.config, _consent_redirect_uri(),
-                              consent.new_state(session))
+                              consent.new_state(session), current_app.extensions["mailer"]["http"])
     return redirect(url, 303)
 
 

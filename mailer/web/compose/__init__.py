@@ -1,9 +1,10 @@
 """Blueprint ``mail``: the compose page, its send button, uploads and the send's progress.
 
-    GET  /compose                          a new draft, then its page (refresh-safe URL)
+    GET  /compose                          a new message's page (stored at its first save)
     GET  /compose/<id>                     the draft's page: every field and file as left
     POST /compose/<id>                     send (or save, or remove a file without JavaScript)
     POST /compose/<id>/autosave            keep what was typed (XHR)
+    POST /compose/<id>/files/check         may a file of this size join, is a permission needed
     POST /compose/<id>/files               one file, streamed to disk (XHR, raw body)
     POST /compose/<id>/files/<fid>/delete  remove one file (XHR)
     POST /compose/<id>/copy                a new draft with the same fields and files

@@ -26,13 +26,16 @@ from mailer.web.compose import bp
 from mailer.web.forms import ComposeForm
 from mailer.web.compose.page import odd_id_refusal, render_draft
 from mailer.web.compose.services import login_url, owner, services
-from mailer.web.compose.mailbox import (CONSENT_WORDS, ConsentNeeded, consent_answer,
-                                        graph_answer, mailbox_client, me, sync_to_mailbox)
+from mailer.web.compose.mailbox import (CONSENT_WORDS, DRAFT_SCOPES, ConsentNeeded,
+                                        consent_answer, graph_answer, mailbox_client, me,
+                                        sync_to_mailbox, typed_anything)
+from mailer.web.permissions import held
 from mailer.graph.errors import GraphError
 from mailer.web.words import graph_advice
 
 logger = logging.getLogger(__name__)
 NAME_HEADER = "X-File-Name"
+SIZE_HEADER = "X-File-Size"  # the check before an upload: the file's size, no body
 UPLOAD_ID_HEADER = "X-Upload-Id"  # 32 hex: names the upload whose progress the page polls
 INLINE_HEADER = "X-File-Inline"  # "1": a picture placed in the body (cid:), not listed
 
@@ -70,7 +73,8 @@ def upload(draft_id):
     limits = mail.limits
     try:
         used = 0 if size > limits.max_file else sum(
-            a.size for a in mail.drafts.load(draft_id, owner()).attachments)
+            a.size for a in mail.drafts.load(draft_id, owner(),
+                                             mail.drafts.ensure(draft_id, owner())).attachments)
         refusal = file_refusal(shown, size, used, limits.max_file, limits.max_message)
         if refusal:  # before a single byte is read, naming the file
             return _fail(refusal, 413)
@@ -103,6 +107,37 @@ def upload(draft_id):
     logger.info("draft %s: file of %d bytes attached (%s)", draft_id, attachment.size,
                 "mailbox" if to_mailbox else "store")
     return jsonify({"file": _file_json(attachment), **_summary(draft_id)}), 201
+
+
+@bp.post("/compose/<draft_id>/files/check")
+def check_file(draft_id):
+    """Before a file's bytes are sent: may it join the draft, and is a permission needed first?
+    (``X-File-Name`` and ``X-File-Size``, no body.) A refused body larger than DRAIN_MAX would
+    cost the connection before the browser read the answer ("the connection was lost"), so the
+    page asks this first and sends the file only when the answer is yes. The answer is a 200
+    either way, ``ok`` true or false with the words (as a consent answer is: nothing failed,
+    and a 4xx would be a console error in every browser)."""
+    mail, name = services(), unquote(request.headers.get(NAME_HEADER, ""))
+    size = request.headers.get(SIZE_HEADER, "")
+    try:
+        shown = sanitize_filename(name)
+        if not size.isdigit() or len(size) > 15:
+            raise ValueError(f"{shown!r}: its size ({SIZE_HEADER}) was not a number of bytes.")
+        record = mail.drafts.ensure(draft_id, owner())
+        used = sum(a.size for a in mail.drafts.load(draft_id, owner(), record).attachments)
+        refusal = file_refusal(shown, int(size), used, mail.limits.max_file,
+                               mail.limits.max_message)
+        if refusal:
+            raise ValueError(refusal)
+        if mail.mailbox.needs_mailbox(draft_id, owner(), int(size)):
+            mailbox_client(draft_id)  # ConsentNeeded when Mail.ReadWrite is not granted yet
+    except ConsentNeeded as exc:
+        return consent_answer(exc)
+    except DraftNotFound as exc:
+        return _fail(str(exc), 404)
+    except ValueError as exc:
+        return jsonify({"ok": False, "error": str(exc)})
+    return jsonify({"ok": True})
 
 
 @bp.get("/compose/<draft_id>/uploads/<file_id>")
@@ -143,18 +178,23 @@ def autosave(draft_id):
     form = ComposeForm()
     drafts = services().drafts
     try:
-        data, problems = form.checked(drafts.load(draft_id, owner()))
+        data, problems = form.checked(drafts.load(draft_id, owner(),
+                                                  drafts.ensure(draft_id, owner())))
         saved = drafts.save_fields(draft_id, owner(), data)  # what is valid, beside a problem
     except DraftNotFound as exc:
         return _fail(str(exc), 404)
     except DraftError as exc:
         return _fail(str(exc), 409)
-    if (saved.get("graph") or {}).get("id"):
-        sync_to_mailbox(draft_id)
+    in_mailbox = bool((saved.get("graph") or {}).get("id"))
+    if in_mailbox or (held(DRAFT_SCOPES[0]) and typed_anything(data)):
+        # As Outlook autosaves into Drafts: once Mail.ReadWrite is held (never asked for
+        # here), a message with anything in it becomes, and stays, a draft in the mailbox.
+        in_mailbox = sync_to_mailbox(draft_id, now=request.form.get("leaving") == "1") \
+            or in_mailbox
     if problems:
         first = next(m for messages in problems.values() for m in messages)
         return jsonify({"saved": "partly", "error": first, "errors": problems}), 400
-    return jsonify({"saved": True})
+    return jsonify({"saved": True, "in_mailbox": in_mailbox})
 
 
 @bp.post("/compose/<draft_id>/copy")
@@ -215,7 +255,8 @@ def too_large(err):
     if not draft_id or not current_user():
         return _fail(text, 413) if not draft_id else redirect(login_url(draft_id))
     try:
-        data = services().drafts.load(draft_id, owner())
+        drafts = services().drafts
+        data = drafts.load(draft_id, owner(), drafts.owned_or_blank(draft_id, owner()))
     except DraftNotFound:
         return _fail(text, 413)
     return render_draft(draft_id, ComposeForm.from_data(data), status=413,
@@ -244,7 +285,7 @@ def csrf_failed(err: CSRFError):
                                                   "subject", "body", "body_type", "importance",
                                                   "save_to_sent_items")}
     try:
-        services().drafts.load(draft_id, owner())
+        services().drafts.owned_or_blank(draft_id, owner())  # a new message's id too
     except DraftNotFound:
         return redirect(url_for("mail.compose"), 303)
     return render_draft(draft_id, ComposeForm(formdata=None, data=values), status=400,

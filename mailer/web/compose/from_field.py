@@ -33,7 +33,12 @@ def personal_error(user: dict | None, typed_from: str) -> str | None:
 
 
 def when(timestamp: float) -> str:
+    """In UTC, saying so; the page shows it in the browser's zone (data-refused holds ISO)."""
     return time.strftime("%d %b %Y, %H:%M UTC", time.gmtime(timestamp))
+
+
+def iso(timestamp: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
 
 
 def refusal_note(job: dict | None) -> str:
@@ -51,8 +56,23 @@ def refusal_note(job: dict | None) -> str:
     return NOTHING_SENT.format(uploaded=uploaded)
 
 
+def offers(me: str, personal: bool, worked, opened) -> list[dict]:
+    """The mailboxes From offers: the person's own, those Graph accepted from them before, the
+    shared mailboxes they opened here (a personal account: its own only)."""
+    found = [{"address": me, "note": "you"}] if me else []
+    if not personal:
+        found += [{"address": a, "note": "sent from before"} for a in worked]
+        found += [{"address": a, "note": "a mailbox you opened"} for a in opened]
+    seen, unique = set(), []
+    for offer in found:
+        if address_key(offer["address"]) not in seen:
+            seen.add(address_key(offer["address"]))
+            unique.append(offer)
+    return unique
+
+
 def page_state(history: FromHistory, user: dict, owner: str | None, typed: str,
-               confirmed: str = "") -> dict:
+               confirmed: str = "", opened=()) -> dict:
     """What the compose page needs next to From: suggestions, warnings, the confirmation box."""
     me = (user or {}).get("username") or ""
     personal = bool((user or {}).get("personal"))
@@ -63,7 +83,8 @@ def page_state(history: FromHistory, user: dict, owner: str | None, typed: str,
     return {
         "me": me, "personal": personal, "personal_words": PERSONAL.format(me=me),
         "worked": [] if personal else list(record["worked"]),
-        "refused": {a: when(t) for a, t in record["refused"].items()},
+        "offers": offers(me, personal, list(record["worked"]), opened),
+        "refused": {a: iso(t) for a, t in record["refused"].items()},
         "warn": "personal" if personal and other else ("refused" if refused_at else ""),
         "address": typed_key,
         "refused_template": REFUSED_BEFORE,  # the page fills it in as From is typed

@@ -9,6 +9,7 @@ Without JavaScript the page links to the same consent before a large file is pic
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
@@ -18,6 +19,7 @@ from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user, get_token, graph_client, wants_json
 from mailer.web.compose import bp
 from mailer.web.compose.services import owner, services
+from mailer.web.permissions import consent_then_resume
 from mailer.sending.drafts import DraftError, DraftNotFound
 from mailer.web.words import graph_advice
 
@@ -40,18 +42,21 @@ class ConsentNeeded(Exception):
         self.url, self.transient = url, transient
 
 
-def consent_url(draft_id: str | None = None, popup: bool = True) -> str:
-    target = url_for("mail.consented") if popup else url_for("mail.draft", draft_id=draft_id)
+def consent_url(draft_id: str | None = None, popup: bool = True, resume: str = "") -> str:
+    """Sign in for DRAFT_SCOPES: in a popup (its last page tells the compose page), or in the
+    page itself and back to the draft, where ``resume`` (save) is pressed again by the page."""
+    target = url_for("mail.consented") if popup else url_for(
+        "mail.draft", draft_id=draft_id, resume=resume or None)
     return url_for("auth.login", next=target, scopes=" ".join(DRAFT_SCOPES))
 
 
-def mailbox_client(draft_id: str | None = None, popup: bool = True):
+def mailbox_client(draft_id: str | None = None, popup: bool = True, resume: str = ""):
     """A Graph client with Mail.ReadWrite for the signed-in person; ConsentNeeded if not yet."""
     try:
         get_token(DRAFT_SCOPES)
     except AuthError as err:
         if err.interaction_required:
-            raise ConsentNeeded(consent_url(draft_id, popup)) from err
+            raise ConsentNeeded(consent_url(draft_id, popup, resume)) from err
         raise
     client = graph_client(DRAFT_SCOPES)
     # A person waits on these calls (an upload, a Save): retried a little, then said in words.
@@ -88,12 +93,13 @@ def discard(draft_id):
     """Delete the draft, in the mailbox too."""
     mail = services()
     try:
-        client = mailbox_client(draft_id) if mail.mailbox.mailbox_id(draft_id, owner()) else None
+        client = mailbox_client(draft_id, popup=False) \
+            if mail.mailbox.mailbox_id(draft_id, owner()) else None
         mail.mailbox.discard(draft_id, owner(), client)
     except DraftNotFound:
         pass  # already gone: a double click
-    except ConsentNeeded as exc:
-        return redirect(exc.url, 303)
+    except ConsentNeeded:  # granted, the discard is made (the page posts it again)
+        return consent_then_resume(DRAFT_SCOPES, "Discard the draft")
     except (GraphError, AuthError) as exc:
         words = graph_advice(exc) if isinstance(exc, GraphError) else "sign-in service unavailable"
         flash(f"The draft could not be deleted from your mailbox ({words}); try again.", "danger")
@@ -101,26 +107,50 @@ def discard(draft_id):
     if wants_json():
         return jsonify({"discarded": True})
     flash("Draft discarded.", "info")
+    if request.form.get("back") == "drafts":  # discarded from the Drafts list: back to it
+        return redirect(url_for("mailbox.folder", box="me", folder="drafts"), 303)
     return redirect(url_for("mail.compose"), 303)
 
 
-def sync_to_mailbox(draft_id: str) -> None:
-    """As Outlook autosaves: a draft that lives in the mailbox gets what was typed, at most
-    once every SYNC_EVERY seconds across instances (a short lease in the shared store is the
-    gate); a failure here is only logged: the text is safe in the shared store meanwhile."""
+def typed_anything(data) -> bool:
+    """True when a message has something a person would miss: a recipient, words, a file."""
+    return any((getattr(data, name) or "").strip() for name in
+               ("to", "cc", "bcc", "subject", "body")) or bool(data.attachments)
+
+
+def sync_to_mailbox(draft_id: str, now: bool = False) -> bool:
+    """As Outlook autosaves: the mailbox draft gets what was typed (made first if need be), at
+    most once every SYNC_EVERY seconds across instances (a short lease in the shared store is
+    the gate) unless ``now`` (the page is being left, the Drafts page is looked at); what the
+    gate held back is noted, for those. A failure here is only logged: the text is safe in the
+    shared store meanwhile. True when the message is in the mailbox's Drafts now."""
     mail = services()
-    if not mail.drafts.store.take_lease(f"draft-sync:{draft_id}", "sync", SYNC_EVERY):
-        return
+    store, dirty = mail.drafts.store, f"draft-dirty:{draft_id}"
+    if not store.take_lease(f"draft-sync:{draft_id}", "sync", SYNC_EVERY) and not now:
+        store.put(dirty, {"at": time.time()})
+        return bool(mail.mailbox.mailbox_id(draft_id, owner()))
     try:
         mail.mailbox.save(draft_id, owner(), mailbox_client(draft_id), me())
     except (ConsentNeeded, GraphError, AuthError, DraftError) as exc:
         logger.info("draft %s: not synced to the mailbox (%s)", draft_id, type(exc).__name__)
+        return bool(mail.mailbox.mailbox_id(draft_id, owner()))
+    store.delete(dirty)
+    return True
+
+
+def sync_held_back(draft_ids) -> None:
+    """Before the Drafts page lists the mailbox's drafts: what autosave held back goes now."""
+    store = services().drafts.store
+    for draft_id in draft_ids:
+        if store.get(f"draft-dirty:{draft_id}"):
+            sync_to_mailbox(draft_id, now=True)
 
 
 def save_to_mailbox(draft_id: str) -> str | None:
     """"Save draft": into the mailbox's Drafts. Returns words for the page if it could not."""
     try:
-        services().mailbox.save(draft_id, owner(), mailbox_client(draft_id, popup=False), me())
+        services().mailbox.save(draft_id, owner(), mailbox_client(draft_id, popup=False,
+                                                                  resume="save"), me())
     except ConsentNeeded:
         raise
     except GraphError as exc:

@@ -39,12 +39,12 @@ def odd_id_refusal(values: dict | None):
 
 def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
                  status: int = 200, job: dict | None = None, notice: str | None = None,
-                 alert: str | None = None, resume: bool = False):
+                 alert: str | None = None, resume: str = ""):
     """The compose page for ``draft_id`` with ``form`` (and its errors) and the stored files."""
     mail = services()
     if errors:
         form.add_errors(errors)
-    record = mail.drafts.owned(draft_id, owner())  # read once: the files and where they live
+    record = mail.drafts.owned_or_blank(draft_id, owner())  # read once: files, where they live
     files = mail.drafts.load(draft_id, owner(), record).attachments
     total = sum(a.size for a in files)
     if job is None:
@@ -53,8 +53,10 @@ def render_draft(draft_id: str, form: ComposeForm, errors: dict | None = None,
         alert = " ".join(filter(None, (refusal_note(job), job_advice(job))))
     if job:
         job = {**job, "message": job_message(job)}
+    from mailer.web.mailbox.access import SESSION_BOXES  # (the mailbox blueprint imports ours)
     sender = page_state(mail.from_history, current_user() or {}, owner(),
-                        form.from_address.data or "", _confirmed(draft_id))
+                        form.from_address.data or "", _confirmed(draft_id),
+                        opened=session.get(SESSION_BOXES) or [])
     return render_template(
         "mail/compose.html", form=form, draft_id=draft_id, files=files, total=total,
         human=human, limits=mail.limits, job=job, notice=notice, alert=alert, resume=resume,

@@ -39,17 +39,18 @@ ACTIONS = ("send", "save")  # and "remove:<file id>": the form's buttons
 
 @bp.get("/compose")
 def compose():
-    """Start a new message: a fresh draft, then its page."""
-    return redirect(url_for("mail.draft", draft_id=services().drafts.new(owner())))
+    """Start a new message: its page under a fresh id (stored at its first save, so a visit
+    that types nothing leaves no draft behind)."""
+    return redirect(url_for("mail.draft", draft_id=services().drafts.fresh_id()))
 
 
 @bp.get("/compose/<draft_id>")
 def draft(draft_id):
-    """The draft's page, filled with what was typed and attached."""
+    """The draft's page, filled with what was typed and attached (empty for a new one)."""
     mail = services()
     try:
-        data = mail.drafts.load(draft_id, owner())
-        sent = mail.drafts.is_sent(draft_id, owner())
+        record = mail.drafts.owned_or_blank(draft_id, owner())
+        data, sent = mail.drafts.load(draft_id, owner(), record), bool(record.get("sent"))
     except DraftNotFound as exc:
         flash(f"{exc} A new message was started.", "warning")
         return redirect(url_for("mail.compose"))
@@ -61,8 +62,9 @@ def draft(draft_id):
     # What was typed after the session expired is offered back by the page's own script, from
     # this browser's storage (static/compose-rescue.js): never kept here, where a cross-site
     # form could have put it.
+    resume = request.args.get("resume")  # back from a consent: the click that asked goes on
     return render_draft(draft_id, ComposeForm.from_data(data), job=job,
-                        resume=request.args.get("resume") == "send")
+                        resume=resume if resume in ACTIONS else "")
 
 
 @bp.post("/compose/<draft_id>")
@@ -78,7 +80,8 @@ def submit(draft_id):
     try:
         # First: every valid field is saved, whatever else is wrong; an invalid one keeps its
         # last saved value and is named on the page beside what was typed.
-        data, problems = form.checked(mail.drafts.load(draft_id, who))
+        data, problems = form.checked(mail.drafts.load(draft_id, who,
+                                                       mail.drafts.ensure(draft_id, who)))
         saved = mail.drafts.save_fields(draft_id, who, data)
     except DraftNotFound as exc:
         flash(str(exc), "warning")

@@ -11,9 +11,10 @@
     POST /mail/me/m/<id>/respond                 reply, reply all, forward: opens compose
     POST /mail/me/m/<id>/continue | /discard     a draft of Drafts: opened in compose; deleted
 
-``box`` is ``me`` or another mailbox's address. Listing and reading ask Mail.Read (another
-mailbox: Mail.Read.Shared) the first time they are used; marking and deleting ask
-Mail.ReadWrite (or .Shared). views.py has the lists and the message page, content.py what is
+``box`` is ``me`` or another mailbox's address. The first mail page asks, once, for what all
+of them need (Mail.ReadWrite covers reading; permissions.py); a person who granted only
+Mail.Read earlier reads with it and is asked when a change needs more, the change then made
+(permissions.consent_then_resume). With Mail.ReadWrite held, opening a message marks it read. views.py has the lists and the message page, content.py what is
 served from a message (frame, pictures, attachments), reply.py reply,
 forward and drafts to continue, access.py the checks every view shares.
 """

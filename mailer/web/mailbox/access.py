@@ -14,6 +14,7 @@ from mailer.graph.mailbox import Mailbox
 from mailer.graph.retry import RetryPolicy
 from mailer.identity.errors import AuthError
 from mailer.web.auth import current_user, get_token, graph_client
+from mailer.web.permissions import held, read_scope
 from mailer.web.words import MAILBOX_NOT_FOUND, mailbox_advice
 
 logger = logging.getLogger(__name__)
@@ -35,12 +36,21 @@ PAGE_ATTEMPTS, PAGE_MAX_WAIT = 2, 5.0
 
 
 def read_scopes(box: str) -> list[str]:
-    return ["Mail.Read"] if box == ME else ["Mail.Read.Shared"]
+    """What reading needs: the write scope once held (a consent asks for it: permissions.py),
+    else the read one."""
+    if box == ME:
+        return [read_scope("Mail.Read", "Mail.ReadWrite")]
+    return [read_scope("Mail.Read.Shared", "Mail.ReadWrite.Shared")]
 
 
 def write_scopes(box: str) -> list[str]:
     # Microsoft documents Mail.ReadWrite as the least privilege for PATCH (isRead) and move.
     return ["Mail.ReadWrite"] if box == ME else ["Mail.ReadWrite.Shared"]
+
+
+def can_write(box: str) -> bool:
+    """True when changing this mailbox needs no prompt (marking a message read as it opens)."""
+    return held(write_scopes(box)[0])
 
 
 def valid_box(box: str) -> bool:
@@ -71,7 +81,7 @@ def open_box(box: str, write: bool = False) -> Mailbox:
 
 
 def shown(box: str) -> str:
-    return "your mailbox" if box == ME else box
+    return "Your mailbox" if box == ME else box
 
 
 def error_page(title: str, text: str, status: int, box: str | None = None):

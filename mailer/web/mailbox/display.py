@@ -1,7 +1,6 @@
-"""Graph's message JSON as the pages show it: names, dates, and "on behalf of" as Outlook says it."""
+"""Graph's message JSON as the pages show it: names, dates, and "on behalf of" as Outlook says it.
+Dates stay Graph's UTC timestamps: the templates show them with ``local_time`` (times.py)."""
 from __future__ import annotations
-
-import datetime as dt
 
 
 def person(recipient: dict | None) -> dict:
@@ -16,17 +15,6 @@ def person(recipient: dict | None) -> dict:
 
 def people(recipients) -> list[dict]:
     return [p for p in (person(r) for r in recipients or []) if p]
-
-
-def when(value: str | None) -> str:
-    """Graph's UTC timestamp as "2026-11-29 21:06 UTC" (or as it came if it is not one)."""
-    if not value:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def on_behalf(message: dict) -> tuple[dict, dict | None]:
@@ -47,14 +35,16 @@ def from_line(message: dict) -> str:
 
 def row_view(message: dict, folder: str) -> dict:
     """One line of a folder: Sent Items and Drafts show the recipients, as Outlook does."""
-    if folder in ("sentitems", "drafts"):
+    draft = bool(message.get("isDraft"))
+    if folder in ("sentitems", "drafts") or draft:  # a discarded draft in Deleted Items too
         who = ", ".join(p["name"] for p in people(message.get("toRecipients"))) or "(no recipients)"
     else:
         who = from_line(message) or "(unknown sender)"
+    saved = message.get("lastModifiedDateTime") if draft else None  # a draft's last save
     return {"id": message.get("id"), "who": who,
             "subject": message.get("subject") or "(no subject)",
             "preview": (message.get("bodyPreview") or "")[:160],
-            "when": when(message.get("receivedDateTime") or message.get("sentDateTime")),
+            "when": saved or message.get("receivedDateTime") or message.get("sentDateTime") or "",
             "unread": message.get("isRead") is False, "draft": bool(message.get("isDraft")),
             "attachments": bool(message.get("hasAttachments")),
             "importance": message.get("importance") or "normal"}
@@ -67,7 +57,8 @@ def message_view(message: dict) -> dict:
             "to": people(message.get("toRecipients")), "cc": people(message.get("ccRecipients")),
             "bcc": people(message.get("bccRecipients")),
             "reply_to": people(message.get("replyTo")),
-            "received": when(message.get("receivedDateTime")),
-            "sent": when(message.get("sentDateTime")),
+            "received": (message.get("lastModifiedDateTime") if message.get("isDraft") else None)
+            or message.get("receivedDateTime") or "",
+            "sent": message.get("sentDateTime") or "",
             "importance": message.get("importance") or "normal",
             "read": message.get("isRead") is not False, "draft": bool(message.get("isDraft"))}

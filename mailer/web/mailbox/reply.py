@@ -17,6 +17,7 @@ import logging
 from flask import flash, redirect, request, url_for
 
 from mailer.graph.errors import GraphError
+from mailer.graph.mailbox import Mailbox
 from mailer.identity.errors import AuthError
 from mailer.sending.adopt import KINDS, Adopter
 from mailer.sending.drafts import DraftError
@@ -24,6 +25,7 @@ from mailer.web.auth import current_user
 from mailer.web.compose.services import owner, services
 from mailer.web.mailbox import bp
 from mailer.web.mailbox.access import FOLDERS, ME, error_page, graph_failure, open_box, write_scopes
+from mailer.web.permissions import consent_then_resume
 from mailer.web.words import mailbox_advice
 
 logger = logging.getLogger(__name__)
@@ -40,22 +42,30 @@ def _folder() -> str:
     return folder if folder in FOLDERS else "inbox"
 
 
-def _client(box: str, message_id: str):
-    """(a Graph client with Mail.ReadWrite, None), or (None, the response to give instead)."""
+def _client(box: str, label: str):
+    """(a Graph client with Mail.ReadWrite, None), or (None, the response to give instead:
+    asked first, the click is made once it is granted: permissions.consent_then_resume)."""
     if box != ME:
         return None, error_page("Only your own mailbox", OWN_ONLY, 400, box)
     try:
         return open_box(box, write=True).client, None
     except AuthError as err:
-        if err.interaction_required:  # granted, the person is back on the message
-            back = url_for("mailbox.message", box=box, message_id=message_id, f=_folder())
-            return None, redirect(url_for("auth.login", next=back,
-                                          scopes=" ".join(write_scopes(box))), 303)
+        if err.interaction_required:
+            return None, consent_then_resume(write_scopes(box), label)
         return None, error_page("Try again shortly", SIGN_IN_DOWN, 503, box)
 
 
 def _me() -> str | None:
     return (current_user() or {}).get("username")
+
+
+def _mark_read(client, message_id: str) -> None:
+    """The message answered is read (opened before the write permission was held, it was not
+    marked then); a failure here costs nothing but the mark."""
+    try:
+        Mailbox(client).set_read(message_id, True)
+    except GraphError as err:
+        logger.info("answered message not marked read: %s", err.code)
 
 
 @bp.post("/mail/<box>/m/<message_id>/respond")
@@ -66,7 +76,7 @@ def respond(box, message_id):
         shown = repr(kind[:40])
         return error_page("Check the form", f"The button pressed ({shown}) is not one this page "
                           "has: Reply, Reply all or Forward.", 400, box)
-    client, answer = _client(box, message_id)
+    client, answer = _client(box, KIND_WORDS[kind].capitalize())
     if answer:
         return answer
     adopter = Adopter(services().drafts)
@@ -74,6 +84,7 @@ def respond(box, message_id):
         made = adopter.create(client, message_id, kind)
     except GraphError as err:
         return graph_failure(err, box)
+    _mark_read(client, message_id)
     try:
         draft_id = adopter.adopt(owner(), client, made["id"], _me(), message=made)
     except (GraphError, DraftError, AuthError) as err:
@@ -89,7 +100,7 @@ def respond(box, message_id):
 @bp.post("/mail/<box>/m/<message_id>/continue")
 def continue_draft(box, message_id):
     """A draft of the Drafts folder (written here or in Outlook), opened in the compose page."""
-    client, answer = _client(box, message_id)
+    client, answer = _client(box, "Continue the draft")
     if answer:
         return answer
     try:
@@ -104,7 +115,7 @@ def continue_draft(box, message_id):
 @bp.post("/mail/<box>/m/<message_id>/discard")
 def discard_draft(box, message_id):
     """Delete a draft of the Drafts folder (and what the compose page kept of it)."""
-    client, answer = _client(box, message_id)
+    client, answer = _client(box, "Discard the draft")
     if answer:
         return answer
     mail, who = services(), owner()

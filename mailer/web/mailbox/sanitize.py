@@ -41,7 +41,8 @@ MAX_REMOTE_HOSTS = 40
 class CleanBody:
     html: str
     remote_hosts: set[str] = field(default_factory=set)  # scheme://host[:port] of shown pictures
-    blocked: int = 0  # remote pictures left out
+    blocked: int = 0  # pictures left out
+    remote: int = 0  # pictures from http(s) hosts, shown or not
 
 
 def clean(html: str, cid_url: Callable[[str], str], show_remote: bool) -> CleanBody:
@@ -56,6 +57,7 @@ def clean(html: str, cid_url: Callable[[str], str], show_remote: bool) -> CleanB
             return cid_url(unquote(value[4:]))
         parts = urlsplit(value)
         origin = f"{parts.scheme}://{(parts.netloc or '').lower()}"
+        result.remote += parts.scheme in ("http", "https")
         if (parts.scheme in ("http", "https") and _HOST.match(parts.netloc.lower())
                 and show_remote and (origin in result.remote_hosts
                                      or len(result.remote_hosts) < MAX_REMOTE_HOSTS)):
@@ -71,3 +73,8 @@ def clean(html: str, cid_url: Callable[[str], str], show_remote: bool) -> CleanB
                             set_tag_attribute_values={"a": {"target": "_blank"}},
                             filter_style_properties=STYLE_PROPERTIES)
     return result
+
+
+def remote_pictures(html: str) -> int:
+    """How many remote pictures ``clean`` would hold back: "Show images" is offered only then."""
+    return clean(html, lambda cid: "", show_remote=False).remote
