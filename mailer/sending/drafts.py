@@ -18,36 +18,24 @@ import io
 import logging
 import time
 import uuid
-from typing import BinaryIO
-
-from mailer.sending.compose import Attachment, ComposeData, sanitize_filename
-from mailer.sending.draft_files import (IN_GRAPH, IN_STORE, DraftError, DraftNotFound,
-                                        FileNotFound, StoredAttachment, fields_of, is_draft_id,
-                                        is_file_id, new_entry, take_in)
+from mailer.sending.compose import ComposeData
+from mailer.sending.draft_file_ops import GONE, DraftFiles, bytes_key, valid_id
+from mailer.sending.draft_files import (IN_STORE, DraftError, DraftNotFound, FileNotFound,
+                                        StoredAttachment, fields_of, is_draft_id, is_file_id)
 from mailer.sending.draft_owners import blank_record, listed, owner_key, trim
-from mailer.sending.sizes import file_refusal
 from mailer.sending.store import KeyValueStore
 
 __all__ = ["DraftStore", "DraftError", "DraftNotFound", "FileNotFound", "is_draft_id",
            "is_file_id"]
 logger = logging.getLogger(__name__)
 
-GONE = "This draft does not exist (it may have been sent or cleaned up)."
-def _valid_id(draft_id: str) -> str:
-    if is_draft_id(draft_id):
-        return draft_id
-    raise DraftNotFound(GONE)
 
 
 def _key(draft_id: str) -> str:
-    return f"draft:{_valid_id(draft_id)}"
+    return f"draft:{valid_id(draft_id)}"
 
 
-def _bytes_key(draft_id: str, file_id: str) -> str:
-    return f"draft-file:{draft_id}:{file_id}"
-
-
-class DraftStore:
+class DraftStore(DraftFiles):
     """Drafts in a KeyValueStore (whose TTL is ``max_age``).
 
     Every call names the owner; another user's draft is "not found". A sent draft keeps its
@@ -157,38 +145,6 @@ class DraftStore:
         self._touch(draft_id, owner, record)
         return record
 
-    def add_file(self, draft_id: str, owner: str, filename: str, stream: BinaryIO,
-                 content_type: str = "", inline: bool = False) -> Attachment:
-        """Take a small file in (as bytes in the store); refuses empty names, 0-byte files,
-        files over a limit, and files of ``small_max`` or more (those go to the mailbox)."""
-        name = sanitize_filename(filename)  # ValueError with a message for the page
-        record = self._owned(draft_id, owner)
-        self._refuse_if_sent(record)
-        data = take_in(name, stream, used=sum(f["size"] for f in record["files"]),
-                       small_max=self.small_max, max_file=self.max_file, max_draft=self.max_draft)
-        entry = new_entry(name, len(data), content_type, inline, IN_STORE)
-        try:
-            self.store.put_bytes(_bytes_key(draft_id, entry["id"]), data)
-            return self.add_entry(draft_id, owner, entry)
-        except BaseException:
-            self._drop_file(draft_id, entry)
-            raise
-
-    def add_entry(self, draft_id: str, owner: str, entry: dict) -> Attachment:
-        """Record a file whose bytes are in place (store or mailbox); sizes checked again here:
-        another upload may have landed meanwhile."""
-        def change(record):
-            self._refuse_if_sent(record)
-            used = sum(f["size"] for f in record["files"])
-            refusal = file_refusal(entry["name"], entry["size"], used, self.max_file,
-                                   self.max_draft)
-            if refusal:
-                raise DraftError(refusal)
-            return {**record, "files": record["files"] + [entry]}
-        record = self._change(draft_id, owner, change)
-        self._touch(draft_id, owner, record)
-        return self._attachment(draft_id, entry)
-
     def entries(self, draft_id: str, owner: str) -> tuple[str | None, list[dict]]:
         """(the mailbox draft's Graph id or None, the file entries as stored)."""
         record = self._owned(draft_id, owner)
@@ -207,40 +163,6 @@ class DraftStore:
             return {**record, "graph": {**(record.get("graph") or {}), "creating": time.time()}}
         self._change(draft_id, owner, change)
         return before[0]
-
-    def moved_to_mailbox(self, draft_id: str, owner: str, file_id: str,
-                         attachment_id: str) -> None:
-        """A stored file now is an attachment of the mailbox draft: its bytes leave the store."""
-        moved = []
-
-        def change(record):
-            files = []
-            for entry in record["files"]:
-                if entry["id"] == file_id and entry.get("where") == IN_STORE:
-                    moved.append(entry)
-                    entry = {**entry, "where": IN_GRAPH, "graph_id": attachment_id}
-                files.append(entry)
-            return {**record, "files": files}
-        self._change(draft_id, owner, change)
-        for entry in moved:
-            self._drop_file(draft_id, entry)
-
-    def remove_file(self, draft_id: str, owner: str, file_id: str) -> list[dict]:
-        """Remove one file; an id no file can have is refused before any key is built, and a
-        well-formed one already gone is not an error (a double click)."""
-        if not is_file_id(file_id):
-            raise FileNotFound("There is no such attachment in this draft (it may have been "
-                               "removed already); reload the page to see its attachments.")
-        removed = []
-
-        def change(record):
-            self._refuse_if_sent(record)
-            removed[:] = [f for f in record["files"] if f["id"] == file_id]
-            return {**record, "files": [f for f in record["files"] if f["id"] != file_id]}
-        self._change(draft_id, owner, change)
-        for entry in removed:
-            self._drop_file(draft_id, entry)
-        return removed  # the caller deletes one in the mailbox draft
 
     def mark_sent(self, draft_id: str) -> None:
         """After a send: the files go, the fields stay (so a resubmit shows "already sent")."""
@@ -280,34 +202,14 @@ class DraftStore:
         keeps its record and small files until a day after then."""
         record = self._owned(draft_id, owner)
         seconds = max(self.max_age, when - time.time() + 86400)
-        self.store.touch([_key(draft_id)] + [_bytes_key(draft_id, f["id"]) for f in
+        self.store.touch([_key(draft_id)] + [bytes_key(draft_id, f["id"]) for f in
                                              record["files"] if f.get("where") == IN_STORE],
                          seconds)
 
-    def attachment(self, draft_id: str, entry: dict) -> Attachment:
-        """The file ``entry`` (as the record lists it) as an Attachment: a send job keeps the
-        entries it was started with and reads the bytes here when it runs."""
-        return self._attachment(_valid_id(draft_id), entry)
-
     # -- helpers -----------------------------------------------------------------------------
-    def _attachment(self, draft_id: str, entry: dict) -> Attachment:
-        details = (entry["size"], entry["content_type"], entry["inline"], entry.get("content_id"),
-                   entry["id"])
-        if entry.get("where") == IN_STORE:
-            key = _bytes_key(draft_id, entry["id"])
-            return StoredAttachment(entry["name"], None, *details,
-                                    read=lambda: self.store.get_bytes(key))
-        # In the mailbox draft (or, from before this release, on an instance's disk: gone).
-        return Attachment(entry["name"], None, *details, graph_id=entry.get("graph_id"),
-                          kept_as_is=entry.get("kind") == "kept")
-
-    def _drop_file(self, draft_id: str, entry: dict) -> None:
-        if entry.get("where") == IN_STORE:
-            self.store.delete_bytes(_bytes_key(draft_id, entry["id"]))
-
     def _touch(self, draft_id: str, owner: str, record: dict) -> None:
         """The draft's bytes and its owner's list live as long as the draft just saved."""
-        self.store.touch([owner_key(owner)] + [_bytes_key(draft_id, f["id"])
+        self.store.touch([owner_key(owner)] + [bytes_key(draft_id, f["id"])
                                                  for f in record["files"]
                                                  if f.get("where") == IN_STORE])
 
