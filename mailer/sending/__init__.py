@@ -5,7 +5,8 @@
     plan.py            how a message goes out (one sendMail or a draft with uploads), its limits
     sizes.py           sizes in words; the per-file and per-message refusals
     send_later.py      a send-later time in the person's zone; the deferred-send property
-    drafts.py          drafts being written (the shared store), their files and owners
+    drafts.py          drafts being written (the shared store): a record's lifecycle
+    draft_file_ops.py  a draft's files: taken in, recorded, moved to the mailbox, read back
     draft_files.py     a draft's file entries and small files' bytes
     draft_owners.py    each person's bound on drafts
     mailbox_drafts.py  a draft that outgrew one sendMail, kept in the person's mailbox
