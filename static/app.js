@@ -20,6 +20,7 @@
     if (days === 0 && seconds >= 60 && seconds < 3600) return Math.floor(seconds / 60) + " min ago";
     if (days === 0) return "today " + clock;
     if (days === 1) return "yesterday " + clock;
+    if (days === -1) return "tomorrow " + clock;  // a scheduled send
     var dayMonth = date.toLocaleDateString("en-GB", {day: "numeric", month: "short"});
     if (date.getFullYear() !== now.getFullYear()) return dayMonth + " " + date.getFullYear();
     return date.toLocaleDateString("en-GB", {weekday: "short"}) + " " + dayMonth + ", " + clock;

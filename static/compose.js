@@ -34,7 +34,12 @@
     this.saveTimer = null;
     this.saveState = document.getElementById("save-state");
     this.sendButton = document.getElementById("send");
-    this.sendLabel = this.sendButton.querySelector("span").textContent;
+    this.sendAt = document.getElementById("send_at");  // a time here makes Send "Schedule send"
+    ["input", "change"].forEach(function (type) {
+      if (self.sendAt) self.sendAt.addEventListener(type, function () {
+        if (!self.sendButton.disabled) self.sending(false);
+      });
+    });
     this.rescue = new window.ComposeRescue(form);  // this browser's copy of what is typed
     this.rescue.offer();  // first: before anything announces a change
     this.files = new window.ComposeFiles(form, {
@@ -124,7 +129,9 @@
 
   Compose.prototype.sending = function (on) {
     this.sendButton.disabled = on;
-    this.sendButton.querySelector("span").textContent = on ? "Sending…" : this.sendLabel;
+    var later = this.sendAt && this.sendAt.value;
+    this.sendButton.querySelector("span").textContent = on ? (later ? "Scheduling…" : "Sending…")
+      : (later ? "Schedule send" : "Send");
   };
 
   // Send or Save draft pressed while files are on their way: it goes when they are attached.

@@ -3,15 +3,17 @@
 With a threshold, cachelib counts its files in one more file, read three times and replaced on
 every record created or deleted: a sign-in paid three extra atomic replacements of that one file,
 more than its own records cost. Here nothing counts on the write path. Instead each process
-sweeps the folder at most every ``sweep_every`` seconds, on a write: records not written for
-``max_age`` seconds (past their expiry: every record here is written with a timeout of at most
-``max_age``) are removed, then the least recently written ones while more than ``limit`` remain,
-as cachelib's threshold did. Sub-folders (the token locks) are left alone.
+sweeps the folder at most every ``sweep_every`` seconds, on a write: records past the expiry
+cachelib wrote at their start (a record without one: not written for ``max_age`` seconds) are
+removed, then the least recently written ones while more than ``limit`` remain, as cachelib's
+threshold did. A record may outlive ``max_age`` (a person's sends vault lives until their last
+scheduled send). Sub-folders (the token locks) are left alone.
 """
 from __future__ import annotations
 
 import logging
 import os
+import struct
 import threading
 import time
 
@@ -54,8 +56,8 @@ class SessionFiles(FileSystemCache):
                 except FileNotFoundError:  # removed meanwhile by another process
                     pass
         written.sort()
-        live = [w for w in written if w[0] + self.max_age >= now]
-        doomed = [path for _, path in written[:len(written) - len(live)]]
+        live = [w for w in written if self._expiry(*w) >= now]
+        doomed = sorted({path for _, path in written} - {path for _, path in live})
         doomed += [path for _, path in live[:max(0, len(live) - self.limit)]]
         for path in doomed:
             try:
@@ -65,3 +67,13 @@ class SessionFiles(FileSystemCache):
         if doomed:
             logger.info("session store: %d old records removed", len(doomed))
         return len(doomed)
+
+    def _expiry(self, written: float, path: str) -> float:
+        """When the record at ``path`` expires: cachelib's stamp, else ``max_age`` after it
+        was written; a record being replaced just now counts as alive."""
+        try:
+            with open(path, "rb") as f:
+                stamp = struct.unpack("I", f.read(4))[0]
+        except (OSError, struct.error):
+            return written + self.max_age
+        return float(stamp) if stamp else written + self.max_age

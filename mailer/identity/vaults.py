@@ -8,6 +8,12 @@ opens the vault of that person's latest sign-in, found by ``delegation:<account 
 at each sign-in), so a send outlives the tab that started it and survives a new sign-in. Both
 refresh under the same lock, so a refresh token is never redeemed twice at once.
 
+Sends that outlive the session (one scheduled for after the session would have ended unused,
+or a send still on its way when the person signs out) are served by the person's sends vault,
+``tokens:sends-<account id>``: a copy of the session's cache taken then, kept until the last
+such send's time (plus a day) and never shortened, read only by workers. A worker looks at the
+person's latest sign-in first, then the session that pressed Send, then the sends vault.
+
 A store that fails (Redis down, a lock stuck) raises SessionStoreUnavailable.
 """
 from __future__ import annotations
@@ -22,6 +28,9 @@ import redis
 from cachelib import RedisCache
 
 from mailer.identity.session_files import SessionFiles
+
+
+SENDS = "sends-"  # the sid part of a person's sends vault's key (session ids never start so)
 
 
 class SessionStoreUnavailable(Exception):
@@ -92,13 +101,6 @@ class StoreVault:
     def delete(self) -> None:
         self.cache.delete(self.key)
 
-    def keep_until(self, when: float) -> None:
-        """Keep this vault (a send is scheduled for ``when``) until a day after then, even
-        if the session ends unused before."""
-        blob = self.load()
-        if blob:
-            self.cache.set(self.key, blob, timeout=int(max(self.ttl, when - time.time() + 86400)))
-
     def lock(self):
         return self.locks.hold(self.sid)
 
@@ -121,10 +123,36 @@ class Vaults:
         if self.cache.get(f"delegation:{account_id}") == sid:
             self.cache.delete(f"delegation:{account_id}")
 
+    def keep_for_sends(self, account_id: str, sid: str, until: float) -> None:
+        """Sends of the person are still to go until ``until``: the session's tokens are
+        copied to the person's sends vault, which lives until then (a later ``until`` than one
+        kept already extends it; an earlier one never shortens it)."""
+        blob = self.of_session(sid).load()
+        if not blob:
+            return
+        until = max(until, float(self.cache.get(f"sends-until:{account_id}") or 0))
+        seconds = int(until - time.time()) + 1
+        if seconds > 0:
+            self.cache.set(f"sends-until:{account_id}", until, timeout=seconds)
+            self.cache.set(f"tokens:{SENDS}{account_id}", blob, timeout=seconds)
+
+    def forget_sends(self, account_id: str) -> None:
+        """No send of the person is left to go: their sends vault goes."""
+        self.cache.delete(f"tokens:{SENDS}{account_id}")
+        self.cache.delete(f"sends-until:{account_id}")
+
     def of_person(self, account_id: str, fallback_sid: str | None = None) -> StoreVault | None:
-        """The vault of the person's latest sign-in (or of ``fallback_sid``); None if none."""
-        sid = self.cache.get(f"delegation:{account_id}") or fallback_sid
-        return self.of_session(sid) if sid else None
+        """The first vault holding tokens of: the person's latest sign-in, ``fallback_sid``
+        (the session that pressed Send), the person's sends vault; None if none does."""
+        latest = self.cache.get(f"delegation:{account_id}")
+        for sid in dict.fromkeys(s for s in (latest, fallback_sid) if s):
+            vault = self.of_session(sid)
+            if vault.load():
+                return vault
+        until = float(self.cache.get(f"sends-until:{account_id}") or 0)
+        vault = StoreVault(self.cache, self.locks, f"{SENDS}{account_id}",
+                           max(1, int(until - time.time()) + 1))
+        return vault if until > time.time() and vault.load() else None
 
 
 def vaults(cfg: dict, client: redis.Redis | None) -> Vaults:

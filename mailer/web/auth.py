@@ -241,19 +241,30 @@ def logout():
     if not identity.user:
         session.clear()
         return _signed_out(redirect(url_for("main.index"), 303))
-    current_app.extensions["mailer.sessions"].undelegate(identity.user["account_id"], session.sid)
+    vaults, account = current_app.extensions["mailer.sessions"], identity.user["account_id"]
+    from mailer.web.outbox import still_to_go  # noqa: PLC0415 - the outbox needs this module
+    try:
+        count, until = still_to_go(identity.user.get("oid") or account)
+        if count:  # pressing Send was final: those sends keep what they need to go
+            vaults.keep_for_sends(account, session.sid, until)
+        else:
+            vaults.forget_sends(account)
+    except Exception:  # noqa: BLE001 - signing out never fails; the sends say "sign in again"
+        logger.exception("could not keep the sends still to go at sign-out")
+        count = 0
+    vaults.undelegate(account, session.sid)
     url = identity.sign_out(home_url())
-    logger.info("signed out")
-    return _signed_out(redirect(url, 303))
+    logger.info("signed out (%d sends still to go)", count)
+    return _signed_out(redirect(url, 303), count)
 
 
 SIGNED_OUT_COOKIE = "mailer_signed_out"
 
 
-def _signed_out(response):
-    """A note for the home page Microsoft's sign-out comes back to ("You are signed out"): a
-    cookie saying only that, since the session itself is gone."""
-    response.set_cookie(SIGNED_OUT_COOKIE, "1", max_age=600, httponly=True, samesite="Lax",
+def _signed_out(response, sends: int = 0):
+    """A note for the home page Microsoft's sign-out comes back to ("You are signed out", and
+    how many sends still go): a cookie saying only that, since the session itself is gone."""
+    response.set_cookie(SIGNED_OUT_COOKIE, str(sends + 1), max_age=600, httponly=True, samesite="Lax",
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
     return response
 

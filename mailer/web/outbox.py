@@ -3,9 +3,11 @@ they were away.
 
     GET  /outbox                     your sends: queued, sending, waiting on Graph, scheduled
                                      (Cancel keeps it a draft), failed or unconfirmed (why, and
-                                     Open draft), recently sent
+                                     Open draft), recently sent or cancelled (Open draft)
     GET  /outbox?box=<mailbox>       the sends from a shared mailbox you opened (Graph must let
                                      you read it: Full Access), whoever started them
+    GET  /outbox?rows=1              the list alone, for static/outbox.js to refresh it while
+                                     sends are on their way
     POST /outbox/<job_id>/cancel     cancel one of your sends still waiting for its turn
 
 The records are the send engine's (mailer/delivery/); this page only reads them, and a send
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
@@ -33,7 +36,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("outbox", __name__)
 guard(bp)
 SHOWN = 100  # sends listed, newest first
-RECENT_SENT = 24 * 3600  # seconds a sent one stays listed
+RECENT = 24 * 3600  # seconds a sent or cancelled one stays listed
 LABELS = {QUEUED: "Queued", SCHEDULED: "Scheduled", WAITING: "Waiting", "sending": "Sending",
           SENT: "Sent", FAILED: "Not sent", UNKNOWN: "Not confirmed", CANCELLED: "Cancelled",
           "receiving": "Receiving its files"}
@@ -42,12 +45,14 @@ LABELS = {QUEUED: "Queued", SCHEDULED: "Scheduled", WAITING: "Waiting", "sending
 def _listed(key: str, now: float) -> list[dict]:
     jobs = services().rt.lanes.listed(key, 0, SHOWN)
     return [j for j in jobs if j["state"] in ACTIVE + (FAILED, UNKNOWN, "receiving")
-            or (j["state"] == SENT and now - (j.get("sent_at") or 0) < RECENT_SENT)]
+            or (j["state"] == SENT and now - (j.get("sent_at") or 0) < RECENT)
+            or (j["state"] == CANCELLED and now - (j.get("cancelled_at") or 0) < RECENT)]
 
 
 def _row(job: dict, mine: bool) -> dict:
     compose = job.get("compose") or {}
-    when = job.get("not_before") if job["state"] == SCHEDULED else job.get("created")
+    when = {SCHEDULED: job.get("not_before"), CANCELLED: job.get("cancelled_at")}.get(
+        job["state"]) or job.get("created")
     return {"id": job["id"], "state": job["state"], "label": LABELS.get(job["state"], job["state"]),
             "subject": job.get("subject") or "(no subject)", "to": job.get("to") or [],
             "mailbox": job.get("mailbox"), "kind": job.get("kind"), "when": when,
@@ -57,10 +62,18 @@ def _row(job: dict, mine: bool) -> dict:
             "status": url_for("mail.status", draft_id=job["id"]) if mine and compose else None}
 
 
+def still_to_go(me: str) -> tuple[int, float]:
+    """(how many of ``me``'s sends have not ended, until when they may need the person's
+    tokens: the latest one's time, or now, plus a day of retries)."""
+    jobs = [j for j in services().rt.lanes.listed(f"jobs-of:{me}", 0, SHOWN)
+            if j["state"] in ACTIVE]
+    return len(jobs), max([j.get("not_before") or 0 for j in jobs] + [time.time()]) + 86400
+
+
 @bp.get("/outbox")
 def index():
     """Your sends (or a shared mailbox's, ``box``), newest first."""
-    box, now, me = (request.args.get("box") or "").strip().lower(), dt.datetime.now().timestamp(), owner()
+    box, now, me = (request.args.get("box") or "").strip().lower(), time.time(), owner()
     if box:
         if not valid_box(box):
             return error_page("Check the address", "Mailbox address: type an address such as "
@@ -73,8 +86,11 @@ def index():
     else:
         jobs = _listed(f"jobs-of:{me}", now)
     rows = [_row(j, j.get("owner") == me) for j in jobs]
-    return render_template("outbox.html", rows=rows, box=box,
-                           waiting=sum(1 for r in rows if r["state"] in ACTIVE))
+    waiting = sum(1 for j in jobs if j["state"] in ACTIVE and (  # the page follows these
+        j["state"] != SCHEDULED or (j.get("not_before") or 0) - now < 300))
+    if request.args.get("rows") == "1":  # outbox.js refreshing the list (no notices said)
+        return render_template("_outbox_rows.html", rows=rows, box=box, waiting=waiting)
+    return render_template("outbox.html", rows=rows, box=box, waiting=waiting)
 
 
 @bp.post("/outbox/<job_id>/cancel")
@@ -92,14 +108,6 @@ def cancel(job_id):
         flash(f"Too late to cancel {job.get('subject') or '(no subject)'!r}: it is "
               f"{LABELS.get(state, state).lower()}.", "warning")
     return redirect(url_for("outbox.index"), 303)
-
-
-@bp.app_template_filter("iso_time")
-def iso_time(epoch) -> str:
-    """An epoch time as ISO 8601 UTC (a <time> element's datetime; the page may localise it)."""
-    if not epoch:
-        return ""
-    return dt.datetime.fromtimestamp(float(epoch), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.app_context_processor

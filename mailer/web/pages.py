@@ -86,9 +86,10 @@ def index():
     """Signed out: what the app does and a Sign in button; signed in: the dashboard."""
     user = current_user()
     if not user:
-        signed_out = bool(request.cookies.get(SIGNED_OUT_COOKIE))
-        response = current_app.make_response(render_template("landing.html",
-                                                              signed_out=signed_out))
+        note = request.cookies.get(SIGNED_OUT_COOKIE) or ""
+        signed_out = note.isdigit() and 0 < len(note) < 4
+        response = current_app.make_response(render_template(
+            "landing.html", signed_out=signed_out, still_going=int(note) - 1 if signed_out else 0))
         if signed_out:
             response.delete_cookie(SIGNED_OUT_COOKIE)  # said once
         return response

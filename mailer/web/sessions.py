@@ -111,6 +111,12 @@ def vault(sid: str | None = None) -> StoreVault:
     return current_app.extensions["mailer.sessions"].of_session(sid or session.sid)
 
 
+def keep_for_sends(account_id: str, until: float) -> None:
+    """This session's tokens serve the person's sends until ``until`` (identity/vaults.py),
+    whether the session ends before or not."""
+    current_app.extensions["mailer.sessions"].keep_for_sends(account_id, session.sid, until)
+
+
 def rotate() -> StoreVault:
     """A new session id at sign-in (no session fixation); the old id's tokens are deleted."""
     vault(session.sid).delete()

@@ -10,6 +10,9 @@ import time
 
 from helpers.compose import finished_job, mailbox, new_draft, post_form, text
 
+from emulator.identity import grants
+from mailer.identity.service import SESSION_USER
+
 
 MEGAN, ALEX = "megan@contoso.example", "alex@contoso.example"
 
@@ -44,11 +47,14 @@ def test_the_outbox_lists_a_scheduled_send_and_cancel_keeps_it_a_draft(client, s
     post_form(client, draft_id, token, to=ALEX, subject="For Monday", body="<p>Kept</p>",
               send_at=soon(3600), send_tz="UTC")
     assert rows(client) == {"For Monday": "scheduled"}
+    assert 'data-waiting="0"' in text(client.get("/outbox"))  # an hour away: not followed
     page = text(client.get("/outbox"))
     cancel = re.search(r'action="(/outbox/[^"]+/cancel)"', page).group(1)
     done = client.post(cancel, data={"csrf_token": csrf(page)})
     assert done.status_code == 303 and "will not be sent" in html.unescape(text(client.get("/outbox")))
-    assert rows(client) == {}  # cancelled: off the Outbox, back to a draft
+    assert rows(client) == {"For Monday": "cancelled"}  # listed a day, with Open draft
+    outbox = text(client.get("/outbox"))
+    assert f'href="/compose/{draft_id}"' in outbox and "Cancel</button>" not in outbox
     draft = text(client.get(f"/compose/{draft_id}"))
     assert 'value="For Monday"' in draft and "Kept" in draft
     assert mailbox(emu, ALEX) == []
@@ -71,8 +77,12 @@ def test_an_outcome_that_ended_while_away_is_said_once_on_the_next_page(client, 
     draft_id, token = new_draft(client)
     post_form(client, draft_id, token, to=ALEX, subject="While away", send_at=soon(2),
               send_tz="UTC")
+    listed = text(client.get("/outbox?rows=1"))  # the page's script following its rows
+    assert "<html" not in listed
+    assert 'id="outbox-rows" data-waiting="1"' in listed  # due within minutes: followed
     until(lambda: mailbox(emu, ALEX))  # nobody looks at its page: a worker sends it
-    home = html.unescape(text(client.get("/")))
+    until(lambda: 'data-waiting="0"' in text(client.get("/outbox?rows=1")))  # ends following
+    home = html.unescape(text(client.get("/")))  # the rows alone said no notice
     assert "Sent: While away" in home
     assert "Sent: While away" not in html.unescape(text(client.get("/")))  # once
 
@@ -85,22 +95,55 @@ def test_a_send_seen_on_its_page_gives_no_notice_later(client, sign_in, emu):
     assert "Sent: Watched" not in html.unescape(text(client.get("/")))
 
 
-def test_a_send_that_failed_after_sign_out_is_shown_with_its_reason_after_signing_in(
-        client, sign_in, emu):
+def test_a_scheduled_send_goes_after_the_person_signed_out(client, sign_in, emu):
     emu.state.tokens.access_token_lifetime = 200  # the Send's token is not enough at its time
     sign_in(client, MEGAN, scopes=["Mail.Send"])
     draft_id, token = new_draft(client)
     post_form(client, draft_id, token, to=ALEX, subject="After sign-out", send_at=soon(3),
               send_tz="UTC")
+    signed_out = client.post("/logout", data={"csrf_token": csrf(text(client.get("/")))})
+    assert signed_out.status_code == 303
+    landing = html.unescape(text(client.get("/")))
+    assert "You are signed out" in landing and "1 message you sent is still on its way" in landing
+    assert "mailer_signed_out" not in str(client.get("/").headers)  # said once
+    until(lambda: mailbox(emu, ALEX))  # its time comes: the sends vault acts for Megan
+    [arrived] = mailbox(emu, ALEX)
+    assert arrived.props["subject"] == "After sign-out"
+    sign_in(client, MEGAN, scopes=["Mail.Send"])
+    assert rows(client) == {"After sign-out": "sent"}
+
+
+def test_a_send_after_sign_out_whose_grant_was_revoked_says_sign_in_again(client, sign_in, emu):
+    emu.state.tokens.access_token_lifetime = 200
+    sign_in(client, MEGAN, scopes=["Mail.Send"])
+    draft_id, token = new_draft(client)
+    post_form(client, draft_id, token, to=ALEX, subject="Revoked", send_at=soon(3),
+              send_tz="UTC")
     client.post("/logout", data={"csrf_token": csrf(text(client.get("/")))})
-    time.sleep(5)  # its time comes and goes; nobody is signed in to act for it
+    grants.revoke_user(emu.state, emu.state.directory.user(MEGAN).id)  # "sign out everywhere"
+    time.sleep(5)  # its time comes and goes; nobody may act for it any more
     sign_in(client, MEGAN, scopes=["Mail.Send"])
     home = html.unescape(text(client.get("/")))
-    assert "Not sent: After sign-out" in home and f"/compose/{draft_id}/status" in home
+    assert "Not sent: Revoked" in home and f"/compose/{draft_id}/status" in home
     outbox = html.unescape(text(client.get("/outbox")))
-    assert rows(client) == {"After sign-out": "failed"}
+    assert rows(client) == {"Revoked": "failed"}
     assert "Sign in again and send it" in outbox and f'href="/compose/{draft_id}"' in outbox
     assert mailbox(emu, ALEX) == []
     post_form(client, draft_id, csrf(text(client.get(f"/compose/{draft_id}"))), to=ALEX,
-              subject="After sign-out")
+              subject="Revoked")
     assert finished_job(client, draft_id)["state"] == "sent"
+
+
+def test_signing_out_with_nothing_left_to_go_drops_the_sends_vault(client, sign_in, emu, app):
+    sign_in(client, MEGAN, scopes=["Mail.Send"])
+    with client.session_transaction() as kept:
+        account = kept[SESSION_USER]["account_id"]
+    draft_id, token = new_draft(client)
+    post_form(client, draft_id, token, to=ALEX, subject="Soon", send_at=soon(2), send_tz="UTC")
+    vaults = app.extensions["mailer.sessions"]
+    assert vaults.of_person(account, "no-such-session")  # kept for the scheduled send
+    until(lambda: mailbox(emu, ALEX))
+    until(lambda: rows(client) == {"Soon": "sent"})
+    client.post("/logout", data={"csrf_token": csrf(text(client.get("/")))})
+    assert "still on" not in html.unescape(text(client.get("/")))
+    assert vaults.of_person(account, "no-such-session") is None  # no token left behind

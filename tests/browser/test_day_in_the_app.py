@@ -9,16 +9,20 @@ people, writes formatted text with a pasted table, leaves, comes back through Dr
 opens Compose and leaves three times (nothing kept); writes a message and discards it from
 Drafts; signs out. Alex, who granted Mail.Read to an earlier version of the app, opens the
 message (read only: not marked), replies all (asked once: the reply opens after it), opens
-another (marked read), forwards it. Sam, a personal account, writes and sends (asked once, at
+another (marked read), forwards it; then, in Tokyo's time, schedules a message for tomorrow
+09:00 ("Schedule send"), sees it scheduled at that time on its page and in the Outbox, cancels
+it there and finds it back in Drafts. Sam, a personal account, writes and sends (asked once, at
 Send). The admin grants admin consent (no certificate warning: the emulator's plain-HTTP
 pages); Megan then signs in and reads her mail without being asked anything.
 """
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from helpers.compose import mailbox
@@ -37,6 +41,7 @@ pytestmark = pytest.mark.browser
 
 ALEX, MEGAN, PATTI = "alex@contoso.example", "megan@contoso.example", "patti@contoso.example"
 ADMIN = "admin@contoso.example"
+TOKYO = "Asia/Tokyo"
 MB = 1024 * 1024
 SUBJECT = "Q3 figures for Thursday"
 
@@ -48,8 +53,9 @@ def day(chromium, live_app, emu, tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     counter, opened = [], []
 
-    def people(name: str, username: str) -> Person:
-        person = Person(chromium, name, username, live_app.url, emu.pages_url, shots, counter)
+    def people(name: str, username: str, zone: str | None = None) -> Person:
+        person = Person(chromium, name, username, live_app.url, emu.pages_url, shots, counter,
+                        zone)
         opened.append(person)
         return person
     people.shots, people.opened = shots, opened
@@ -195,6 +201,51 @@ def alex_reads_replies_all_forwards(alex: Person, emu) -> None:
     assert sent_to(emu, MEGAN, "FW: Lunch on Friday?")
 
 
+def alex_schedules_then_cancels_from_the_outbox(alex: Person, emu) -> None:
+    page = alex.page
+    page.click("#main-nav >> text=Compose")
+    page.wait_for_url(DRAFT)
+    paste(page, "#to-picker", MEGAN)
+    page.fill("#subject", "Board pack")
+    page.click(EDITOR)
+    page.keyboard.type("For tomorrow morning.")
+    page.click("details.compose-options summary")
+    when = (dt.datetime.now(ZoneInfo(TOKYO)) + dt.timedelta(days=1)).replace(hour=9, minute=0)
+    page.fill("#send_at", when.strftime("%Y-%m-%dT%H:%M"))  # tomorrow 09:00 in Tokyo
+    expect(page.locator("#send")).to_have_text("Schedule send")
+    alex.shot("schedule-send")
+    with page.expect_navigation():
+        page.click("#send")
+    page.wait_for_url(re.compile(r".*/compose/[0-9a-f-]{36}/status$"))
+    expect(page.locator("#send-status")).to_have_attribute("data-state", "scheduled")
+    expect(page.locator("#status-title")).to_have_text(
+        f"Scheduled for {when:%Y-%m-%d} 09:00 ({TOKYO})")
+    alex.shot("scheduled")
+    assert mailbox(emu, ALEX, "outbox") == []  # the app's Outbox holds it, not Exchange's
+    page.click("#main-nav >> text=Outbox")
+    row = page.locator("#outbox [data-job]", has_text="Board pack")
+    expect(row).to_have_attribute("data-state", "scheduled")
+    expect(row.locator("time")).to_have_text("tomorrow 09:00")  # in Alex's zone, not UTC
+    alex.shot("outbox")
+    row.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#content")).to_contain_text("will not be sent")
+    row = page.locator("#outbox [data-job]", has_text="Board pack")
+    expect(row).to_have_attribute("data-state", "cancelled")
+    row.get_by_role("link", name="Open draft").click()
+    page.wait_for_url(DRAFT)  # back to a draft, as it was written
+    assert page.input_value("#subject") == "Board pack"
+    assert chips(page, "to") == [MEGAN]  # as pasted
+    expect(page.locator("#send")).to_have_text("Schedule send")  # its time is kept with it
+    page.fill("#send_at", "")
+    page.locator("#send_at").dispatch_event("input")
+    expect(page.locator("#send")).to_have_text("Send")
+    page.click("#nav-mail")
+    page.click("[data-folder=drafts]")
+    expect(page.locator("#messages li", has_text="Board pack")).to_have_count(1)
+    assert mailbox(emu, ALEX, "outbox") == []
+    assert not [m for m in mailbox(emu, MEGAN) if m.props.get("subject") == "Board pack"]
+
+
 def sam_writes_and_sends(sam: Person, emu) -> None:
     page = sam.page
     sam.sign_in()
@@ -248,12 +299,9 @@ def test_a_day_in_the_app(day, emu, live_app, tmp_path, page):
     adele.shot("landing")
     adele_writes_leaves_continues_sends(adele, emu, tmp_path)
     adele_discards_and_signs_out(adele, emu)
-    alex_reads_replies_all_forwards(day("alex", ALEX), emu)
-    # ---- SEND LATER AND CANCEL FROM OUTBOX (issue 17, item 6) --------------------------------
-    # The lead adds this step here once the Outbox exists: a person schedules a message
-    # ("Schedule send"), sees it scheduled in their own time zone, cancels it from the Outbox
-    # and finds it back in Drafts; the emulator's Outbox and Drafts are read to check each.
-    # -------------------------------------------------------------------------------------------
+    alex = day("alex", ALEX, zone=TOKYO)  # nine hours from UTC: times shown are Alex's own
+    alex_reads_replies_all_forwards(alex, emu)
+    alex_schedules_then_cancels_from_the_outbox(alex, emu)
     sam_writes_and_sends(day("sam", SAM), emu)
     admin_grants_consent_then_megan_is_never_asked(day("admin", ADMIN), day("megan", MEGAN),
                                                    emu)

@@ -41,10 +41,10 @@ class Person:
     """``name`` in a browser context of their own, on the app at ``app_url``."""
 
     def __init__(self, chromium, name: str, username: str, app_url: str, pages_url: str,
-                 shots: Path, counter: list):
+                 shots: Path, counter: list, zone: str | None = None):
         self.name, self.username, self.app_url, self.pages_url = name, username, app_url, pages_url
         self.shots, self.counter = shots, counter  # the counter numbers the day's pictures
-        self.context = chromium.new_context(viewport=VIEWPORT)
+        self.context = chromium.new_context(viewport=VIEWPORT, timezone_id=zone)  # None: the host's
         self.context.set_default_timeout(20_000)
         self.consents: list[str] = []  # the consent pages shown to this person, in order
         self.trips = 0  # sign-in round trips (authorize requests)

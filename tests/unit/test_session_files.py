@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import time
 
 from mailer.identity.session_files import SessionFiles
@@ -14,10 +15,13 @@ def store(folder, **kwargs) -> SessionFiles:
                                         **kwargs})
 
 
-def age(files: SessionFiles, key: str, seconds: float) -> None:
-    """Make ``key`` look last written ``seconds`` ago."""
+def age(files: SessionFiles, key: str, seconds: float, expired: bool = True) -> None:
+    """Make ``key`` look last written ``seconds`` ago (and past its expiry, if ``expired``)."""
     path = files._get_filename(key)
     then = time.time() - seconds
+    if expired:
+        with open(path, "r+b") as f:  # cachelib's stamp: when the record expires
+            f.write(struct.pack("I", int(then)))
     os.utime(path, (then, then))
 
 
@@ -47,7 +51,7 @@ def test_sweep_keeps_the_most_recently_written_within_the_limit(tmp_path):
     files = store(tmp_path, limit=3)
     for n in range(5):
         files.set(f"session:{n}", n, timeout=DAY)
-        age(files, f"session:{n}", 100 - n)  # session:4 is the newest
+        age(files, f"session:{n}", 100 - n, expired=False)  # session:4 is the newest
     assert files.sweep() == 2
     assert [files.get(f"session:{n}") for n in range(5)] == [None, None, 2, 3, 4]
 
@@ -62,3 +66,14 @@ def test_writes_sweep_at_most_every_sweep_every_seconds(tmp_path):
     files.set("session:c", 3, timeout=DAY)
     assert not os.path.exists(files._get_filename("session:a"))
     assert files.get("session:c") == 3
+
+
+def test_a_record_kept_beyond_max_age_lives_until_its_own_expiry(tmp_path):
+    files = store(tmp_path)
+    files.set("tokens:sends-a", "kept", timeout=30 * DAY)  # a person's sends vault
+    files.set("session:none", "x", timeout=0)  # no expiry of its own: max_age applies
+    age(files, "tokens:sends-a", DAY + 5, expired=False)
+    age(files, "session:none", DAY + 5, expired=False)
+    assert files.sweep() == 1
+    assert files.get("tokens:sends-a") == "kept" and files.get("session:none") is None
+    assert files.sweep(now=time.time() + 31 * DAY) == 1  # its own time has come

@@ -33,6 +33,7 @@ from mailer.web.compose.services import acting_for, job_of, login_url, owner, se
 from mailer.web.forms import ComposeForm
 
 logger = logging.getLogger(__name__)
+DAY = 86400.0
 FROM_NOTICE = "Not sent yet: check the From address below."
 ACTIONS = ("send", "save")  # and "remove:<file id>": the form's buttons
 
@@ -170,7 +171,7 @@ def _send(draft_id: str, form: ComposeForm):
             return render_draft(draft_id, form, status=502, alert=trouble)
     if not_before:  # what it is sent from, and with, lives until then
         mail.drafts.keep_until(draft_id, owner(), not_before)
-        sessions.vault().keep_until(not_before)
+        sessions.keep_for_sends(user["account_id"], not_before + DAY)
     entries = (record or mail.drafts.owned(draft_id, owner()))["files"]
     job = records.compose_job(draft_id, owner(), prepared.from_address or user["username"],
                               prepared, the_plan, acting_for(the_plan.scopes, token), entries,
