@@ -6,10 +6,11 @@
   ``/me``. ``held`` is the access token the Send request already had, encrypted with the token
   cache's key (never in clear in the store); it is used while it has more than five minutes
   left. After that the worker refreshes through the person's vault (identity/vaults.py: their
-  latest sign-in, under the same lock the web uses). When only the person can help (signed
-  out, consent withdrawn, the refresh token expired), the token provider raises Graph's own
-  401, so the job ends "sign in again; your message is in Drafts"; a sign-in service that does
-  not answer is a GraphError the engine waits out.
+  latest sign-in, the session that pressed Send, or the sends vault kept for a scheduled send
+  and at sign-out; under the same lock the web uses). When only the person can help (sessions
+  revoked, consent withdrawn, the refresh token expired), the token provider raises Graph's
+  own 401, so the job ends "sign in again; your message is in Drafts"; a sign-in service that
+  does not answer is a GraphError the engine waits out.
 """
 from __future__ import annotations
 
