@@ -67,6 +67,16 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
+def parse_time(raw) -> dt.datetime | None:
+    """An ISO 8601 date and time ("Z" or an offset; none is UTC) as an aware datetime, else None."""
+    try:
+        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00")) if isinstance(raw, str) \
+            else None
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=dt.timezone.utc) if moment and moment.tzinfo is None else moment
+
+
 def iso(moment: dt.datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 

@@ -128,6 +128,10 @@ class Mailbox:
         """PATCH isRead (Mail.ReadWrite, the least privilege Microsoft documents for it)."""
         self.client._request("PATCH", self._message(message_id), json_body={"isRead": is_read})
 
+    def read_call(self, message_id: str, is_read: bool = True) -> Call:
+        """set_read as a call to send in a batch with others (its answer id: "read")."""
+        return Call("read", "PATCH", self._message(message_id), json_body={"isRead": is_read})
+
     def delete(self, message_id: str) -> dict:
         """Move to Deleted Items (as Outlook's Delete does); returns the moved message."""
         return self.client._request("POST", f"{self._message(message_id)}/move",

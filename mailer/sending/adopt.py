@@ -156,16 +156,21 @@ class Adopter:
         return known if self._holds(known, owner, graph_id) else None
 
     def adopt(self, owner: str, client: GraphClient, graph_id: str,
-              me_address: str | None = None, message: dict | None = None) -> str:
+              me_address: str | None = None, message: dict | None = None,
+              also: tuple[Call, ...] = ()) -> str:
         """The local draft id for the Graph draft ``graph_id`` (made now, or found again).
-        ``message``: the draft as Graph just answered it (createReply's), so not read again."""
+        ``message``: the draft as Graph just answered it (createReply's), so not read again.
+        ``also``: calls sent in the same round trip as the draft's own (their answers are not
+        looked at: marking the answered message read, say)."""
         key = _index_key(owner, graph_id)
         if known := self.local_draft(owner, graph_id):
+            if also:
+                client.batch(list(also))
             return known
         listing = None
         if message is None:  # the draft and its attachments in one round trip
-            answers = client.batch([_read_draft(graph_id), _list_attachments(graph_id)])
-            message, listing = answers["draft"].result(), answers["attachments"]
+            answers = client.batch([_read_draft(graph_id), _list_attachments(graph_id), *also])
+            message, listing, also = answers["draft"].result(), answers["attachments"], ()
         if message.get("isDraft") is False:
             raise NotADraft("This message has been sent already, so it cannot be continued; "
                             "reply to it or forward it instead.")
@@ -173,8 +178,10 @@ class Adopter:
                        if (h.get("name") or "").lower() == DRAFT_ID_HEADER), None)
         if self._holds(tagged, owner, graph_id):  # written here, and its record is still here
             self.drafts.store.put(key, {"draft": tagged})
+            if also:
+                client.batch(list(also))
             return tagged
-        listing = listing or client.batch([_list_attachments(graph_id)])["attachments"]
+        listing = listing or client.batch([_list_attachments(graph_id), *also])["attachments"]
         attachments = listing.result().get("value", [])
         draft_id = self.drafts.new(owner)
         try:

@@ -9,21 +9,14 @@ import re
 from urllib.parse import unquote
 
 import pytest
-from helpers.compose import add_fault, csrf_of, text
-from helpers.mailbox import PNG, GraphAsApp, attachment
+from helpers.compose import add_fault, csrf_of, only, text
+from helpers.mailbox import PNG, attachment
 
 from app_fixtures import ADELE
 
 MEGAN = "megan@contoso.example"
 READ, WRITE = ["Mail.Read"], ["Mail.Read", "Mail.ReadWrite", "Mail.Send"]
 ID = re.compile(r"AAMk[\w=-]+")
-
-
-@pytest.fixture
-def graph_app(emu):
-    graph = GraphAsApp(emu)
-    yield graph
-    graph.http.close()
 
 
 @pytest.fixture
@@ -95,10 +88,11 @@ def test_a_reply_is_read_from_create_replys_own_answer(client, sign_in, graph_ap
     response = client.post(f"/mail/me/m/{message}/respond",
                            data={"csrf_token": token, "kind": "reply"})
     assert response.status_code == 303, text(response)[:800]
-    # Two round trips, from three: the new draft's id cannot be named inside one batch.
-    assert graph_calls == ["POST /me/messages/{id}/createReply",
-                           "GET /me/messages/{id}/attachments"]
+    # Two round trips, from four: the new draft's id cannot be named inside one batch; its
+    # attachments are read, and the answered message marked read, in the second.
+    assert graph_calls == ["POST /me/messages/{id}/createReply", "POST /$batch"]
     assert "RE: Question" in text(client.get(response.location))
+    assert only(emu, MEGAN).is_read
 
 
 def test_the_people_picker_asks_people_and_the_directory_in_one_round_trip(client, sign_in,

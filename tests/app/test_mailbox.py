@@ -10,28 +10,16 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from helpers.compose import add_fault, csrf_of, mailbox, text
-from helpers.mailbox import PNG, GraphAsApp, attachment
+from helpers.compose import add_fault, csrf_of, mailbox, only, text
+from helpers.mailbox import PNG, attachment
 
 ADELE, MEGAN, ALEX = "adele@contoso.example", "megan@contoso.example", "alex@contoso.example"
 SALES = "sales@contoso.example"
 ROW = re.compile(r'<li class="list-group-item[^"]*" data-id="([^"]+)" data-unread="(true|false)">')
 
 
-@pytest.fixture
-def graph_app(emu):
-    graph = GraphAsApp(emu)
-    yield graph
-    graph.http.close()
-
-
 def rows(page: str) -> list[tuple[str, bool]]:
     return [(i, u == "true") for i, u in ROW.findall(page)]
-
-
-def only(emu, upn: str, folder: str = "inbox"):
-    [found] = mailbox(emu, upn, folder)
-    return found
 
 
 def words(response) -> str:

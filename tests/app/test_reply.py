@@ -10,26 +10,15 @@ import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from helpers.compose import add_fault, csrf_of, finished_job, mailbox, post_form, text
-from helpers.mailbox import PNG, GraphAsApp, attachment
+from helpers.compose import (add_fault, csrf_of, finished_job, mailbox, only, post_form,
+                             text)
+from helpers.mailbox import PNG, attachment
 
 ADELE, MEGAN, ALEX = "adele@contoso.example", "megan@contoso.example", "alex@contoso.example"
 PATTI = "patti@contoso.example"
 REPORT = bytes(range(256)) * 300  # 76,800 bytes
 WRITE = ["Mail.Read", "Mail.ReadWrite", "Mail.Send"]
 DRAFT = re.compile(r"^/compose/([0-9a-f-]{36})$")
-
-
-@pytest.fixture
-def graph_app(emu):
-    graph = GraphAsApp(emu)
-    yield graph
-    graph.http.close()
-
-
-def only(emu, upn, folder="inbox"):
-    [found] = mailbox(emu, upn, folder)
-    return found
 
 
 def words(response) -> str:

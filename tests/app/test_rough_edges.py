@@ -8,22 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from helpers.compose import csrf_of, mailbox, text
-from helpers.mailbox import GraphAsApp, attachment
+from helpers.compose import csrf_of, mailbox, only, text
+from helpers.mailbox import attachment
 
 ADELE, MEGAN, ALEX = "adele@contoso.example", "megan@contoso.example", "alex@contoso.example"
-
-
-@pytest.fixture
-def graph_app(emu):
-    graph = GraphAsApp(emu)
-    yield graph
-    graph.http.close()
-
-
-def only(emu, upn, folder="inbox"):
-    [found] = mailbox(emu, upn, folder)
-    return found
 
 
 def test_sign_out_lands_on_a_page_that_says_so(client, sign_in):

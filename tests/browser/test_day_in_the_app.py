@@ -76,6 +76,15 @@ def wait_sent(person: Person) -> None:
                                                                   timeout=60_000)
 
 
+def new_message(person: Person, to: str, subject: str) -> None:
+    """Compose, an address pasted into To, a subject."""
+    page = person.page
+    page.click("#main-nav >> text=Compose")
+    page.wait_for_url(DRAFT)
+    paste(page, "#to-picker", to)
+    page.fill("#subject", subject)
+
+
 def adele_writes_leaves_continues_sends(adele: Person, emu, tmp_path) -> None:
     page = adele.page
     adele.sign_in()
@@ -142,10 +151,7 @@ def adele_writes_leaves_continues_sends(adele: Person, emu, tmp_path) -> None:
 
 def adele_discards_and_signs_out(adele: Person, emu) -> None:
     page = adele.page
-    page.click("#main-nav >> text=Compose")
-    page.wait_for_url(DRAFT)
-    paste(page, "#to-picker", ALEX)
-    page.fill("#subject", "Never mind")
+    new_message(adele, ALEX, "Never mind")
     expect(page.locator("#save-state")).to_have_text("Draft saved to your Drafts folder",
                                                       timeout=15_000)
     page.click("#nav-mail")
@@ -203,10 +209,7 @@ def alex_reads_replies_all_forwards(alex: Person, emu) -> None:
 
 def alex_schedules_then_cancels_from_the_outbox(alex: Person, emu) -> None:
     page = alex.page
-    page.click("#main-nav >> text=Compose")
-    page.wait_for_url(DRAFT)
-    paste(page, "#to-picker", MEGAN)
-    page.fill("#subject", "Board pack")
+    new_message(alex, MEGAN, "Board pack")
     page.click(EDITOR)
     page.keyboard.type("For tomorrow morning.")
     page.click("details.compose-options summary")
@@ -249,10 +252,7 @@ def alex_schedules_then_cancels_from_the_outbox(alex: Person, emu) -> None:
 def sam_writes_and_sends(sam: Person, emu) -> None:
     page = sam.page
     sam.sign_in()
-    page.click("#main-nav >> text=Compose")
-    page.wait_for_url(DRAFT)
-    paste(page, "#to-picker", ALEX)
-    page.fill("#subject", "From my own account")
+    new_message(sam, ALEX, "From my own account")
     page.click(EDITOR)
     page.keyboard.type("Sent with a personal Microsoft account.")
     page.click("#send")  # Mail.Send: asked once, then the message goes on its own

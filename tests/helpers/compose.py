@@ -70,6 +70,12 @@ def mailbox(emu, upn: str, folder: str = "inbox") -> list:
     return box.in_folder(folder) if box else []
 
 
+def only(emu, upn: str, folder: str = "inbox"):
+    """The one message in that folder (fails if there are none or several)."""
+    [found] = mailbox(emu, upn, folder)
+    return found
+
+
 def finished_job(client, draft_id: str, timeout: float = 20.0) -> dict:
     """Poll the status JSON, as the page does, until the send is over."""
     deadline = time.monotonic() + timeout

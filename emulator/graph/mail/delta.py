@@ -21,7 +21,7 @@ from flask import request
 
 from ...state import get_state
 from ..auth import Caller, resolve_mailbox
-from ..common import GraphFailure, api_base, json_response
+from ..common import GraphFailure, api_base, json_response, parse_time
 from ..routing.table import mailbox_route
 from . import delta_tokens as tokens
 from .changelog import net_changes
@@ -77,16 +77,10 @@ def _options(args: dict[str, str]) -> dict:
         options["top"] = int(raw)
     if "$filter" in args:
         match = _FILTER.match(args["$filter"])
-        try:
-            bound = dt.datetime.fromisoformat(match.group(2).replace("Z", "+00:00")) \
-                if match else None
-        except ValueError:
-            bound = None
+        bound = parse_time(match.group(2)) if match else None
         if bound is None:
             raise _bad("The only $filter a messages delta query takes is "
                        "'receivedDateTime ge {value}' or 'receivedDateTime gt {value}'.")
-        if bound.tzinfo is None:
-            bound = bound.replace(tzinfo=dt.timezone.utc)
         options[match.group(1).lower()] = bound.isoformat()
         options["top"] = min(options.get("top", FILTER_LIMIT), FILTER_LIMIT)
     if "$orderby" in args and " ".join(args["$orderby"].lower().split()) != \

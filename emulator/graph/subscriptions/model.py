@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from ..common import GraphFailure
+from ..common import GraphFailure, parse_time
 from ..routing.grammar import split_path
 
 # Outlook message subscriptions without resource data: 10,080 minutes (under 7 days) in the
@@ -76,15 +76,10 @@ def parse_change_types(raw) -> list[str]:
 
 
 def parse_expiration(raw, now: dt.datetime) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        moment = None
+    moment = parse_time(raw)
     if moment is None:
         raise invalid("The 'expirationDateTime' property is required, as an ISO 8601 date "
                       "and time.")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
     if moment <= now:
         raise invalid("Subscription expiration must be in the future.")
     if moment > now + dt.timedelta(minutes=MAX_MINUTES):

@@ -59,15 +59,6 @@ def _me() -> str | None:
     return (current_user() or {}).get("username")
 
 
-def _mark_read(client, message_id: str) -> None:
-    """The message answered is read (opened before the write permission was held, it was not
-    marked then); a failure here costs nothing but the mark."""
-    try:
-        Mailbox(client).set_read(message_id, True)
-    except GraphError as err:
-        logger.info("answered message not marked read: %s", err.code)
-
-
 @bp.post("/mail/<box>/m/<message_id>/respond")
 def respond(box, message_id):
     """Reply, reply all or forward: the new draft opens in the compose page."""
@@ -84,9 +75,9 @@ def respond(box, message_id):
         made = adopter.create(client, message_id, kind)
     except GraphError as err:
         return graph_failure(err, box)
-    _mark_read(client, message_id)
-    try:
-        draft_id = adopter.adopt(owner(), client, made["id"], _me(), message=made)
+    try:  # the answered message is marked read in the same round trip (its failure: no mark)
+        draft_id = adopter.adopt(owner(), client, made["id"], _me(), message=made,
+                                 also=(Mailbox(client).read_call(message_id),))
     except (GraphError, DraftError, AuthError) as err:
         words = (mailbox_advice(err) if isinstance(err, GraphError) else
                  SIGN_IN_DOWN if isinstance(err, AuthError) else str(err))
