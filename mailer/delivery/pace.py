@@ -54,6 +54,10 @@ class Pace:
         return None
 
 
+class TooManyRecipients(ValueError):
+    """A message no slot can ever take (``Pace.refusal``; submit refuses it before this)."""
+
+
 def slot_for(now: float, next_slot: float, stamps: list[float], day: list[list[float]],
              recipients: int, pace: Pace) -> float:
     """The earliest time this message may be handed over: not before ``next_slot``, with room

@@ -1,6 +1,6 @@
 """The file half of a draft (drafts.DraftStore is built on it): taking a small file in as bytes
 in the shared store, recording a file whose bytes are in place (store or mailbox), a stored file
-moving into the mailbox draft, and the Attachment a sender reads a file entry through.
+moving into the mailbox draft, removing one, and the Attachment a sender reads an entry through.
 
 Sizes are checked where the bytes arrive and again when the entry is recorded (another upload
 may have landed meanwhile). Ids are checked before any key is built from them.
@@ -11,7 +11,8 @@ from typing import BinaryIO
 
 from mailer.sending.compose import Attachment, sanitize_filename
 from mailer.sending.draft_files import (IN_GRAPH, IN_STORE, DraftError, DraftNotFound,
-                                        StoredAttachment, is_draft_id, new_entry, take_in)
+                                        FileNotFound, StoredAttachment, is_draft_id, is_file_id,
+                                        new_entry, take_in)
 from mailer.sending.sizes import file_refusal
 
 GONE = "This draft does not exist (it may have been sent or cleaned up)."

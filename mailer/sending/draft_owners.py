@@ -39,6 +39,8 @@ def trim(store: KeyValueStore, index_key: str, owner: str, keep: str, bound: int
     there, in Drafts)."""
     listed = store.update(index_key, lambda index: {
         "drafts": [d for d in (index or {}).get("drafts", []) if d != keep] + [keep]})
+    if len(listed["drafts"]) <= bound:  # within the bound: no record needs reading
+        return
     others = [(not record.get("sent"), record.get("updated", 0), draft_id)
               for draft_id in listed["drafts"]
               if draft_id != keep and (record := record_of(draft_id))

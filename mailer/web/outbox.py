@@ -17,7 +17,6 @@ send's own status page counts as seeing it.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 

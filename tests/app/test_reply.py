@@ -3,11 +3,10 @@ in the compose page (Outlook's too) or discarded, through the app factory agains
 emulator; every Graph failure on these pages in words, never a 500."""
 from __future__ import annotations
 
-import base64
 import html
 import json
 import re
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from helpers.compose import (add_fault, csrf_of, finished_job, mailbox, only, post_form,

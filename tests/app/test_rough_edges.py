@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from helpers.compose import csrf_of, mailbox, only, text
+from helpers.compose import csrf_of, only, text
 from helpers.mailbox import attachment
 
 ADELE, MEGAN, ALEX = "adele@contoso.example", "megan@contoso.example", "alex@contoso.example"

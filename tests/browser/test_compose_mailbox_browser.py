@@ -11,7 +11,7 @@ from helpers.compose import add_fault, mailbox
 from playwright.sync_api import expect
 
 from app_fixtures import ADELE
-from browser.test_compose_impatient import (MEGAN, MB, SIGN_IN, fill, same_files, sent_to_megan)
+from browser.test_compose_impatient import (MB, SIGN_IN, fill, same_files, sent_to_megan)
 from helpers.files import write_file
 
 pytestmark = pytest.mark.browser

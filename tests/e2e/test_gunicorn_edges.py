@@ -98,7 +98,7 @@ def test_a_method_a_path_does_not_take_is_405_in_json_with_allow(served, method,
     assert status == 405, body[:300]
     assert headers["content-type"][0].startswith("application/json")
     assert headers["allow"] == [allow]
-    assert f'"code":"method_not_allowed"' in body.replace(" ", "") and method in body
+    assert '"code":"method_not_allowed"' in body.replace(" ", "") and method in body
 
 
 def test_a_path_the_api_lacks_is_404_in_json_whatever_the_method(served):

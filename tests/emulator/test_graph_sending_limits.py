@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from mailer.graph.http import build_session
 

@@ -4,7 +4,7 @@ import pytest
 
 from helpers.engine import Engines
 from helpers.settings import graph_client, retry_policy
-from mailer.graph.client import GraphClient, GraphError
+from mailer.graph.client import GraphError
 from mailer.web.words import graph_advice
 from mailer.delivery.outcomes import SENT
 

@@ -227,7 +227,7 @@ def add_posted_files(draft_id: str, who: str, files) -> dict[str, list[str]]:
             else:
                 mail.drafts.add_file(draft_id, who, storage.filename, stream,
                                      storage.mimetype or "")
-        except ConsentNeeded as exc:
+        except ConsentNeeded:
             errors.append(f"{storage.filename!r} was not attached: {CONSENT_WORDS} Use the "
                           f"link below to allow it, then attach the file again.")
         except GraphError as exc:
