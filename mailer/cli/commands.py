@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mailer.automation import csv_export, intake, jobs, merge
 from mailer.automation.errors import AutomationError
+from mailer.automation.webhooks import service as webhooks
 from mailer.cli.delegated import Delegated
 from mailer.delivery import acting, records
 from mailer.delivery import submit as engine
@@ -180,7 +181,9 @@ def status_cmd(cfg, args, merge_id: str | None = None) -> int:
 
 
 def worker(cfg, args) -> int:
-    Runtime(cfg).queue.run_worker(args.threads)
+    rt = Runtime(cfg)
+    webhooks.of(rt)  # the webhooks' tasks and periodic duty run in every worker too
+    rt.queue.run_worker(args.threads)
     return 0
 
 

@@ -1,0 +1,112 @@
+"""Webhooks for programs, through the live app, its worker, the emulator's subscriptions and a
+real receiver: made with a key (its secret once), a new message arriving as a signed
+Standard Webhooks event that the standardwebhooks package verifies, listed, deleted (the
+Graph subscription with it), and the URLs and keys it refuses."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from helpers.mailbox import GraphAsApp
+from helpers.webhook_receiver import Receiver
+from standardwebhooks.webhooks import Webhook
+
+from api.api_support import ADELE, MEGAN, SALES, bearer, error_of
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Rounds, upkeep and retries at a test's pace."""
+    return {**app_config, "WEBHOOK_LOCAL": "on", "WATCH_EVERY": "0.5", "WEBHOOK_BACKOFF": "0.2",
+            "WEBHOOK_BACKOFF_MAX": "1", "WEBHOOK_TIMEOUT": "3"}
+
+
+def wait_until(predicate, timeout: float = 20.0, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(step)
+
+
+def make_webhook(http, live_app, key, url, mailbox=SALES, **extra):
+    return http.post(f"{live_app.url}/api/v1/mailboxes/{mailbox}/webhooks", timeout=30,
+                     headers=bearer(key), json={"url": url, **extra})
+
+
+def watching(http, live_app, key, mailbox=SALES):
+    listed = http.get(f"{live_app.url}/api/v1/mailboxes/{mailbox}/webhooks", timeout=30,
+                      headers=bearer(key)).json()
+    return all(w["watch"]["state"] == "watching" for w in listed["webhooks"]) and listed
+
+
+def test_a_new_message_reaches_the_webhook_signed(live_app, http, make_key, emu, https):
+    key = make_key([SALES])
+    with Receiver() as program:
+        made = make_webhook(http, live_app, key, program.url)
+        assert made.status_code == 201, made.text
+        hook = made.json()
+        assert hook["secret"].startswith("whsec_") and hook["events"] == ["message.received"]
+        assert wait_until(lambda: watching(http, live_app, key)), "no subscription was made"
+        GraphAsApp(emu).send(ADELE, SALES, "Order 1234")
+        wait_until(lambda: program.posts, timeout=20)
+        [post] = program.posts
+        body = Webhook(hook["secret"]).verify(post["raw"], post["headers"])
+        assert body["type"] == "message.received"
+        assert body["data"]["mailbox"] == SALES
+        assert body["data"]["message"]["subject"] == "Order 1234"
+        assert body["data"]["message"]["from"] == ADELE
+        assert post["headers"]["webhook-id"].startswith("msg_")
+        with pytest.raises(Exception):
+            Webhook(hook["secret"]).verify(post["raw"].replace(b"1234", b"9999"), post["headers"])
+        listed = http.get(f"{live_app.url}/api/v1/mailboxes/{SALES}/webhooks", timeout=30,
+                          headers=bearer(key)).json()
+        assert [w["id"] for w in listed["webhooks"]] == [hook["id"]]
+        assert "secret" not in json.dumps(listed)
+        subs = https.get(f"{emu.api_url}/_emulator/notifications", timeout=10).json()
+        assert subs["subscriptions"] == 1
+        gone = http.delete(f"{live_app.url}/api/v1/mailboxes/{SALES}/webhooks/{hook['id']}",
+                           timeout=30, headers=bearer(key))
+        assert gone.status_code == 204
+        assert wait_until(lambda: https.get(f"{emu.api_url}/_emulator/notifications",
+                                            timeout=10).json()["subscriptions"] == 0)
+
+
+@pytest.mark.parametrize("url, words", [
+    ("ftp://example.org/x", "https"),
+    ("https://169.254.169.254/latest/meta-data", "metadata"),
+    ("https://user:pw@example.org/", "user name"),
+    ("https://nowhere.invalid/hook", "does not resolve"),
+    ("http://[fe80::1]/hook", "link-local"),
+])
+def test_urls_a_webhook_may_not_have(live_app, http, make_key, url, words):
+    error = error_of(make_webhook(http, live_app, make_key([SALES]), url), 400)
+    assert error["field"] == "url" and words in error["message"], error
+
+
+def test_the_app_itself_is_not_a_webhook(live_app, http, make_key):
+    key = make_key([SALES])
+    for url in (f"{live_app.url}/api/v1/messages", f"{live_app.url}/graph/notifications",
+                live_app.url.replace("127.0.0.1", "localhost") + "/"):
+        error = error_of(make_webhook(http, live_app, key, url), 400)
+        assert "this app itself" in error["message"], (url, error)
+
+
+def test_keys_and_bodies_are_checked(live_app, http, make_key):
+    sales_key = make_key([SALES])
+    error = error_of(make_webhook(http, live_app, sales_key, "https://example.org/h",
+                                  mailbox=MEGAN), 403)
+    assert error["field"] == "mailbox"
+    error = error_of(make_webhook(http, live_app, sales_key, "https://example.org/h",
+                                  events=["message.deleted"]), 400)
+    assert error["field"].startswith("events")
+    error = error_of(http.post(f"{live_app.url}/api/v1/mailboxes/{SALES}/webhooks",
+                               timeout=30, headers=bearer(sales_key), data="[" * 5000), 400)
+    assert "nested" in error["message"]
+    error = error_of(http.get(f"{live_app.url}/api/v1/mailboxes/{SALES}/webhooks",
+                              timeout=30), 401)
+    missing = http.delete(f"{live_app.url}/api/v1/mailboxes/{SALES}/webhooks/wh_0000000000000000",
+                          timeout=30, headers=bearer(sales_key))
+    assert error_of(missing, 404)["field"] == "webhook_id"
