@@ -24,11 +24,10 @@ logger = logging.getLogger(__name__)
 
 EXCERPT = 200  # characters of an answer kept, for the admin page
 DONE = ("delivered", "failed", "cancelled")
-
-
-def grace(cfg) -> float:
-    """How late past its time a delivery may be before the duty queues it again."""
-    return cfg["WEBHOOK_TIMEOUT"] + 30.0
+# A delivery this late past its time lost its task (its worker died mid-attempt): the duty
+# queues it again. Far beyond a busy queue's lateness, since a duplicate only costs a no-op.
+LOST_AFTER = 600.0
+REQUEUE_MAX = 200  # per webhook and duty round
 
 
 def wait_before(cfg, tries: int) -> float:

@@ -20,8 +20,8 @@ FOREVER = 100 * 365 * 86400
 DELIVERY_DAYS = 8  # a day of retries, and a week to read them on the admin page
 KEPT_ATTEMPTS = 30  # per delivery (a day of doubling waits is about 30)
 LOGGED = 200  # a webhook's last attempts, for its admin page
-# A webhook's open deliveries, in 16 parts by the key's last hex digit: each finished delivery
-# rewrites one small part, not one list of every delivery in flight.
+# A webhook's open deliveries and its log, each in 16 parts by the delivery key's last hex
+# digit: an attempt rewrites one small part, not one list that every attempt in flight writes.
 SHARDS = "0123456789abcdef"
 
 
@@ -155,18 +155,28 @@ class Records:
             "keys": {k: d for k, d in (v or {}).get("keys", {}).items() if k != key}})
 
     def log_attempt(self, webhook_id: str, entry: dict, outcome: str | None) -> None:
-        """Append to the webhook's last attempts; count an outcome (delivered, failed)."""
+        """Keep an attempt in the webhook's log (in the delivery's part of it, so that
+        deliveries in flight at once seldom write the same record); count an outcome."""
         def change(v):
             v = v or {"attempts": [], "counts": {}}
             counts = dict(v.get("counts", {}))
             counts["attempts"] = counts.get("attempts", 0) + 1
             if outcome:
                 counts[outcome] = counts.get(outcome, 0) + 1
-            return {"attempts": [entry, *v.get("attempts", [])][:LOGGED], "counts": counts}
-        self.passing.update(f"log:{webhook_id}", change)
+            return {"attempts": [entry, *v.get("attempts", [])][:LOGGED // len(SHARDS)],
+                    "counts": counts}
+        self.passing.update(f"log:{webhook_id}:{entry['key'][-1]}", change)
 
     def log(self, webhook_id: str) -> dict:
-        return self.passing.get(f"log:{webhook_id}") or {"attempts": [], "counts": {}}
+        """The webhook's last attempts, newest first, and its counts."""
+        attempts: list[dict] = []
+        counts: dict[str, int] = {}
+        for shard in SHARDS:
+            part = self.passing.get(f"log:{webhook_id}:{shard}") or {}
+            attempts += part.get("attempts", [])
+            for name, n in part.get("counts", {}).items():
+                counts[name] = counts.get(name, 0) + n
+        return {"attempts": sorted(attempts, key=lambda a: -a["at"]), "counts": counts}
 
 
 def build(cfg: dict, redis_client) -> Records:

@@ -182,9 +182,10 @@ class Webhooks:
         for mailbox in self.records.watched():
             self.request_round(mailbox)
             for webhook in self.records.webhooks_of(mailbox):
-                for key, due in self.records.open_deliveries(webhook["id"]).items():
-                    if due + attempts.grace(self.cfg) < now:
-                        self.attempt_task(key)
+                late = [k for k, due in self.records.open_deliveries(webhook["id"]).items()
+                        if due + attempts.LOST_AFTER < now]
+                for key in late[:attempts.REQUEUE_MAX]:
+                    self.attempt_task(key)
         if self.records.kept.take_lease("duty:expire", uuid.uuid4().hex, 3600):
             self.records.passing.sweep()  # files past their time (Redis expires by itself)
 
