@@ -4,6 +4,7 @@ Standard Webhooks event that the standardwebhooks package verifies, listed, dele
 Graph subscription with it), and the URLs and keys it refuses."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
@@ -11,6 +12,8 @@ import pytest
 from helpers.mailbox import GraphAsApp
 from helpers.webhook_receiver import Receiver
 from standardwebhooks.webhooks import Webhook
+
+from mailer.automation.webhooks import service
 
 from api.api_support import ADELE, MEGAN, SALES, bearer, error_of
 
@@ -110,3 +113,38 @@ def test_keys_and_bodies_are_checked(live_app, http, make_key):
     missing = http.delete(f"{live_app.url}/api/v1/mailboxes/{SALES}/webhooks/wh_0000000000000000",
                           timeout=30, headers=bearer(sales_key))
     assert error_of(missing, 404)["field"] == "webhook_id"
+
+
+def test_the_subscription_is_renewed_in_time_as_the_mail_clock_passes_its_expiry(
+        live_app, http, make_key, emu, https, app):
+    """Ten days of Graph's clock in steps of 12 hours (PUT /_emulator/clock): the workers
+    renew (and reauthorize) the one subscription before it lapses, reckoning from the Date of
+    Graph's answers; it is never expired nor made again, and mail still comes by notification."""
+    key = make_key([SALES])
+    records = service.of(app.extensions["mailer"]["delivery"]).records
+    graph = f"{emu.api_url}/_emulator"
+    with Receiver() as program:
+        assert make_webhook(http, live_app, key, program.url).status_code == 201
+        assert wait_until(lambda: watching(http, live_app, key))
+        first = records.watch(SALES)["subscription"]
+        first_expiry = dt.datetime.fromisoformat(first["expires"])
+        renewed = set()
+        for step in range(1, 21):
+            moved = time.time()
+            assert https.put(f"{graph}/clock", json={"offset_seconds": step * 12 * 3600},
+                             timeout=10).ok
+            assert wait_until(lambda: records.watch(SALES).get("checked", 0) > moved + 0.1)
+            watch = records.watch(SALES)
+            assert watch["subscription"]["id"] == first["id"], f"made again at step {step}"
+            renewed.add(watch["subscription"]["expires"])
+            graph_now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=12 * step)
+            assert dt.datetime.fromisoformat(watch["subscription"]["expires"]) > graph_now
+        assert graph_now > first_expiry + dt.timedelta(days=7)  # long past the first expiry
+        report = https.get(f"{graph}/notifications", timeout=10).json()
+        assert report["subscriptions"] == 1 and report["counts"].get("expired", 0) == 0
+        assert len(renewed) >= 4  # renewed about every two days of the clock
+        GraphAsApp(emu).send(ADELE, SALES, "ten days later")
+        assert wait_until(lambda: program.posts)
+        report = https.get(f"{graph}/notifications", timeout=10).json()
+        assert report["counts"].get("paused", 0) == 0  # Graph did not hold it back
+        assert any(r["event"] == "created" and r["status"] == 202 for r in report["recent"])
