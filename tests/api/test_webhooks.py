@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 
 import pytest
@@ -15,7 +16,7 @@ from standardwebhooks.webhooks import Webhook
 
 from mailer.automation.webhooks import service
 
-from api.api_support import ADELE, MEGAN, SALES, bearer, error_of
+from api.api_support import ADELE, ADMIN, MEGAN, SALES, bearer, csrf_token, error_of
 
 
 @pytest.fixture
@@ -148,3 +149,36 @@ def test_the_subscription_is_renewed_in_time_as_the_mail_clock_passes_its_expiry
         report = https.get(f"{graph}/notifications", timeout=10).json()
         assert report["counts"].get("paused", 0) == 0  # Graph did not hold it back
         assert any(r["event"] == "created" and r["status"] == 202 for r in report["recent"])
+
+
+def test_the_admin_page_shows_each_attempt_and_sends_a_test_event(live_app, http, make_key,
+                                                                 live_sign_in, emu):
+    key = make_key([SALES])
+    with Receiver() as program:
+        program.answers = [500]
+        hook = make_webhook(http, live_app, key, program.url).json()
+        assert wait_until(lambda: watching(http, live_app, key))
+        GraphAsApp(emu).send(ADELE, SALES, "Invoice 77")
+        assert wait_until(lambda: len(program.posts) == 2)  # a 500, then again after a wait
+        admin = live_sign_in(ADMIN)
+        listed = admin.get(f"{live_app.url}/admin/webhooks", timeout=30)
+        assert listed.status_code == 200 and program.url in listed.text
+        assert "Watching" in listed.text
+        page = admin.get(f"{live_app.url}/admin/webhooks/{hook['id']}", timeout=30)
+        assert page.status_code == 200
+        statuses = re.findall(r'<tr data-status="(\d*)"', page.text)
+        assert statuses == ["202", "500"]  # newest first
+        assert program.posts[0]["headers"]["webhook-id"] in page.text
+        assert "ms</td>" in page.text and hook["secret"] not in page.text
+        url = f"{live_app.url}/admin/webhooks/{hook['id']}/test"
+        assert admin.post(url, timeout=30).status_code == 400  # no CSRF token
+        sent = admin.post(url, data={"csrf_token": csrf_token(page.text)}, timeout=30)
+        assert sent.status_code == 200 and "A test event" in sent.text
+        assert wait_until(lambda: len(program.posts) == 3)
+        body = Webhook(hook["secret"]).verify(program.posts[2]["raw"],
+                                              program.posts[2]["headers"])
+        assert body["type"] == "webhook.test" and body["data"]["mailbox"] == SALES
+        adele = live_sign_in(ADELE)
+        assert adele.get(f"{live_app.url}/admin/webhooks", timeout=30).status_code == 403
+        assert adele.post(url, data={"csrf_token": csrf_token(page.text)},
+                          timeout=30).status_code in (400, 403)
