@@ -12,6 +12,7 @@ from pathlib import Path
 from mailer.automation import csv_export, intake, jobs, merge
 from mailer.automation.errors import AutomationError
 from mailer.automation.webhooks import service as webhooks
+from mailer.cli import watch
 from mailer.cli.delegated import Delegated
 from mailer.delivery import acting, records
 from mailer.delivery import submit as engine
@@ -138,6 +139,16 @@ def inbox(cfg, args) -> int:
         for m in found:
             box.set_read(m["id"], True)
     return 0
+
+
+def watch_cmd(cfg, args) -> int:
+    if not 0.5 <= args.every <= 3600:
+        raise AutomationError("--every", "give 0.5 to 3600 seconds")
+    rt = Runtime(cfg) if args.app_only else None
+    if args.app_only:
+        return watch.watch(rt, rt.app_graph, args)
+    tokens = _delegated(cfg, args).token
+    return watch.watch(rt, lambda _address: _client(cfg, tokens), args)
 
 
 def merge_cmd(cfg, args) -> int:

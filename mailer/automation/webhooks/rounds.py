@@ -32,16 +32,17 @@ class Arrivals:
     ended: dt.datetime | None = None
 
 
-def _first(changes: MailChanges, folder: str, since: dt.datetime, select: list[str]):
+def _first(changes: MailChanges, folder: str, since: dt.datetime | None, select: list[str]):
     return changes.delta(folder, select=select, page_size=PAGE, change_type="created",
                          received_since=since)
 
 
-def arrivals(changes: MailChanges, link: str | None, since: dt.datetime,
+def arrivals(changes: MailChanges, link: str | None, since: dt.datetime | None,
              last_round: dt.datetime | None = None, *, folder: str = "inbox",
              select: list[str] | None = None) -> Arrivals:
-    """A round from ``link`` (None: the first, from ``since``). ``last_round`` is when the
-    last good round ended (Graph's time), where a resync starts (less MARGIN)."""
+    """A round from ``link`` (None: the first, from ``since``; since None: the whole folder).
+    ``last_round`` is when the last good round ended (Graph's time), where a resync starts
+    (less MARGIN)."""
     result = Arrivals()
     select = select or ["subject"]
     if link is None:
@@ -53,7 +54,8 @@ def arrivals(changes: MailChanges, link: str | None, since: dt.datetime,
             if not needs_full_sync(err):
                 raise
             result.resynced = True
-            delta = _first(changes, folder, max(since, (last_round or since) - MARGIN), select)
+            start = [m for m in (since, last_round and last_round - MARGIN) if m]
+            delta = _first(changes, folder, max(start) if start else None, select)
     result.ended = changes.graph_now()  # the Date of the round's last answer
     result.messages = sorted(delta.changed, key=lambda m: m.get("receivedDateTime") or "")
     result.delta_link = delta.delta_link
