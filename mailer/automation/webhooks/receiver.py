@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 TOKEN_MAX = 1024  # characters of a validation token echoed back
 ITEMS_MAX = 1000  # items of one collection looked at
+LOOKUPS_MAX = 50  # distinct subscription ids looked up in the store per POST (a forged POST
+#                   must not turn into thousands of store reads)
 LIFECYCLE = ("reauthorizationRequired", "subscriptionRemoved", "missed")
 
 
@@ -43,6 +45,9 @@ def receive(svc, body) -> dict:
             ignored += 1
             continue
         if sid not in holders:
+            if len(holders) >= LOOKUPS_MAX:
+                ignored += 1
+                continue
             mailbox = svc.records.mailbox_of(sid)
             holders[sid] = svc.records.watch(mailbox) if mailbox else None
         watch = holders[sid]
