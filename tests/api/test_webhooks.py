@@ -182,3 +182,32 @@ def test_the_admin_page_shows_each_attempt_and_sends_a_test_event(live_app, http
         assert adele.get(f"{live_app.url}/admin/webhooks", timeout=30).status_code == 403
         assert adele.post(url, data={"csrf_token": csrf_token(page.text)},
                           timeout=30).status_code in (400, 403)
+
+
+def test_a_lost_delta_link_and_a_removed_subscription_lose_nothing_and_repeat_nothing(
+        live_app, http, make_key, emu, https, app):
+    key = make_key([SALES])
+    records = service.of(app.extensions["mailer"]["delivery"]).records
+    graph, admin = GraphAsApp(emu), f"{emu.api_url}/_emulator"
+    with Receiver() as program:
+        assert make_webhook(http, live_app, key, program.url).status_code == 201
+        assert wait_until(lambda: watching(http, live_app, key))
+        graph.send(ADELE, SALES, "before")
+        assert wait_until(lambda: len(program.posts) == 1)
+        assert https.post(f"{admin}/delta/expire", timeout=10).status_code == 204
+        graph.send(ADELE, SALES, "after the link was lost")  # its round resyncs (410)
+        assert wait_until(lambda: len(program.posts) == 2)
+        assert wait_until(lambda: records.watch(SALES).get("resyncs") == 1)
+        first = records.watch(SALES)["subscription"]["id"]
+        removed = https.post(f"{admin}/notifications/subscriptions/{first}/remove", timeout=10)
+        assert removed.status_code == 204  # Graph says subscriptionRemoved
+        assert wait_until(lambda: (records.watch(SALES)["subscription"] or {}).get("id")
+                          not in (None, first))
+        graph.send(ADELE, SALES, "after the subscription was made again")
+        assert wait_until(lambda: len(program.posts) == 3)
+        time.sleep(1.5)  # rounds keep running (WATCH_EVERY): nothing comes twice
+    subjects = [p["body"]["data"]["message"]["subject"] for p in program.posts]
+    assert subjects == ["before", "after the link was lost",
+                        "after the subscription was made again"]
+    report = https.get(f"{admin}/notifications", timeout=10).json()
+    assert report["counts"]["lifecycle_subscriptionRemoved"] == 1

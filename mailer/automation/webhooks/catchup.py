@@ -37,9 +37,13 @@ def run(svc, mailbox: str, renew_lease) -> None:
     renew_lease()
     queued = fan_out(svc, mailbox, found.messages)
     fields = {"delta_link": found.delta_link, "round_ended": found.ended.timestamp(),
+              "state": "watching" if watch.get("subscription") else
+              {"failing": "polling"}.get(watch.get("state"), watch.get("state")),
               "rounds": watch.get("rounds", 0) + 1, "last_round": time.time(),
               "last_new": len(found.messages), "resyncs": watch.get("resyncs", 0)
               + found.resynced}
+    if watch.get("state") == "failing":
+        fields["error"] = None  # Graph answers again
     if found.resynced:
         logger.warning("watch %s: the delta link was refused; resynced (%d found, %d new)",
                        mailbox, len(found.messages), queued)
