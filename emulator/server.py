@@ -96,8 +96,8 @@ class KeepAliveHandler(RedactingHandler):
         # Date on the mail clock: Graph's Date is Graph's own time, and tests move this one
         # (PUT /_emulator/clock), so a client reckoning expiry times from Date sees it move.
         state = getattr(getattr(self.server, "app", None), "extensions", {}).get("emulator_state")
-        if timestamp is None and state is not None:
-            store = state.extension("mail", MailStore)
+        store = state.extensions.get("mail") if state is not None else None  # never made here
+        if timestamp is None and isinstance(store, MailStore):
             timestamp = time.time() + store.clock_offset.total_seconds()
         return super().date_time_string(timestamp)
 
