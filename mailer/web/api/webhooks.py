@@ -27,8 +27,9 @@ class WebhookInSchema(Schema):
         unknown = RAISE
 
     url = fields.String(required=True, validate=validate.Length(1, targets.URL_MAX), metadata={
-        "description": "where events are POSTed: https (http too in demo mode); never this "
-                       "app, a loopback, link-local or metadata address"})
+        "description": "where events are POSTed: https (http and loopback only where the "
+                       "app's WEBHOOK_LOCAL is on: the demo); never this app, a link-local "
+                       "or metadata address"})
     events = fields.List(fields.String(validate=validate.OneOf(signing.EVENTS)),
                          load_default=[signing.MESSAGE_RECEIVED],
                          validate=validate.Length(1, len(signing.EVENTS)),
@@ -113,6 +114,7 @@ def create_webhook(mailbox):
 
 
 @bp.get("/mailboxes/<mailbox>/webhooks")
+@bp.doc(summary="List a mailbox's webhooks")
 @bp.response(200, WebhookListSchema)
 @errors(401, 403)
 def list_webhooks(mailbox):
@@ -124,6 +126,7 @@ def list_webhooks(mailbox):
 
 
 @bp.delete("/mailboxes/<mailbox>/webhooks/<webhook_id>")
+@bp.doc(summary="Delete a webhook")
 @bp.response(204)
 @errors(401, 403, 404)
 def delete_webhook(mailbox, webhook_id):
