@@ -25,7 +25,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as config_module
 from mailer.graph.client import GraphError
 from mailer.identity.errors import AuthError
-from mailer.web import admin, api, auth, compose, mailbox, outbox, permissions, sessions
+from mailer.web import (admin, api, auth, compose, mailbox, notifications, outbox, permissions,
+                        sessions)
 from mailer.web import pages as views
 from mailer.web import people
 from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
@@ -95,6 +96,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     app.register_blueprint(permissions.bp)
     app.register_blueprint(admin.bp)
     api.init_app(app, csrf)  # /api/v1/: by API key, CSRF-exempt (it takes no cookie)
+    notifications.init_app(app, csrf)  # Graph's POSTs for watched mailboxes; webhooks' tasks
     _register_error_pages(app)
     app.after_request(_security_headers(app.config))
     app.after_request(drain_unread_body)

@@ -160,6 +160,25 @@ SETTINGS: tuple[Setting, ...] = (
             "workers (Outlook's limit)", between(1, 64)),
     Setting("CLI_CLIENT_ID", text, None, "the public client registration `python -m mailer login` "
             "signs in with (device code)", shown="the emulator's Mail CLI (demo) in demo mode"),
+    # -- mail that arrives: watched mailboxes and programs' webhooks (mailer/automation/webhooks)
+    Setting("NOTIFICATION_URL", redirect_uri, None, "where Microsoft Graph posts change "
+            "notifications for watched mailboxes: this app's `/graph/notifications`, reachable "
+            "from the internet (https)", shown="`REDIRECT_URI`'s origin, else the origin of the "
+            "API request that made the webhook"),
+    Setting("WEBHOOK_LOCAL", on_off, None, "webhooks may use http:// and this machine's "
+            "loopback addresses (the demo and tests: never where untrusted programs hold keys)",
+            shown="on in demo mode, else off"),
+    Setting("WATCH_EVERY", seconds, "300", "seconds between a watched mailbox's checks: its "
+            "subscription renewed or reauthorized when due, and a delta round even without a "
+            "notification", between(0.5, DAY)),
+    Setting("WEBHOOK_TIMEOUT", seconds, "10", "seconds a webhook receiver has to answer one "
+            "delivery", between(1, 60)),
+    Setting("WEBHOOK_BACKOFF", seconds, "5", "seconds before a failed delivery is tried again, "
+            "doubling each time", between(0.1, 3600)),
+    Setting("WEBHOOK_BACKOFF_MAX", seconds, "3600", "the longest wait between two tries",
+            between(0.1, DAY)),
+    Setting("WEBHOOK_RETRY_FOR", seconds, str(DAY), "seconds a delivery is tried before it is "
+            "given up", between(10, 7 * DAY), shown="86400 (a day)"),
     # -- worked out, never read from the environment
     Setting("DEMO_MODE", bool, None, "`CLIENT_ID` unset: the local emulator", env=False),
     Setting("DEMO_PAGES_URL", text, None, "the emulator's sign-in pages (demo mode)", env=False),
@@ -250,6 +269,8 @@ def load_config(environ=os.environ) -> dict:
     cfg["FORWARDED_ALLOW_IPS"] = cfg["FORWARDED_ALLOW_IPS"] or []
     if not cfg["AUTOMATION_TENANT"] and cfg["AUTOMATION_SENDERS"]:
         cfg["AUTOMATION_TENANT"] = cfg["AUTOMATION_SENDERS"][0].rsplit("@", 1)[1]
+    if cfg["WEBHOOK_LOCAL"] is None:
+        cfg["WEBHOOK_LOCAL"] = cfg["DEMO_MODE"]
     if cfg["DEMO_MODE"] and not cfg["CLI_CLIENT_ID"]:
         cfg["CLI_CLIENT_ID"] = DEMO_CLI_CLIENT_ID
     return cfg

@@ -1,9 +1,10 @@
-"""``/_emulator``: health and reset, sending limits, the mail clock and delta-token expiry, for
-scripts and tests."""
+"""``/_emulator``: health and reset, sending limits, the mail clock and delta-token expiry, more
+shared mailboxes, for scripts and tests."""
 import datetime as dt
 
 from flask import Blueprint, jsonify, request
 
+from .directory import WORK_DOMAIN, WORK_TENANT_ID, User, _oid
 from .graph.mail.store import MailStore
 from .graph.sending_limits import LimitError, clock, limits_of, parse_settings
 from .state import get_state
@@ -69,3 +70,25 @@ def expire_delta_tokens():
         for box in store.mailboxes.values():
             box.changes.expire()
     return "", 204
+
+
+@admin_bp.post("/directory/shared-mailboxes")
+def add_shared_mailbox():
+    """One more shared mailbox in the demo tenant (``{"address": "box07@contoso.example"}``),
+    for benchmarks of many mailboxes at once; gone at the next reset. 201, or 200 if it is
+    there already."""
+    body = request.get_json(silent=True)
+    address = (body.get("address") if isinstance(body, dict) else None) or ""
+    alias, _, domain = address.lower().partition("@")
+    if not alias or domain != WORK_DOMAIN or not alias.replace(".", "").replace("-", "").isalnum():
+        return jsonify({"error": f"address: a name @{WORK_DOMAIN}"}), 400
+    state = get_state()
+    with state.lock:
+        if state.directory.user(address) is not None:
+            return jsonify({"address": address.lower()}), 200
+        user = User(id=_oid(address.lower()),
+                    tenant_id=WORK_TENANT_ID, user_principal_name=address.lower(),
+                    mail=address.lower(), display_name=body.get("name") or alias,
+                    kind="shared", preferred_language=None)
+        state.directory.users[user.id] = user
+    return jsonify({"address": user.address, "id": user.id}), 201

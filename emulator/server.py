@@ -19,6 +19,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask
@@ -28,6 +29,7 @@ from werkzeug.wsgi import LimitedStream
 from . import admin, faults, graph, viewer
 from .identity import admin_consent, api as identity_api, device_login_page, instance_discovery, \
     signin_pages
+from .graph.mail.store import MailStore
 from .graph.subscriptions.admin import notifications_bp
 from .persistence.keeper import STORE_DIR, Keeper
 from .state import DEMO_APP_FILE, State, Urls, load_or_create_secret
@@ -89,6 +91,15 @@ class KeepAliveHandler(RedactingHandler):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except OSError:
             pass
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # Date on the mail clock: Graph's Date is Graph's own time, and tests move this one
+        # (PUT /_emulator/clock), so a client reckoning expiry times from Date sees it move.
+        state = getattr(getattr(self.server, "app", None), "extensions", {}).get("emulator_state")
+        store = state.extensions.get("mail") if state is not None else None  # never made here
+        if timestamp is None and isinstance(store, MailStore):
+            timestamp = time.time() + store.clock_offset.total_seconds()
+        return super().date_time_string(timestamp)
 
     def handle_expect_100(self) -> bool:
         # werkzeug answers "100 Continue" itself when the app starts; answering here too sent

@@ -9,4 +9,6 @@ No Flask here.
     templating.py  merge templates rendered in a limited child process (time, memory, size)
     csv_export.py  a merge's rows as CSV, with cells a spreadsheet would run quoted
     errors.py   the errors automation raises on purpose, each naming the field
+    webhooks/   mail that arrives: watched mailboxes' subscriptions, delta rounds, and signed
+                events delivered to programs' webhooks
 """

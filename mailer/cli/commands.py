@@ -11,6 +11,8 @@ from pathlib import Path
 
 from mailer.automation import csv_export, intake, jobs, merge
 from mailer.automation.errors import AutomationError
+from mailer.automation.webhooks import service as webhooks
+from mailer.cli import watch
 from mailer.cli.delegated import Delegated
 from mailer.delivery import acting, records
 from mailer.delivery import submit as engine
@@ -139,6 +141,16 @@ def inbox(cfg, args) -> int:
     return 0
 
 
+def watch_cmd(cfg, args) -> int:
+    if not 0.5 <= args.every <= 3600:
+        raise AutomationError("--every", "give 0.5 to 3600 seconds")
+    rt = Runtime(cfg) if args.app_only else None
+    if args.app_only:
+        return watch.watch(rt, rt.app_graph, args)
+    tokens = _delegated(cfg, args).token
+    return watch.watch(rt, lambda _address: _client(cfg, tokens), args)
+
+
 def merge_cmd(cfg, args) -> int:
     rt = Runtime(cfg)
     prepared = merge.prepare(rt, args.csv, args.template, args.sender, args.to_column)
@@ -180,7 +192,9 @@ def status_cmd(cfg, args, merge_id: str | None = None) -> int:
 
 
 def worker(cfg, args) -> int:
-    Runtime(cfg).queue.run_worker(args.threads)
+    rt = Runtime(cfg)
+    webhooks.of(rt)  # the webhooks' tasks and periodic duty run in every worker too
+    rt.queue.run_worker(args.threads)
     return 0
 
 

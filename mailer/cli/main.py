@@ -1,4 +1,4 @@
-"""``python -m mailer COMMAND``: login, send, inbox, merge, status, worker.
+"""``python -m mailer COMMAND``: login, send, inbox, watch, merge, status, worker.
 
 Exit codes: 0 done; 1 failed (not signed in, Graph refused, nothing sent); 2 bad usage (the
 message names the option); 3 a merge with rows not (yet) sent. Expected errors are one line on
@@ -57,6 +57,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON, bodies included")
     p.add_argument("--top", type=int, default=25, choices=range(1, 1001), metavar="N")
     cache(p)
+    p = sub.add_parser("watch", help="new mail as it arrives (delta rounds), resumable")
+    p.add_argument("mailbox", metavar="MAILBOX", help="an address, or 'me' (signed in)")
+    p.add_argument("--app-only", action="store_true", help="as the app (AUTOMATION_SENDERS)")
+    p.add_argument("--json", action="store_true", help="one JSON object a line")
+    p.add_argument("--state", metavar="FILE", help="where the delta link is kept (default "
+                   "~/.config/mailer/watch-MAILBOX.json)")
+    p.add_argument("--from-start", action="store_true", help="forget the saved state: every "
+                   "message of the Inbox first, then new ones")
+    p.add_argument("--every", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds between rounds (default 10)")
+    p.add_argument("--once", action="store_true", help="one round, then stop")
+    cache(p)
     p = sub.add_parser("merge", help="a CSV and a template: one message per row, app-only")
     p.add_argument("csv", metavar="CSV")
     p.add_argument("template", metavar="TEMPLATE")
@@ -94,6 +106,8 @@ def main(argv: list[str] | None, load_config) -> int:
             return commands.send(cfg, args, description(args))
         if args.command == "inbox":
             return commands.inbox(cfg, args)
+        if args.command == "watch":
+            return commands.watch_cmd(cfg, args)
         if args.command == "merge":
             return commands.merge_cmd(cfg, args)
         if args.command == "status":

@@ -7,12 +7,17 @@ worker runs at start and then every third of SEND_LEASE. Tasks carry a priority 
 priority queue): a lane started for a person's own send is taken before a merge's. Waits of up
 to a few seconds (the next slot) are slept in the runner's thread; longer ones (a pause after
 a 429, a scheduled send) go to huey's schedule and free the thread.
+
+Other parts of the app add their own tasks to this one huey, and periodic duties
+(``add_duty``) that the same thread runs beside the sweep, in every worker.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
+from typing import Callable
 
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.consumer import Consumer
@@ -66,6 +71,12 @@ class Queue:
         self.lane_task = self.huey.task(name="lane")(self._lane)
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self.duties: list[tuple[float, Callable[[], None]]] = []
+
+    def add_duty(self, every: float, duty: Callable[[], None]) -> None:
+        """Run ``duty()`` every ``every`` seconds in each worker, beside the sweep (it decides
+        itself whether another worker did it already)."""
+        self.duties.append((every, duty))
 
     @property
     def engine(self) -> Engine:
@@ -115,14 +126,21 @@ class Queue:
 
     def _sweeping(self) -> threading.Event:
         stop = threading.Event()
+        every = max(0.5, self.rt.lease_seconds / 3)
+        jobs = [(every, self.sweep), *self.duties]
+        due = [0.0] * len(jobs)
 
         def sweeping():
             while True:
-                try:
-                    self.sweep()
-                except Exception:  # noqa: BLE001 - a store hiccup: the next sweep tries again
-                    logger.exception("sweep failed")
-                if stop.wait(max(0.5, self.rt.lease_seconds / 3)):
+                for i, (interval, job) in enumerate(jobs):
+                    if time.monotonic() < due[i]:
+                        continue
+                    due[i] = time.monotonic() + interval
+                    try:
+                        job()
+                    except Exception:  # noqa: BLE001 - a store hiccup: the next round tries again
+                        logger.exception("%s failed", getattr(job, "__name__", "duty"))
+                if stop.wait(max(0.05, min(due) - time.monotonic())):
                     return
         threading.Thread(target=sweeping, name="sweep", daemon=True).start()
         return stop

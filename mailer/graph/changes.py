@@ -7,11 +7,15 @@ URL. When Graph says the saved link is no good any more (410 Gone, ``syncStateNo
 ``SyncStateInvalid``, ``resyncRequired``), ``needs_full_sync`` is true: start again without it.
 Notifications may come late, twice or never, so a receiver catches up with a delta round
 rather than trusting them; it checks ``clientState`` first (``client_state_matches``).
+``graph_now`` is Graph's own clock, read from the ``Date`` of its last answer: expiry times
+are Graph's, and a host whose clock drifts must not let a subscription lapse.
 """
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hmac
+import time
 from dataclasses import dataclass, field
 from typing import Iterator
 from urllib.parse import quote
@@ -54,6 +58,20 @@ class MailChanges:
     def __init__(self, client: GraphClient, address: str | None = None):
         self.client, self.address = client, address
         self.root = _mailbox(address)
+        self.skew = 0.0  # Graph's clock minus ours, from the Date of its last answer
+
+    def _call(self, method: str, path: str, **kwargs):
+        response = self.client._request(method, path, **kwargs)
+        try:
+            said = email.utils.parsedate_to_datetime(response.headers.get("Date") or "")
+            self.skew = said.timestamp() - time.time()
+        except (TypeError, ValueError):
+            pass  # no Date (or a malformed one): keep the last reading
+        return response
+
+    def graph_now(self) -> dt.datetime:
+        """Graph's time now, as its last answer's Date said (to the second)."""
+        return dt.datetime.fromtimestamp(time.time() + self.skew, dt.timezone.utc)
 
     def _check_link(self, link: str) -> str:
         if not link.startswith(self.client.base_url + "/"):
@@ -62,9 +80,11 @@ class MailChanges:
 
     def delta_pages(self, folder: str = "inbox", delta_link: str | None = None,
                     select: list[str] | None = None, page_size: int | None = None,
-                    change_type: str | None = None) -> Iterator[dict]:
+                    change_type: str | None = None,
+                    received_since: dt.datetime | None = None) -> Iterator[dict]:
         """The raw pages of one round; the last one carries ``@odata.deltaLink``. Options
-        apply to a first round only: a delta link already carries them."""
+        apply to a first round only: a delta link already carries them. ``received_since``
+        is the one $filter Graph takes here (receivedDateTime ge; at most 5,000 messages)."""
         headers = {"Prefer": f"odata.maxpagesize={page_size}"} if page_size else {}
         if delta_link:
             url, params = self._check_link(delta_link), None
@@ -75,19 +95,23 @@ class MailChanges:
                 params["$select"] = ",".join(select)
             if change_type:
                 params["changeType"] = change_type
+            if received_since:
+                params["$filter"] = f"receivedDateTime ge {graph_time(received_since)}"
         while url:
-            body = self.client._request("GET", url, params=params, headers=dict(headers)).json()
+            body = self._call("GET", url, params=params, headers=dict(headers)).json()
             yield body
             next_link = body.get("@odata.nextLink")
             url, params = (self._check_link(next_link) if next_link else None), None
 
     def delta(self, folder: str = "inbox", delta_link: str | None = None,
               select: list[str] | None = None, page_size: int | None = None,
-              change_type: str | None = None) -> Delta:
+              change_type: str | None = None,
+              received_since: dt.datetime | None = None) -> Delta:
         """A whole round: every page followed. ``GraphError`` (see ``needs_full_sync``) when
         Graph refuses the saved link."""
         result = Delta()
-        for page in self.delta_pages(folder, delta_link, select, page_size, change_type):
+        for page in self.delta_pages(folder, delta_link, select, page_size, change_type,
+                                     received_since):
             for item in page.get("value", []):
                 if "@removed" in item:
                     result.removed.append(item.get("id"))
@@ -108,21 +132,24 @@ class MailChanges:
                 "clientState": client_state}
         if lifecycle_url:
             body["lifecycleNotificationUrl"] = lifecycle_url
-        return self.client._request("POST", "/subscriptions", json_body=body).json()
+        return self._call("POST", "/subscriptions", json_body=body).json()
 
     def renew(self, subscription_id: str, expires: dt.datetime) -> dict:
         """PATCH a new expirationDateTime (this also reauthorizes the subscription)."""
-        return self.client._request("PATCH", f"/subscriptions/{quote(subscription_id, safe='')}",
-                                    json_body={"expirationDateTime": graph_time(expires)}).json()
+        return self._call("PATCH", f"/subscriptions/{quote(subscription_id, safe='')}",
+                          json_body={"expirationDateTime": graph_time(expires)}).json()
 
     def reauthorize(self, subscription_id: str) -> None:
         """POST …/reauthorize: answer a reauthorizationRequired without extending the expiry."""
-        self.client._request("POST",
-                             f"/subscriptions/{quote(subscription_id, safe='')}/reauthorize")
+        self._call("POST", f"/subscriptions/{quote(subscription_id, safe='')}/reauthorize")
+
+    def subscription(self, subscription_id: str) -> dict:
+        """GET one subscription (GraphError 404 once Graph removed or expired it)."""
+        return self._call("GET", f"/subscriptions/{quote(subscription_id, safe='')}").json()
 
     def unsubscribe(self, subscription_id: str) -> None:
-        self.client._request("DELETE", f"/subscriptions/{quote(subscription_id, safe='')}")
+        self._call("DELETE", f"/subscriptions/{quote(subscription_id, safe='')}")
 
     def subscriptions(self) -> list[dict]:
         """The subscriptions this app created (for the signed-in user, or in its tenant)."""
-        return self.client._request("GET", "/subscriptions").json().get("value", [])
+        return self._call("GET", "/subscriptions").json().get("value", [])

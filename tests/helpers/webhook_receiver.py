@@ -4,6 +4,7 @@ handshake and records every notification, answering as a test scripts it.
     with Receiver() as hook:
         hook.answers = [500, 500]          # the next notification POSTs get these, then 202
         hook.hang = [1.5]                   # ... or wait this long before answering
+        hook.fail_until = time.monotonic() + 60   # 500 to every POST until then
         hook.validation = "echo" | 500 | "wrong" | "json" | ("slow", 2.0)
         hook.wait_for(lambda items: len(items) >= 1)
 """
@@ -33,9 +34,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with hook.lock:
             status = hook.answers.pop(0) if hook.answers else 202
+            if time.monotonic() < hook.fail_until:
+                status = 500
             hang = hook.hang.pop(0) if hook.hang else 0
             hook.posts.append({"at": time.monotonic(), "status": status,
-                               "body": json.loads(body or b"null"),
+                               "body": json.loads(body or b"null"), "raw": body,
+                               "headers": dict(self.headers.items()),
                                "content_type": self.headers.get("Content-Type")})
         if hang:
             time.sleep(hang)
@@ -75,6 +79,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.answers: list[int] = []
         self.hang: list[float] = []
+        self.fail_until = 0.0
         self.validation = "echo"
         self.validations: list[dict] = []
         self.posts: list[dict] = []

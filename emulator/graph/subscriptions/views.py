@@ -8,6 +8,8 @@ signed-in user (delegated) or in its tenant (application); others answer 404.
 """
 from __future__ import annotations
 
+import time
+
 from ..auth import ACCESS_DENIED, Caller, resolve_user
 from ..common import GraphFailure, api_base, empty_response, json_response, read_json
 from ..mail.lookup import find_folder
@@ -23,6 +25,13 @@ CONTEXT = "/$metadata#subscriptions"
 def _field(body: dict, name: str):
     """A property named case-insensitively, as Graph reads JSON property names."""
     return next((v for k, v in body.items() if k.lower() == name.lower()), None)
+
+
+def _authorized_until(caller: Caller) -> float:
+    """The token's expiry on the mail clock (tokens are issued on real time): a token good for
+    an hour more is good for an hour of the mail clock, so moving the clock ages it too."""
+    left = float(caller.claims.get("exp", 0)) - time.time()
+    return registry(get_state()).now() + left
 
 
 def _app_id(caller: Caller) -> str:
@@ -82,7 +91,7 @@ def create(caller: Caller):
         notification_url=notification_url, lifecycle_url=lifecycle_url,
         client_state=client_state, expires=expires, application_id=_app_id(caller),
         creator_id=caller.claims.get("oid", ""), tenant_id=owner.tenant_id,
-        mailbox_id=owner.id, folder=folder, authorized_until=float(caller.claims.get("exp", 0)),
+        mailbox_id=owner.id, folder=folder, authorized_until=_authorized_until(caller),
         delegated=not caller.app_only)
     reg.add(sub)
     return json_response({"@odata.context": f"{api_base()}{CONTEXT}/$entity",
@@ -146,7 +155,7 @@ def update_subscription(caller: Caller, subscription_id: str):
     with reg.lock:
         sub.expires = expires
         sub.notification_url = url or sub.notification_url
-        sub.authorized_until = float(caller.claims.get("exp", 0))
+        sub.authorized_until = _authorized_until(caller)
         sub.last_reauthorization_notice = None
     reg.changed()
     return json_response({"@odata.context": f"{api_base()}{CONTEXT}/$entity",
@@ -159,7 +168,7 @@ def reauthorize(caller: Caller, subscription_id: str):
     sub = _find(caller, subscription_id)
     reg = registry(get_state())
     with reg.lock:
-        sub.authorized_until = float(caller.claims.get("exp", 0))
+        sub.authorized_until = _authorized_until(caller)
         sub.last_reauthorization_notice = None
     reg.changed()
     return empty_response(204)

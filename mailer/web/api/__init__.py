@@ -6,6 +6,7 @@ HTTPException handler is not installed: the app's other pages keep their HTML er
 the API's blueprint answers errors in its own JSON shape (errors.py).
 
     views.py     the routes: submit, a job (read, cancel), a mailbox's messages
+    webhooks.py  a mailbox's webhooks: make (its secret shown once), list, delete
     bodies.py    a submit's body: JSON (nesting bounded) or multipart, checked by the schema
     schemas.py   the bodies and answers as marshmallow schemas (the OpenAPI document's source)
     errors.py    the one error shape, and Graph's and Werkzeug's errors in it
@@ -21,6 +22,7 @@ from flask_smorest import Api
 from mailer.web.api.errors import http_error  # noqa: F401  (the app's error pages use it)
 from mailer.web.api.schemas import ErrorSchema
 from mailer.web.api.views import bp
+from mailer.web.api import webhooks  # noqa: F401,E402  (its routes join the blueprint)
 
 DESCRIPTION = (
     "Send mail app-only as a mailbox of the organisation, follow the job, and read mailboxes. "

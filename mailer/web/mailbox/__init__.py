@@ -10,13 +10,15 @@
     POST /mail/<box>/m/<id>/read | /delete       mark read or unread; move to Deleted Items
     POST /mail/me/m/<id>/respond                 reply, reply all, forward: opens compose
     POST /mail/me/m/<id>/continue | /discard     a draft of Drafts: opened in compose; deleted
+    GET  /mail/live                              the Inbox's delta state and unread count (JSON)
 
 ``box`` is ``me`` or another mailbox's address. The first mail page asks, once, for what all
 of them need (Mail.ReadWrite covers reading; permissions.py); a person who granted only
 Mail.Read earlier reads with it and is asked when a change needs more, the change then made
 (permissions.consent_then_resume). With Mail.ReadWrite held, opening a message marks it read. views.py has the lists and the message page, content.py what is
 served from a message (frame, pictures, attachments), reply.py reply,
-forward and drafts to continue, access.py the checks every view shares.
+forward and drafts to continue, access.py the checks every view shares, live.py what keeps the
+Inbox and its count current without a reload (static/mail-live.js).
 """
 from __future__ import annotations
 
@@ -39,4 +41,4 @@ def _nav():
     return {"mailbox_nav": nav_info}
 
 
-from mailer.web.mailbox import content, reply, views  # noqa: E402,F401  (their routes register)
+from mailer.web.mailbox import content, live, reply, views  # noqa: E402,F401  (their routes register)
