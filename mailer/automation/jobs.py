@@ -61,9 +61,11 @@ def build(rt, description: dict, idempotency_key: str, kind: str = "api",
 
 
 def submit(rt, description: dict, idempotency_key: str, kind: str = "api",
-           batch: str | None = None, not_before: float | None = None) -> tuple[str, bool]:
-    """Record and queue one message: (its job id, True when it was submitted before)."""
-    record = build(rt, description, idempotency_key, kind, batch, not_before)
+           batch: str | None = None, not_before: float | None = None,
+           **source) -> tuple[str, bool]:
+    """Record and queue one message: (its job id, True when it was submitted before).
+    ``source``: where its files wait (``held_files``)."""
+    record = build(rt, description, idempotency_key, kind, batch, not_before, **source)
     stored, made = engine.submit(rt, record, replaceable=())
     same_message(stored, record)
     return record["id"], not made

@@ -201,6 +201,11 @@ class Renderer:
             raise TemplateRefused(f"row {number}: {reply['error']}")
         return reply["subject"], reply["body"]
 
+    @property
+    def alive(self) -> bool:
+        """False once the child is gone (a CPU limit, no answer): no further row renders."""
+        return self.child is not None and self.child.poll() is None
+
     def close(self) -> None:
         if self.child is not None:
             self.waiting.close()
@@ -220,6 +225,7 @@ class Renderer:
         while b"\n" not in self.buffer:
             if not self.waiting.select(timeout=ROW_WALL_SECONDS):
                 self.child.kill()
+                self.child.wait()
                 raise TemplateRefused(f"{where}no answer in {ROW_WALL_SECONDS} s")
             chunk = os.read(self.child.stdout.fileno(), 1 << 20)
             if not chunk:

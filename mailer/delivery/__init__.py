@@ -23,7 +23,7 @@ instances only submit and read. No Flask here.
     confirm.py        after a lost answer or a dead worker: ask Graph before sending again
     sources.py        a job's message, built again from its record
     acting.py         whom a job acts as: the app, or the person (their token, sealed)
-    held.py           an API job's files, held in the job store
+    held.py           a program job's files, held in the job store (an API job's, a merge's)
     sweep.py          recovery that needs nobody: orphaned jobs, lanes without a runner
     runtime.py        what all this runs on, from config.py's settings, once per process
 """
