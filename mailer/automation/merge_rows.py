@@ -123,8 +123,8 @@ def _row(rt, renderer: Renderer, template: Template, number: int, values: dict, 
     try:
         prepared = check(description, max_recipients=rt.cfg["MAX_RECIPIENTS"], me_address=sender)
         plan(prepared, rt.limits)
-    except AutomationError as exc:
-        return Refused(number, to, "CSV", str(exc))
+    except AutomationError as exc:  # its message names the field: "To: 'x' is not a valid..."
+        return Refused(number, to, "CSV", exc.message)
     except PlanRefused as exc:
         return Refused(number, to, "attachments", " ".join(exc.errors))
     out.good.append((number, description))

@@ -187,8 +187,13 @@ class Renderer:
                                       stderr=subprocess.DEVNULL)
         self.waiting = selectors.DefaultSelector()
         self.waiting.register(self.child.stdout, selectors.EVENT_READ)
-        reply = self._ask(self.start, None)
-        if "error" in reply:
+        try:
+            reply = self._ask(self.start, None)
+        except BaseException:
+            self.close()
+            raise
+        if "error" in reply:  # the template does not parse: no row will be asked for
+            self.close()
             raise TemplateRefused(reply["error"])
         return self
 

@@ -1,5 +1,6 @@
-"""A batch's jobs held out of their lane and put back (a merge paused, then resumed), and the
-states of many jobs read at once: FileLanes' part of it (redis_batches.py is Redis's).
+"""A batch's jobs held out of their lane and put back (a merge paused, then resumed), and
+reads over many jobs at once (their states, a list's ids): FileLanes' part of it
+(redis_batches.py is Redis's).
 
 ``hold`` and ``release`` are each one step under the store's lock, like every lane step:
 book.py parks the jobs waiting in the lane and marks every one held, and the records of the
@@ -44,6 +45,11 @@ class FileBatches:
             record = self.store.get(job_key(job_id))
             if record:
                 self.store.put(job_key(job_id), change(dict(record)))
+
+    def index(self, key: str) -> list[tuple[str, float]]:
+        """A list's job ids with the times they were listed (``jobs-in:<mailbox>``), newest
+        first, without reading the jobs."""
+        return [(j, t) for j, t in (self.store.get(key) or {}).get("jobs", [])]
 
     def states(self, job_ids: list[str]) -> list[str | None]:
         """Each job's state (None: no record), without handing its message around."""

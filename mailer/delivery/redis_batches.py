@@ -151,6 +151,10 @@ class RedisBatches:
             todo, kick = [_text(j) for j in stale], kick or bool(kicked)
         return back, kick
 
+    def index(self, key: str) -> list[tuple[str, float]]:
+        return [(_text(j), float(t)) for j, t in
+                self.client.zrevrange(self._k(key), 0, -1, withscores=True)]
+
     def states(self, job_ids: list[str]) -> list[str | None]:
         if not job_ids:
             return []

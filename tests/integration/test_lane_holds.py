@@ -91,3 +91,13 @@ def test_the_view_says_how_many_wait_before_a_job(make_lanes):
     lanes = make_lanes()
     submit(lanes, "a", "b", "c")
     assert [lanes.view(SALES, j)["ahead"] for j in ("a", "b", "c", "zz")] == [0, 1, 2, None]
+
+
+def test_a_list_is_read_with_its_times_without_the_jobs(make_lanes):
+    lanes = make_lanes()
+    before = time.time()
+    submit(lanes, "a", "b")
+    listed = lanes.index(f"jobs-in:{SALES}")
+    assert [j for j, _ in listed] == ["b", "a"]  # newest first
+    assert all(before - 1 <= t <= time.time() + 1 for _, t in listed)
+    assert lanes.index("jobs-in:nobody@contoso.example") == []

@@ -6,6 +6,7 @@ HTTPException handler is not installed: the app's other pages keep their HTML er
 the API's blueprint answers errors in its own JSON shape (errors.py).
 
     views.py     the routes: submit, a job (read, cancel), a mailbox's messages
+    docs.py      /api/v1/docs: Swagger UI over the OpenAPI document, served locally
     bodies.py    a submit's body: JSON (nesting bounded) or multipart, checked by the schema
     schemas.py   the bodies and answers as marshmallow schemas (the OpenAPI document's source)
     errors.py    the one error shape, and Graph's and Werkzeug's errors in it
@@ -18,6 +19,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from mailer.web.api import docs
 from mailer.web.api.errors import http_error  # noqa: F401  (the app's error pages use it)
 from mailer.web.api.schemas import ErrorSchema
 from mailer.web.api.views import bp
@@ -63,4 +65,5 @@ def init_app(app: Flask, csrf) -> Api:
         "description": "an API key (mk_...) an admin made on the API keys page"})
     api.register_blueprint(bp)
     csrf.exempt(bp)
+    app.register_blueprint(docs.bp)
     return api
