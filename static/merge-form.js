@@ -33,8 +33,9 @@
     function insert(text) {
       var editor = form.richEditor && form.richEditor.quill;
       if (target === "editor" && editor) {
-        var range = editor.getSelection(true);
-        editor.insertText(range ? range.index : editor.getLength() - 1, text, "user");
+        var range = editor.getSelection(true), at = range ? range.index : editor.getLength() - 1;
+        editor.insertText(at, text, "user");
+        editor.setSelection(at + text.length, 0, "user");  // typing goes on after it
         return;
       }
       var field = target && target.setRangeText ? target : subject;

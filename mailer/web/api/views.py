@@ -69,7 +69,12 @@ def in_scope(key: dict, mailbox: str, field: str) -> str:
 
 
 @bp.post("/messages")
-@bp.doc(summary="Submit a message", requestBody={"required": True, "content": {
+@bp.doc(summary="Submit a message", operationId="submitMessage", description=(
+    "Queue one message, sent app-only as `from` (a mailbox of the key), once. JSON, or "
+    "multipart/form-data with the same JSON in a `message` part and files as `attachments`. "
+    "The answer is the job (202, Location: the job); 422 when the Idempotency-Key was used "
+    "for a different message, 409 while a submit under that key still receives its files."),
+    requestBody={"required": True, "content": {
     "application/json": {"schema": schemas.MessageSchema, "example": examples.SUBMIT_JSON},
     "multipart/form-data": {"schema": schemas.SubmitFormSchema,
                             "example": examples.SUBMIT_FORM}}},
@@ -130,6 +135,7 @@ def _job(key: dict, job_id: str) -> dict:
 
 
 @bp.get("/jobs/<job_id>")
+@bp.doc(operationId="getJob")
 @bp.response(200, schemas.JobSchema, example=examples.JOB_SENT)
 @errors(401, 403, 404)
 def job(job_id):
@@ -141,6 +147,7 @@ def job(job_id):
 
 
 @bp.post("/jobs/<job_id>/cancel")
+@bp.doc(operationId="cancelJob")
 @bp.response(200, schemas.JobSchema, example=examples.JOB_CANCELLED)
 @errors(401, 403, 404)
 def cancel(job_id):
@@ -175,6 +182,7 @@ def _mailbox(key: dict, mailbox: str) -> Mailbox:
 
 
 @bp.get("/mailboxes/<mailbox>/messages")
+@bp.doc(operationId="listMessages")
 @bp.arguments(schemas.ListQuerySchema, location="query")
 @bp.response(200, schemas.MessageListSchema, example=examples.LIST)
 @errors(400, 401, 403)
@@ -189,6 +197,7 @@ def messages(query, mailbox):
 
 
 @bp.get("/mailboxes/<mailbox>/messages/<message_id>")
+@bp.doc(operationId="getMessage")
 @bp.response(200, schemas.MessageItemSchema, example=examples.MESSAGE)
 @errors(401, 403, 404)
 def message(mailbox, message_id):
@@ -200,6 +209,7 @@ def message(mailbox, message_id):
 
 
 @bp.post("/mailboxes/<mailbox>/messages/<message_id>/read")
+@bp.doc(operationId="markRead")
 @bp.response(200, schemas.MessageItemSchema, example=examples.READ)
 @errors(401, 403, 404)
 def mark_read(mailbox, message_id):
