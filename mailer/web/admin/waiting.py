@@ -71,15 +71,17 @@ def job_wait(job: dict, view: dict | None, per_minute: int, interval: float,
                     f"{mailbox}, so everything sent from it waits; it goes by itself after.")
     ahead = view.get("ahead")
     if ahead:
-        return Wait(f"{ahead:,} message{'s' if ahead != 1 else ''} go before it from {mailbox}, "
-                    f"one every {interval:.1f} s ({per_minute} a minute): its turn in "
-                    f"{duration((ahead + 1) * interval)}.")
+        return Wait(f"{ahead:,} message{'s go' if ahead != 1 else ' goes'} before it from "
+                    f"{mailbox}, one every {interval:.1f} s ({per_minute} a minute): its turn "
+                    f"in {duration((ahead + 1) * interval)}.")
     if view["next_slot_in"] > 0:
         return Wait(f"Next slot in {seconds(view['next_slot_in'])}: {limit}.")
-    if not view["runners"] and now - (job.get("created") or now) > NO_WORKER_AFTER:
+    if view["runners"]:
+        return Wait("Next: a worker is taking it now.")
+    if now - (job.get("created") or now) > NO_WORKER_AFTER:
         return Wait(f"No worker has taken {mailbox}'s messages yet: is a worker running "
                     "(python -m mailer worker)?")
-    return Wait("Next: a worker is taking it now.")
+    return Wait("Next in line: a worker takes it in a moment.")
 
 
 def _waiting(why: str | None, left: float, mailbox: str, limit: str) -> str:
