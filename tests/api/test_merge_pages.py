@@ -92,6 +92,8 @@ MB = 1024 * 1024
     ({"to_column": "mail"}, "to_column", "Column of the addresses: the CSV has no column 'mail'"),
     ({"csv_text": ""}, "csv_file", "CSV file: upload the CSV of recipients, or paste it"),
     ({"csv_text": "email\n"}, "csv_file", "CSV: the CSV has a header but no rows"),
+    ({"csv_text": "email\n" + "a@contoso.example\n" * 10_001}, "csv_file",
+     "CSV: the CSV has more than 10,000 rows"),
     ({"body": "{% if %}"}, "body", "Template: the template does not parse"),
     ({"file_column": "files"}, "file_column", "the CSV has no column 'files'"),
     ({"when": "later", "send_at": "2026-13-40T10:00"}, "send_at", "Send at: "),
