@@ -36,7 +36,7 @@ SHOWN = 100  # sends listed, newest first
 RECENT_SENT = 24 * 3600  # seconds a sent one stays listed
 LABELS = {QUEUED: "Queued", SCHEDULED: "Scheduled", WAITING: "Waiting", "sending": "Sending",
           SENT: "Sent", FAILED: "Not sent", UNKNOWN: "Not confirmed", CANCELLED: "Cancelled",
-          "receiving": "Receiving its files"}
+          "receiving": "Receiving its files", "held": "Paused"}
 
 
 def _listed(key: str, now: float) -> list[dict]:
