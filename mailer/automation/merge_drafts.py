@@ -128,7 +128,10 @@ def start(rt, draft: dict, started_by: str) -> str:
     numbers = [n for n, _ in checked.good]
     plan = merge.Merge(merge_id, draft["sender"], [d for _, d in checked.good], numbers,
                        checked.refused)
-    shared = bool(draft["attachments"] or draft["row_files"])
+    files = draft["attachments"] + list(draft["row_files"].values())
+    shared = bool(files)
+    # The files live JOB_TTL from now, as the rows' jobs do (a preview may have waited a day).
+    rt.store.touch([shared_key(f["sha256"]) for f in files])
     merge.start(rt, plan, draft.get("not_before"), subject=draft["subject"],
                 started_by=started_by, **({"held_files": SHARED} if shared else {}))
     rt.store.update(_key(draft["id"]), lambda v: v and {**v, "started": merge_id})

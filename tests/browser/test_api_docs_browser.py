@@ -34,7 +34,9 @@ def test_the_docs_page_loads_clean_and_try_it_out_sends_with_a_key(page, live_ap
     page.click(".modal-ux .auth-btn-wrapper .btn.authorize")
     page.click(".modal-ux .btn-done")
     operation.locator(".opblock-summary").click()
-    expect(operation.locator(".opblock-description-wrapper")).to_contain_text(
+    expect(operation.locator(".opblock-description-wrapper").first).to_contain_text(
+        "Queue one message, sent app-only")
+    expect(operation.locator(".opblock-section-request-body")).to_contain_text(
         "Your order 1042 has shipped")  # the documented example
     operation.locator(".try-out__btn").click()
     body = {"from": SALES, "to": [ALEX], "subject": "Sent from the docs page", "text": "Hello"}

@@ -108,6 +108,9 @@ def create():
         small = rt.limits.small_attachment_max
         every = files("attachments", "Files for every row", small)
         own = files("row_files", "Files named by rows", small, sum(len(u.data) for u in every))
+        if len(every) + len(own) > merge_drafts.FILES_MAX:
+            raise Refusal("row_files", f"Files: {len(every) + len(own)} in all; a merge takes "
+                          f"at most {merge_drafts.FILES_MAX}.")
         if earlier and not every:  # changing a merge: its files stay unless new ones came
             every = [_kept(rt, f) for f in earlier["attachments"]]
         if earlier and not own:
