@@ -71,6 +71,16 @@ def submit(rt, description: dict, idempotency_key: str, kind: str = "api",
     return record["id"], not made
 
 
+def submit_many(rt, messages: list[tuple[dict, str]], kind: str, batch: str,
+                not_before: float | None = None, **source) -> list[str]:
+    """``submit`` for many messages of one sender ((description, idempotency key) each, a
+    merge's rows), handed to the engine together; their job ids, in order."""
+    records = [build(rt, d, key, kind, batch, not_before, **source) for d, key in messages]
+    for stored, record in zip(engine.submit_many(rt, records, replaceable=()), records):
+        same_message(stored, record)
+    return [r["id"] for r in records]
+
+
 def same_message(stored: dict, record: dict) -> None:
     """A key used again must name the same message."""
     if stored.get("fingerprint") not in (None, record["fingerprint"]):

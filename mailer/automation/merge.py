@@ -24,6 +24,7 @@ from mailer.automation.merge_rows import MAX_ROWS, Refused, Template, check_rows
 __all__ = ["MAX_ROWS", "Merge", "Template", "read_template", "read_rows", "prepare", "start",
            "recent", "status", "merge_id", "batch"]
 RECENT = 500  # merges listed on the merge pages, newest first
+CHUNK = 500  # rows handed to the engine in one step (the store's lock is held meanwhile)
 
 
 @dataclass
@@ -100,9 +101,9 @@ def start(rt, merge: Merge, not_before: float | None = None, **about) -> list[st
     rt.store.update("merges", lambda v: {"ids": ([merge.id] + [
         m for m in (v or {}).get("ids", []) if m != merge.id])[:RECENT]})
     source = {"held_files": held} if held else {}
-    for number, description in zip(numbers, merge.rows):
-        jobs.submit(rt, description, f"{merge.id}:{number}", kind="merge", batch=name,
-                    not_before=not_before, **source)
+    rows = [(d, f"{merge.id}:{n}") for n, d in zip(numbers, merge.rows)]
+    for at in range(0, len(rows), CHUNK):  # the lane written once a chunk, not once a row
+        jobs.submit_many(rt, rows[at:at + CHUNK], "merge", name, not_before, **source)
     return ids
 
 

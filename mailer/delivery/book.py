@@ -80,14 +80,25 @@ class LaneBook:
             now: float) -> bool:
         """Put a job in (parked when it is held); True when the lane has no live runner and
         was not kicked lately."""
-        lane.setdefault("meta", {})[job_id] = meta
-        if job_id in lane.get("held", {}):
-            lane.setdefault("parked", {})[job_id] = not_before or 0
-            return False
-        if not_before and not_before > now:
-            lane.setdefault("later", {})[job_id] = not_before
-        else:
-            self._enqueue(lane, job_id)
+        return self.add_many(lane, [(job_id, meta, not_before)], now)
+
+    def add_many(self, lane: dict, jobs: list[tuple[str, list, float | None]],
+                 now: float) -> bool:
+        """``add`` for many jobs (job id, meta, not_before) at once, the queue sorted once (a
+        merge of thousands of rows); True when a runner should be started."""
+        held, queued = lane.get("held", {}), []
+        for job_id, meta, not_before in jobs:
+            lane.setdefault("meta", {})[job_id] = meta
+            if job_id in held:
+                lane.setdefault("parked", {})[job_id] = not_before or 0
+            elif not_before and not_before > now:
+                lane.setdefault("later", {})[job_id] = not_before
+            else:
+                queued.append(job_id)
+        if queued:
+            self._enqueue_all(lane, queued)
+        if len(held) and all(job_id in held for job_id, _, _ in jobs):
+            return False  # all parked: nothing for a runner
         return self._kick(lane, now)
 
     def _kick(self, lane: dict, now: float) -> bool:
@@ -100,7 +111,14 @@ class LaneBook:
         return True
 
     def _enqueue(self, lane: dict, job_id: str) -> None:
-        queue = [j for j in lane.get("q", []) if j != job_id] + [job_id]
+        self._enqueue_all(lane, [job_id])
+
+    @staticmethod
+    def _enqueue_all(lane: dict, job_ids: list[str]) -> None:
+        """Into the queue, by priority then arrival, sorted once however many come (a stable
+        sort: jobs that arrived in the same step keep the order they came in)."""
+        new = dict.fromkeys(job_ids)
+        queue = [j for j in lane.get("q", []) if j not in new] + list(new)
         lane["q"] = sorted(queue, key=lambda j: score(lane["meta"][j]))
 
     def remove(self, lane: dict, job_id: str) -> bool:
@@ -143,8 +161,7 @@ class LaneBook:
                     queued.append(job_id)
                 back.append(job_id)
         if queued:  # sorted once, not once per job: a merge may hold thousands
-            queue = set(lane.get("q", [])) | set(queued)
-            lane["q"] = sorted(queue, key=lambda j: score(lane["meta"][j]))
+            self._enqueue_all(lane, queued)
         return back, bool(back) and self._kick(lane, now)
 
     def take(self, lane: dict, runner: str, now: float):

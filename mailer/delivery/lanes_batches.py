@@ -1,6 +1,6 @@
-"""A batch's jobs held out of their lane and put back (a merge paused, then resumed), and
-reads over many jobs at once (their states, a list's ids): FileLanes' part of it
-(redis_batches.py is Redis's).
+"""Many jobs at once: submitted to one lane in one step (a merge's rows), held out of their
+lane and put back (a merge paused, then resumed), and read (their states, a list's ids):
+FileLanes' part of it (redis_batches.py is Redis's).
 
 ``hold`` and ``release`` are each one step under the store's lock, like every lane step:
 book.py parks the jobs waiting in the lane and marks every one held, and the records of the
@@ -11,13 +11,46 @@ from __future__ import annotations
 
 from typing import Callable
 
-from mailer.delivery.book import job_key
+from mailer.delivery.book import KEEP_LISTED, Entry, job_key
+from mailer.delivery.outcomes import REPLACEABLE
 
 Change = Callable[[dict], dict]
 
 
 class FileBatches:
-    """Mixed into FileLanes (its store, book, clock, ``_lane`` and ``_put_lane``)."""
+    """Mixed into FileLanes (its store, book, clock, ``_lane``, ``_put_lane``, ``_list``,
+    ``_taken``)."""
+
+    def submit_many(self, jobs: list[tuple[dict, Entry]],
+                    replaceable: tuple[str, ...] = REPLACEABLE) -> tuple[list[dict], bool]:
+        """``submit`` for many jobs of one lane (a merge's rows: (record, entry) each) in one
+        step: the lane and the lists written once, not once a job (a lane of thousands would
+        be rewritten as often). (Each record as stored, True when a runner is needed.)"""
+        mailbox = jobs[0][1].mailbox if jobs else ""
+        with self.store.locked():
+            now, lane, stored, added = self.clock(), self._lane(mailbox), [], []
+            for record, entry in jobs:
+                found = self.store.get(job_key(record["id"]))
+                if found and found.get("state") not in replaceable:
+                    stored.append(found)
+                    continue
+                self.store.put(job_key(record["id"]), record)
+                self.store.delete(f"done:{record['id']}")
+                stored.append(record)
+                added.append((record["id"], entry.meta(now * 1000), entry.not_before))
+                if record.get("owner"):  # a person's (merges' rows have none)
+                    self._list(f"jobs-of:{record['owner']}", record["id"], now)
+            if not added:
+                return stored, False
+            fresh = {j for j, _, _ in added}
+            self._taken(lambda t: [t.pop(j, None) for j in fresh])
+            kick = self.book.add_many(lane, added, now)
+            self._put_lane(mailbox, lane)
+            listed = self.store.get(f"jobs-in:{mailbox}") or {"jobs": []}
+            newest = [[j, now] for j, _, _ in reversed(added)]
+            self.store.put(f"jobs-in:{mailbox}", {"jobs": (newest + [
+                j for j in listed["jobs"] if j[0] not in fresh])[:KEEP_LISTED]})
+            return stored, kick
 
     def hold(self, mailbox: str, job_ids: list[str], held: Change) -> list[str]:
         """Hold these jobs of ``mailbox``'s lane; those parked now (their records changed by

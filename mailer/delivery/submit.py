@@ -35,6 +35,21 @@ def submit(rt, record: dict, replaceable: tuple[str, ...] = REPLACEABLE) -> tupl
     return stored, made
 
 
+def submit_many(rt, records: list[dict], replaceable: tuple[str, ...] = REPLACEABLE) -> list[dict]:
+    """``submit`` for many jobs of one mailbox (a merge's rows), in as few steps as the
+    backend needs (the file backend writes its lane once); each record as stored."""
+    for record in records:
+        refusal = rt.pace.refusal(record["lane"]["recipients"])
+        if refusal:
+            raise Refused(refusal)
+    if not records:
+        return []
+    stored, kick = rt.lanes.submit_many([(r, entry_of(r)) for r in records], replaceable)
+    if kick:
+        rt.queue.kick(records[0]["mailbox"], records[0]["kind"])
+    return stored
+
+
 def claim(rt, record: dict, replaceable: tuple[str, ...] = ()) -> tuple[dict, bool]:
     """An API submit that still receives its files: recorded, not yet in a lane (``hand_in``
     puts it there once its files are in place), unless a job of that id is there in a state

@@ -101,3 +101,20 @@ def test_a_list_is_read_with_its_times_without_the_jobs(make_lanes):
     assert [j for j, _ in listed] == ["b", "a"]  # newest first
     assert all(before - 1 <= t <= time.time() + 1 for _, t in listed)
     assert lanes.index("jobs-in:nobody@contoso.example") == []
+
+
+def test_many_jobs_go_into_a_lane_in_one_step_in_their_order(make_lanes):
+    lanes = make_lanes(per_minute=6000)
+    submit(lanes, "first")
+    jobs = [(record(f"m{n}", owner=None), entry()) for n in range(30)]
+    jobs.insert(5, (record("later", owner=None), entry(not_before=time.time() + 60)))
+    lanes.hold(SALES, ["m7"], held)
+    stored, kick = lanes.submit_many(jobs)
+    assert [r["id"] for r in stored] == [r["id"] for r, _ in jobs] and not kick  # kicked once
+    again, kick = lanes.submit_many(jobs[:2], replaceable=())
+    assert not kick and [r["state"] for r in again] == ["queued", "queued"]  # found, kept
+    view = lanes.view(SALES)
+    assert (view["waiting"], view["scheduled"], view["held"]) == (30, 1, 1)
+    taken = [go(lanes, "r1").job_id for _ in range(30)]
+    assert taken == ["first"] + [f"m{n}" for n in range(30) if n != 7]
+    assert [j for j, _ in lanes.index(f"jobs-in:{SALES}")][:2] == ["m29", "m28"]
