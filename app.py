@@ -25,8 +25,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as config_module
 from mailer.graph.client import GraphError
 from mailer.identity.errors import AuthError
-from mailer.web import (admin, api, auth, compose, mailbox, notifications, outbox, permissions,
-                        sessions)
+from mailer.web import (admin, api, auth, compose, mailbox, merges, notifications, outbox,
+                        permissions, sessions)
 from mailer.web import pages as views
 from mailer.web import people
 from mailer.web.compose.services import REQUEST_OVERHEAD, graph_clients
@@ -95,6 +95,7 @@ def create_app(config: dict | None = None, *, environ=None) -> Flask:
     app.register_blueprint(people.bp)
     app.register_blueprint(permissions.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(merges.bp)
     api.init_app(app, csrf)  # /api/v1/: by API key, CSRF-exempt (it takes no cookie)
     notifications.init_app(app, csrf)  # Graph's POSTs for watched mailboxes; webhooks' tasks
     _register_error_pages(app)

@@ -22,7 +22,7 @@ from config_types import (ConfigError, authority, between, count, derived_fernet
                           long_secret, mailboxes, on_off, path,
                           positive_size, proxy_hops, redirect_path, redirect_uri, redis_url,
                           scopes, seconds, size, text, upload_chunk)
-from config_demo import demo_secret_key, demo_settings
+from config_demo import DEMO_AUTOMATION_SENDERS, demo_secret_key, demo_settings
 from mailer.graph.uploads import CHUNK_SIZE
 
 __all__ = ["ConfigError", "SETTINGS", "DEFAULTS", "ENV_KEYS", "load_config", "defaults",
@@ -149,7 +149,8 @@ SETTINGS: tuple[Setting, ...] = (
     # -- automation: the task queue's worker, app-only sending, the CLI (mailer/automation, cli)
     Setting("AUTOMATION_SENDERS", mailboxes, None, "mailboxes automation may send as, app-only "
             "(Exchange's application access policy is the production fence)",
-            shown="none: app-only sending refused"),
+            shown="none: app-only sending refused; in demo mode `" +
+            DEMO_AUTOMATION_SENDERS.replace(",", ", ") + "`"),
     Setting("AUTOMATION_TENANT", text, None, "the tenant (id or domain) app-only tokens are "
             "asked of", shown="the domain of the first `AUTOMATION_SENDERS` address"),
     Setting("MESSAGES_PER_MINUTE", count, "30", "messages one sender mailbox sends a minute, "
@@ -242,6 +243,7 @@ def load_config(environ=os.environ) -> dict:
         given.update({key: demo[key] for key in DEMO_KEYS})  # the emulator's win
         cfg.update(DEMO_PAGES_URL=demo["DEMO_PAGES_URL"], DEMO_API_URL=demo["DEMO_API_URL"])
         given["SECRET_KEY"] = env.get("SECRET_KEY") or demo_secret_key(app_dir)
+        given.setdefault("AUTOMATION_SENDERS", DEMO_AUTOMATION_SENDERS)  # works at once
     else:
         if "CLIENT_SECRET" not in env:
             raise ConfigError("CLIENT_ID is set but CLIENT_SECRET is not: set the client secret "

@@ -12,6 +12,10 @@ from pathlib import Path
 from config_types import ConfigError
 
 DEMO_APP_FILE = "demo-app.json"
+# The demo tenant's mailboxes automation may send as when AUTOMATION_SENDERS is not set: the
+# Sales shared mailbox, and the demo admin's own (she holds Mailer.Admin: a test mail to
+# herself from the admin page's curl line arrives where she reads it).
+DEMO_AUTOMATION_SENDERS = "sales@contoso.example,admin@contoso.example"
 
 
 def demo_settings(state_dir: Path) -> dict:

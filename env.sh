@@ -37,17 +37,21 @@ install_python() {  # $1: requirements file
 }
 
 install_frontend() {
-  # The compose page's editor (Quill 2), from the npm registry by package-lock.json, served by
-  # the app itself from static/vendor/ (git-ignored; never a CDN), and axe-core, which the
-  # browser tests run from node_modules/ (never served by the app). Redone when the lock changes.
+  # The compose page's editor (Quill 2) and the API docs page's Swagger UI, from the npm
+  # registry by package-lock.json, served by the app itself from static/vendor/ (git-ignored;
+  # never a CDN), and axe-core, which the browser tests run from node_modules/ (never served by
+  # the app). --ignore-scripts: no package runs anything here (swagger-ui-dist's analytics
+  # dependency has an install script). Redone when the lock changes.
   local stamp=static/vendor/.installed want
   want=$(sha256sum package-lock.json | cut -d' ' -f1)
   [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
   command -v npm >/dev/null 2>&1 || { echo "The compose editor is installed with npm (sudo apt-get install npm)" >&2; exit 1; }
-  say "installing the compose editor from package-lock.json (npm ci)"
+  say "installing the compose editor and Swagger UI from package-lock.json (npm ci)"
   npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
-  mkdir -p static/vendor/quill
+  mkdir -p static/vendor/quill static/vendor/swagger-ui
   cp node_modules/quill/dist/{quill.js,quill.js.LICENSE.txt,quill.snow.css} static/vendor/quill/
+  cp node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui-bundle.js.LICENSE.txt,swagger-ui.css,LICENSE,NOTICE} \
+    static/vendor/swagger-ui/
   echo "$want" > "$stamp"
 }
 
@@ -145,6 +149,11 @@ case "$cmd" in
     echo
     say "open http://127.0.0.1:$PORT and sign in with a demo account above"
     say "see the mail arrive: http://127.0.0.1:$EMULATOR_PAGES_PORT/mailbox"
+    say "automation (app-only, as sales@contoso.example or admin@contoso.example): sign in as"
+    say "  admin@contoso.example and open http://127.0.0.1:$PORT/admin/ to make an API key; the"
+    say "  page then shows a curl line that sends a test mail with it (API docs: /api/v1/docs)"
+    say "  a mail merge from the browser: /merges/ (admin, or megan@contoso.example: Mailer.Sender)"
+    say "  or here: $PY -m mailer merge docs/examples/recipients.csv docs/examples/invitation.html --from sales@contoso.example --dry-run"
     "$VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()' &
     app_pid=$!
     say "automation worker: $PY -m mailer worker (more: run it again, on any host with REDIS_URL)"

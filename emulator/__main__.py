@@ -29,6 +29,7 @@ def _accounts(state_dir: str, redirect_uris: list[str]) -> dict:
 
     secret = load_or_create_secret(Path(state_dir))
     directory = demo_directory(secret, redirect_uris)
+    roles = directory.apps[DEMO_CLIENT_ID].user_roles
     users = []
     for user in directory.users.values():
         users.append({
@@ -40,6 +41,7 @@ def _accounts(state_dir: str, redirect_uris: list[str]) -> dict:
                 "work" if user.kind == "user" else user.kind),
             "can_sign_in": user.password is not None,
             "is_admin": user.is_admin,
+            "app_roles": list(roles.get(user.id, [])),  # the demo app's roles assigned to them
         })
     grants = [
         {"grantee": directory.users[g].user_principal_name,
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{next(u['password'] for u in data['users'] if u['password'])})")
             for u in data["users"]:
                 print(f"  {u['username']:<34} {u['kind']:<9} {u['display_name']}"
-                      + ("  (Global Administrator)" if u["is_admin"] else ""))
+                      + ("  (Global Administrator)" if u["is_admin"] else "")
+                      + "".join(f"  (app role {r})" for r in u["app_roles"]))
             print("Mailbox rights:")
             for g in data["grants"]:
                 print(f"  {g['grantee']} -> {g['mailbox']}: {', '.join(g['rights'])}")

@@ -194,8 +194,10 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
       - Megan may send *as* Alex, without Full Access.
       - Patti holds no rights: her attempts to send from another mailbox are denied.
     The MOD Administrator is the tenant's Global Administrator: the one who can grant admin
-    consent, and who holds the demo app's "Mailer.Admin" app role. The tenant starts with admin
-    consent for the demo app's application permissions, so app-only sending works out of the box.
+    consent, and who holds the demo app's "Mailer.Admin" app role; Megan holds its
+    "Mailer.Sender" role (she may run mail merges, not manage API keys). The tenant starts with
+    admin consent for the demo app's application permissions, so app-only sending works out of
+    the box.
     """
     adele = _work_user("adele", "Adele", "Vance", "Retail Manager", "18/2111", "+1 425 555 0109")
     alex = _work_user("alex", "Alex", "Wilber", "Marketing Assistant", "131/1104", "+1 858 555 0110")
@@ -235,7 +237,7 @@ def demo_directory(client_secret: str, redirect_uris: list[str] | None = None) -
         required_permissions=["User.Read", "Mail.Send", "Mail.Send.Shared", "Mail.ReadWrite",
                               "Mail.Read", "Mail.Read.Shared", "Mail.ReadWrite.Shared",
                               "People.Read", "User.ReadBasic.All"],
-        user_roles={admin.id: ["Mailer.Admin"]},
+        user_roles={admin.id: ["Mailer.Admin"], megan.id: ["Mailer.Sender"]},
     )
     cli = AppRegistration(
         client_id=DEMO_CLI_CLIENT_ID, display_name="Mail CLI (demo)", secrets=[],

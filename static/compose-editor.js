@@ -5,6 +5,8 @@
 // A pasted, dropped or picked picture is uploaded to the draft as an inline attachment; the
 // editor shows it from the app (/compose/<id>/files/<fid>/inline) and the HTML says
 // cid:<content id>, which is what the recipient's mail client resolves.
+// Other forms get the same editor with data-rich-editor (the merge page): without the draft's
+// upload URL they take no pictures, and form.richEditor is the editor (to insert variables).
 (function () {
   "use strict";
   var PICTURES = ["image/png", "image/jpeg", "image/gif", "image/webp"];
@@ -55,6 +57,9 @@
   // Build Quill once, the first time the message is formatted.
   Editor.prototype.build = function () {
     var self = this, box = document.createElement("div"), host = document.createElement("div");
+    var pictures = Boolean(this.form.dataset.uploadUrl && this.form.dataset.inlineUrl);
+    var formats = ["header", "bold", "italic", "underline", "list", "link", "blockquote",
+                   "table", "table-header", "table-row", "table-body", "table-container", "divider"];
     box.className = "compose-editor";
     box.id = "body-editor";
     host.className = "compose-editor-text";
@@ -65,12 +70,12 @@
     this.quill = new window.Quill(host, {
       theme: "snow",
       bounds: box,
-      formats: ["header", "bold", "italic", "underline", "list", "link", "blockquote", "image",
-                "table", "table-header", "table-row", "table-body", "table-container", "divider"],
+      formats: pictures ? formats.concat(["image"]) : formats,
       modules: {
         table: true,  // Quill 2's own: a pasted spreadsheet or web table stays a table
         toolbar: [[{header: [1, 2, 3, false]}], ["bold", "italic", "underline"],
-                  [{list: "bullet"}, {list: "ordered"}], ["link", "blockquote", "image"], ["clean"]],
+                  [{list: "bullet"}, {list: "ordered"}],
+                  pictures ? ["link", "blockquote", "image"] : ["link", "blockquote"], ["clean"]],
         uploader: {mimetypes: PICTURES, handler: function (range, files) { self.place(range, files); }},
         // Tab leaves the editor (the browser's own move), so the keyboard is never trapped.
         keyboard: {bindings: {tab: {key: "Tab", handler: function () { return true; }}}}
@@ -199,6 +204,10 @@
   // Pictures from a paste, a drop or the toolbar: each one uploaded, then placed where it was put.
   Editor.prototype.place = function (range, files) {
     if (this.dropToForm) return;
+    if (!this.form.dataset.uploadUrl) {
+      this.say("Pictures cannot go in this message's text; send them as files instead.", true);
+      return;
+    }
     var self = this, at = range ? range.index : this.quill.getLength() - 1;
     Array.prototype.forEach.call(files, function (file) {
       var name = file.name || "picture." + (file.type.split("/")[1] || "png");
@@ -289,9 +298,11 @@
   };
 
   document.addEventListener("DOMContentLoaded", function () {
-    var form = document.getElementById("compose");
-    var area = form && form.querySelector("textarea[name=body]");
-    if (!form || !area || !window.Quill || !form.dataset.inlineUrl) return;  // the textarea as it is
-    new Editor(form, area).start();
+    document.querySelectorAll("form#compose, form[data-rich-editor]").forEach(function (form) {
+      var area = form.querySelector("textarea[name=body]");
+      if (!area || !window.Quill || (form.id === "compose" && !form.dataset.inlineUrl)) return;  // the textarea as it is
+      form.richEditor = new Editor(form, area);
+      form.richEditor.start();
+    });
   });
 })();

@@ -61,12 +61,24 @@ def build(rt, description: dict, idempotency_key: str, kind: str = "api",
 
 
 def submit(rt, description: dict, idempotency_key: str, kind: str = "api",
-           batch: str | None = None, not_before: float | None = None) -> tuple[str, bool]:
-    """Record and queue one message: (its job id, True when it was submitted before)."""
-    record = build(rt, description, idempotency_key, kind, batch, not_before)
+           batch: str | None = None, not_before: float | None = None,
+           **source) -> tuple[str, bool]:
+    """Record and queue one message: (its job id, True when it was submitted before).
+    ``source``: where its files wait (``held_files``)."""
+    record = build(rt, description, idempotency_key, kind, batch, not_before, **source)
     stored, made = engine.submit(rt, record, replaceable=())
     same_message(stored, record)
     return record["id"], not made
+
+
+def submit_many(rt, messages: list[tuple[dict, str]], kind: str, batch: str,
+                not_before: float | None = None, **source) -> list[str]:
+    """``submit`` for many messages of one sender ((description, idempotency key) each, a
+    merge's rows), handed to the engine together; their job ids, in order."""
+    records = [build(rt, d, key, kind, batch, not_before, **source) for d, key in messages]
+    for stored, record in zip(engine.submit_many(rt, records, replaceable=()), records):
+        same_message(stored, record)
+    return [r["id"] for r in records]
 
 
 def same_message(stored: dict, record: dict) -> None:

@@ -3,35 +3,28 @@
 The template is a file whose first line is ``Subject: ...`` and whose body follows a blank
 line; a ``.html`` (or ``.htm``) file is an HTML body, anything else plain text. Both are
 rendered in Jinja's sandbox (a template cannot reach Python's internals) with the row's columns
-as variables, under limits of time, memory and size (templating.py); a variable the row
-lacks, or a limit reached, is an error naming the row, found by the dry run before anything is
-queued. A merge's id is derived from the sender, the CSV and the template: running the same
-merge again resumes it, sending only the rows not yet sent.
+as variables, under limits of time, memory and size (templating.py, through merge_rows.py); on
+the command line a variable the row lacks, or a limit reached, is an error naming the row,
+found by the dry run before anything is queued. A command-line merge's id is derived from the
+sender, the CSV and the template: running the same merge again resumes it, sending only the
+rows not yet sent. The merge pages start merges through here too (merge_drafts.py), leaving
+refused rows out and recording why.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailer.automation import jobs
 from mailer.automation.errors import AutomationError
-from mailer.automation.templating import Renderer, TemplateRefused
-from mailer.sending.compose import BODY_MAX, SUBJECT_MAX
-from mailer.sending.description import check
+from mailer.automation.merge_rows import MAX_ROWS, Refused, Template, check_rows, parse_csv
 
-MAX_ROWS = 100_000
-RECENT = 50  # merges listed on the admin page
-
-
-@dataclass
-class Template:
-    subject: str
-    body: str
-    html: bool
+__all__ = ["MAX_ROWS", "Merge", "Template", "read_template", "read_rows", "prepare", "start",
+           "recent", "status", "merge_id", "batch"]
+RECENT = 500  # merges listed on the merge pages, newest first
+CHUNK = 500  # rows handed to the engine in one step (the store's lock is held meanwhile)
 
 
 @dataclass
@@ -39,6 +32,8 @@ class Merge:
     id: str
     sender: str
     rows: list[dict] = field(default_factory=list)  # rendered descriptions, in CSV order
+    numbers: list[int] = field(default_factory=list)  # their rows in the CSV (default 1..n)
+    refused: list[Refused] = field(default_factory=list)  # rows left out, and why
 
 
 def read_template(path: str | Path) -> Template:
@@ -55,51 +50,12 @@ def read_template(path: str | Path) -> Template:
                     file.suffix.lower() in (".html", ".htm"))
 
 
-def read_rows(path: str | Path, to_column: str) -> list[dict]:
+def read_rows(path: str | Path, to_column: str) -> tuple[list[str], list[dict]]:
     try:
         text = Path(path).read_text("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise AutomationError("CSV", f"cannot read {path}: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text))
-    rows: list[dict] = []
-    header = None
-    try:  # a cell past the csv module's own limit (131,072 characters) names its row
-        header = reader.fieldnames
-        if not header or to_column not in header:
-            raise AutomationError("--to-column", f"{path} has no column {to_column!r} (its "
-                                  f"columns: {', '.join(header or []) or 'none'})")
-        for row in reader:
-            rows.append(row)
-    except csv.Error as exc:
-        where = f"row {len(rows) + 1}" if header is not None else "its header"
-        raise AutomationError("CSV", f"{path}, {where}: {exc} (a cell may hold at most "
-                              f"{csv.field_size_limit():,} characters)") from None
-    if not rows:
-        raise AutomationError("CSV", f"{path} has a header but no rows")
-    if len(rows) > MAX_ROWS:
-        raise AutomationError("CSV", f"{path} has {len(rows)} rows; at most {MAX_ROWS}")
-    return rows
-
-
-def render(template: Template, rows: list[dict], sender: str, to_column: str) -> list[dict]:
-    """Every row rendered under templating.py's limits (a child process; the subject and body
-    caps of the compose page and the API); the first refusal names its row and the limit."""
-    out = []
-    try:
-        with Renderer(template.subject, template.body, template.html,
-                      subject_max=SUBJECT_MAX, body_max=BODY_MAX) as renderer:
-            for number, row in enumerate(rows, start=1):
-                values = {k: (v if isinstance(v, str) else "") for k, v in row.items() if k}
-                subject, body = renderer.render(number, values)
-                out.append({"from": sender, "to": [values.get(to_column, "").strip()],
-                            "subject": subject, body_field(template): body})
-    except TemplateRefused as exc:
-        raise AutomationError("TEMPLATE", str(exc)) from None
-    return out
-
-
-def body_field(template: Template) -> str:
-    return "html" if template.html else "text"
+    return parse_csv(text, to_column, where=str(path), column_field="--to-column")
 
 
 def merge_id(sender: str, csv_path, template_path, to_column: str) -> str:
@@ -111,29 +67,43 @@ def merge_id(sender: str, csv_path, template_path, to_column: str) -> str:
 
 
 def prepare(rt, csv_path, template_path, sender: str, to_column: str = "email") -> Merge:
-    """Read, check and render everything (nothing is recorded: this is the dry run)."""
+    """Read, check and render everything (nothing is recorded: this is the dry run); the
+    first refused row stops it, named."""
     sender = jobs.check_sender(rt, sender)
-    rows = render(read_template(template_path), read_rows(csv_path, to_column), sender, to_column)
-    for number, description in enumerate(rows, start=1):
-        try:
-            check(description, max_recipients=rt.cfg["MAX_RECIPIENTS"], me_address=sender)
-        except AutomationError as exc:
-            raise AutomationError("CSV", f"row {number}: {exc}") from None
-    return Merge(merge_id(sender, csv_path, template_path, to_column), sender, rows)
+    template = read_template(template_path)
+    columns, rows = read_rows(csv_path, to_column)
+    checked = check_rows(rt, template, columns, rows, sender, to_column, first_only=True)
+    if checked.refused:
+        bad = checked.refused[0]
+        raise AutomationError("TEMPLATE" if bad.field == "TEMPLATE" else "CSV",
+                              f"row {bad.row}: {bad.reason}")
+    return Merge(merge_id(sender, csv_path, template_path, to_column), sender,
+                 [d for _, d in checked.good], [n for n, _ in checked.good])
 
 
-def start(rt, merge: Merge, not_before: float | None = None) -> list[str]:
+def batch(rt, merge_id_: str) -> dict | None:
+    """The merge's record: sender, its jobs and their rows, the rows refused, who, when."""
+    return rt.store.get(f"batch:merge:{merge_id_}")
+
+
+def start(rt, merge: Merge, not_before: float | None = None, **about) -> list[str]:
     """Record the merge and hand its rows to the engine as jobs (idempotent: a rerun finds
-    them, and sends only the rows not yet sent); the job ids, in row order."""
-    ids = [jobs.job_id_for(merge.sender, f"{merge.id}:{n}") for n in range(1, len(merge.rows) + 1)]
-    batch = f"merge:{merge.id}"
-    rt.store.claim(f"batch:{batch}", {"id": batch, "sender": merge.sender, "jobs": ids,
-                                      "created": time.time()})
+    them, and sends only the rows not yet sent); the job ids, in row order. ``about``: what
+    the merge pages keep of it (subject, started_by, held_files for files every row shares)."""
+    numbers = merge.numbers or list(range(1, len(merge.rows) + 1))
+    ids = [jobs.job_id_for(merge.sender, f"{merge.id}:{n}") for n in numbers]
+    name = f"merge:{merge.id}"
+    held = about.pop("held_files", None)
+    rt.store.claim(f"batch:{name}", {
+        "id": name, "sender": merge.sender, "jobs": ids, "rows": numbers,
+        "refused": [vars(r) for r in merge.refused], "created": time.time(),
+        "not_before": not_before, "paused": False, **about})
     rt.store.update("merges", lambda v: {"ids": ([merge.id] + [
         m for m in (v or {}).get("ids", []) if m != merge.id])[:RECENT]})
-    for number, description in enumerate(merge.rows, start=1):
-        jobs.submit(rt, description, f"{merge.id}:{number}", kind="merge", batch=batch,
-                    not_before=not_before)
+    source = {"held_files": held} if held else {}
+    rows = [(d, f"{merge.id}:{n}") for n, d in zip(numbers, merge.rows)]
+    for at in range(0, len(rows), CHUNK):  # the lane written once a chunk, not once a row
+        jobs.submit_many(rt, rows[at:at + CHUNK], "merge", name, not_before, **source)
     return ids
 
 
@@ -143,18 +113,38 @@ def recent(rt) -> list[str]:
 
 
 def status(rt, merge_id_: str) -> dict | None:
-    """Counts by state and one line per row: row, recipient, state, error, sent time."""
-    batch = rt.store.get(f"batch:merge:{merge_id_}")
-    if batch is None:
+    """Counts by state and one line per row (refused rows too): row, recipient, state, error,
+    sent time. Every row's record is read: merge_runs.py's progress reads a page of them."""
+    found = batch(rt, merge_id_)
+    if found is None:
         return None
-    rows, counts = [], {}
-    for number, job_id in enumerate(batch["jobs"], start=1):
+    rows = row_lines(rt, found, found["jobs"], found.get("rows"))
+    rows += [refused_line(r) for r in found.get("refused", [])]
+    rows.sort(key=lambda r: r["row"])
+    counts: dict = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    return {"id": merge_id_, "sender": found["sender"], "counts": counts, "rows": rows}
+
+
+def row_lines(rt, found: dict, job_ids: list[str], numbers: list[int] | None) -> list[dict]:
+    """One line per job: its row, recipient, state, times, tries, error in words."""
+    numbers = numbers or [found["jobs"].index(j) + 1 for j in job_ids]
+    out = []
+    for number, job_id in zip(numbers, job_ids):
         record = rt.lanes.get(job_id) or {"state": "missing"}
-        counts[record["state"]] = counts.get(record["state"], 0) + 1
         to = (record.get("description") or {}).get("to") or [""]
-        rows.append({"row": number, "job": job_id, "to": to[0], "state": record["state"],
-                     "sent_at": record.get("sent_at"), "attempts": record.get("attempts", 0),
-                     "throttled": record.get("throttled", 0),
-                     "error": (record.get("error") or {}).get("message", "")
-                     if record["state"] == "failed" else ""})
-    return {"id": merge_id_, "sender": batch["sender"], "counts": counts, "rows": rows}
+        out.append({"row": number, "job": job_id, "to": to[0], "state": record["state"],
+                    "sent_at": record.get("sent_at"), "attempts": record.get("attempts", 0),
+                    "throttled": record.get("throttled", 0),
+                    "waiting_for": record.get("waiting_for"),
+                    "waiting_until": record.get("waiting_until"),
+                    "error": (record.get("error") or {}).get("message", "")
+                    if record["state"] in ("failed", "unknown") else ""})
+    return out
+
+
+def refused_line(refused: dict) -> dict:
+    return {"row": refused["row"], "job": "", "to": refused["to"], "state": "refused",
+            "sent_at": None, "attempts": 0, "throttled": 0, "waiting_for": None,
+            "waiting_until": None, "error": refused["reason"]}

@@ -187,8 +187,13 @@ class Renderer:
                                       stderr=subprocess.DEVNULL)
         self.waiting = selectors.DefaultSelector()
         self.waiting.register(self.child.stdout, selectors.EVENT_READ)
-        reply = self._ask(self.start, None)
-        if "error" in reply:
+        try:
+            reply = self._ask(self.start, None)
+        except BaseException:
+            self.close()
+            raise
+        if "error" in reply:  # the template does not parse: no row will be asked for
+            self.close()
             raise TemplateRefused(reply["error"])
         return self
 
@@ -200,6 +205,11 @@ class Renderer:
         if "error" in reply:
             raise TemplateRefused(f"row {number}: {reply['error']}")
         return reply["subject"], reply["body"]
+
+    @property
+    def alive(self) -> bool:
+        """False once the child is gone (a CPU limit, no answer): no further row renders."""
+        return self.child is not None and self.child.poll() is None
 
     def close(self) -> None:
         if self.child is not None:
@@ -220,6 +230,7 @@ class Renderer:
         while b"\n" not in self.buffer:
             if not self.waiting.select(timeout=ROW_WALL_SECONDS):
                 self.child.kill()
+                self.child.wait()
                 raise TemplateRefused(f"{where}no answer in {ROW_WALL_SECONDS} s")
             chunk = os.read(self.child.stdout.fileno(), 1 << 20)
             if not chunk:

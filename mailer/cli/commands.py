@@ -25,8 +25,6 @@ from mailer.sending.compose import sanitize_filename
 from mailer.sending.description import check
 from mailer.sending.plan import plan
 
-PREVIEW = 3
-
 
 def _client(cfg: dict, tokens) -> GraphClient:
     return GraphClient(cfg["GRAPH_ENDPOINT"], tokens, build_session(cfg.get("CA_FILE")),
@@ -157,9 +155,14 @@ def merge_cmd(cfg, args) -> int:
     if args.dry_run:
         print(f"Merge {prepared.id}: {len(prepared.rows)} messages from {prepared.sender} "
               "(dry run: nothing sent).")
-        for number, row in enumerate(prepared.rows[:PREVIEW], start=1):
+        shown = len(prepared.rows) if args.show is None else args.show
+        for number, row in zip(prepared.numbers, prepared.rows[:shown]):
             body = row.get("text") if "text" in row else row.get("html")
             print(f"\n--- row {number}: to {row['to'][0]}\nSubject: {row['subject']}\n\n{body}")
+        left = len(prepared.rows) - min(shown, len(prepared.rows))
+        if left:
+            print(f"\n... and {left} more row{'s' if left != 1 else ''} not shown, all checked "
+                  "(--show all prints every one).")
         return 0
     ids = merge.start(rt, prepared)
     if not args.now:

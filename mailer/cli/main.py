@@ -35,16 +35,22 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("login", help="sign in with a device code (your own rights)")
     cache(p)
     p = sub.add_parser("send", help="send one message")
-    for name in ("--to", "--cc", "--bcc"):
-        p.add_argument(name, action="append", default=[], metavar="ADDRESSES")
-    p.add_argument("--from", dest="sender", metavar="MAILBOX")
-    p.add_argument("--reply-to", action="append", default=[], metavar="ADDRESSES")
-    p.add_argument("--subject", default="")
+    for name, kind in (("--to", "To"), ("--cc", "Cc"), ("--bcc", "Bcc")):
+        p.add_argument(name, action="append", default=[], metavar="ADDRESSES",
+                       help=f"{kind} recipients: addresses separated by commas or semicolons "
+                            "(repeatable)")
+    p.add_argument("--from", dest="sender", metavar="MAILBOX", help="send as or on behalf of "
+                   "this mailbox (with --app-only: one of AUTOMATION_SENDERS; required there)")
+    p.add_argument("--reply-to", action="append", default=[], metavar="ADDRESSES",
+                   help="where replies go (repeatable)")
+    p.add_argument("--subject", default="", help="the subject line (at most 998 characters)")
     body = p.add_mutually_exclusive_group(required=True)
     body.add_argument("--text", metavar="FILE", help="plain-text body from FILE ('-': stdin)")
     body.add_argument("--html", metavar="FILE", help="HTML body from FILE ('-': stdin)")
-    p.add_argument("--importance", choices=("low", "normal", "high"), default="normal")
-    p.add_argument("--attach", action="append", default=[], metavar="FILE")
+    p.add_argument("--importance", choices=("low", "normal", "high"), default="normal",
+                   help="the message's importance (default normal)")
+    p.add_argument("--attach", action="append", default=[], metavar="FILE",
+                   help="attach a file (repeatable; up to MAX_FILE_SIZE each)")
     p.add_argument("--app-only", action="store_true", help="send as the app (AUTOMATION_SENDERS)")
     p.add_argument("--queue", action="store_true", help="with --app-only: leave it to the "
                    "workers; without it, the send is run from this process too and awaited")
@@ -52,10 +58,12 @@ def parser() -> argparse.ArgumentParser:
     cache(p)
     p = sub.add_parser("inbox", help="list unread mail")
     p.add_argument("--mailbox", help="another mailbox (Full Access, or --app-only)")
-    p.add_argument("--app-only", action="store_true")
+    p.add_argument("--app-only", action="store_true", help="read as the app (a mailbox of "
+                   "AUTOMATION_SENDERS, named with --mailbox), not as you")
     p.add_argument("--mark-read", action="store_true", help="mark what was listed as read")
     p.add_argument("--json", action="store_true", help="JSON, bodies included")
-    p.add_argument("--top", type=int, default=25, choices=range(1, 1001), metavar="N")
+    p.add_argument("--top", type=int, default=25, choices=range(1, 1001), metavar="N",
+                   help="the newest N unread messages (1 to 1000, default 25)")
     cache(p)
     p = sub.add_parser("watch", help="new mail as it arrives (delta rounds), resumable")
     p.add_argument("mailbox", metavar="MAILBOX", help="an address, or 'me' (signed in)")
@@ -70,21 +78,45 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="one round, then stop")
     cache(p)
     p = sub.add_parser("merge", help="a CSV and a template: one message per row, app-only")
-    p.add_argument("csv", metavar="CSV")
-    p.add_argument("template", metavar="TEMPLATE")
-    p.add_argument("--from", dest="sender", required=True, metavar="MAILBOX")
-    p.add_argument("--to-column", default="email", metavar="NAME")
+    p.add_argument("csv", metavar="CSV", help="the recipients: a header line, then a row a "
+                   "message (UTF-8); its columns are the template's variables")
+    p.add_argument("template", metavar="TEMPLATE", help="'Subject: ...', a blank line, then "
+                   "the body (Jinja: {{ first_name }}); a .html file is an HTML body")
+    p.add_argument("--from", dest="sender", required=True, metavar="MAILBOX",
+                   help="the mailbox to send as (one of AUTOMATION_SENDERS)")
+    p.add_argument("--to-column", default="email", metavar="NAME",
+                   help="the CSV's column of addresses (default email)")
+    p.add_argument("--show", default="3", metavar="N", type=_shown,
+                   help="with --dry-run: rows printed in full (default 3; 'all': every row); "
+                        "the rest are counted")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--dry-run", action="store_true", help="check and show; send nothing")
     mode.add_argument("--now", action="store_true", help="send from this process, not a worker")
     p = sub.add_parser("status", help="a merge's progress, per row")
-    p.add_argument("merge_id", metavar="MERGE_ID")
+    p.add_argument("merge_id", metavar="MERGE_ID", help="the merge's id (m and 16 more "
+                   "letters or digits), as merge printed it")
     out = p.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true")
-    out.add_argument("--csv", dest="csv_out", action="store_true")
+    out.add_argument("--json", action="store_true", help="the merge's rows as JSON")
+    out.add_argument("--csv", dest="csv_out", action="store_true",
+                     help="the merge's rows as CSV (times in UTC, formulas quoted)")
     p = sub.add_parser("worker", help="run a worker of the task queue")
-    p.add_argument("--threads", type=int, default=8, choices=range(1, 65), metavar="N")
+    p.add_argument("--threads", type=int, default=8, choices=range(1, 65), metavar="N",
+                   help="mailboxes served at once (1 to 64, default 8): each busy mailbox "
+                        "keeps a thread")
     return top
+
+
+def _shown(value: str) -> int | None:
+    """--show: a number of rows, or 'all' (None)."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: a number of rows, or all") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: a number of rows, 0 or more")
+    return count
 
 
 def description(args) -> dict:

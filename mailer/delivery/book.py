@@ -9,6 +9,11 @@ how long to wait. FileLanes (lanes.py) runs this under its lock; redis_lanes.py'
 
 Results: ``Go(job_id, delay, token, more)`` (``more``: start another runner), ``Wait(seconds)``,
 ``IDLE`` (nothing to do: the runner was let go), ``FULL`` (enough runners already).
+
+A batch's jobs can be held (a merge paused): ``hold`` marks them and parks those waiting in
+the lane ("parked", with their time); any of them that comes back later (a requeue after a
+429, the sweep, a submit) is parked instead of queued, so nothing of the batch starts until
+``release`` puts them back where they were, in their order.
 """
 from __future__ import annotations
 
@@ -74,12 +79,31 @@ class LaneBook:
 
     def add(self, lane: dict, job_id: str, meta: list, not_before: float | None,
             now: float) -> bool:
-        """Put a job in; True when the lane has no live runner and was not kicked lately."""
-        lane.setdefault("meta", {})[job_id] = meta
-        if not_before and not_before > now:
-            lane.setdefault("later", {})[job_id] = not_before
-        else:
-            self._enqueue(lane, job_id)
+        """Put a job in (parked when it is held); True when the lane has no live runner and
+        was not kicked lately."""
+        return self.add_many(lane, [(job_id, meta, not_before)], now)
+
+    def add_many(self, lane: dict, jobs: list[tuple[str, list, float | None]],
+                 now: float) -> bool:
+        """``add`` for many jobs (job id, meta, not_before) at once, the queue sorted once (a
+        merge of thousands of rows); True when a runner should be started."""
+        held, queued = lane.get("held", {}), []
+        for job_id, meta, not_before in jobs:
+            lane.setdefault("meta", {})[job_id] = meta
+            if job_id in held:
+                lane.setdefault("parked", {})[job_id] = not_before or 0
+            elif not_before and not_before > now:
+                lane.setdefault("later", {})[job_id] = not_before
+            else:
+                queued.append(job_id)
+        if queued:
+            self._enqueue_all(lane, queued)
+        if len(held) and all(job_id in held for job_id, _, _ in jobs):
+            return False  # all parked: nothing for a runner
+        return self._kick(lane, now)
+
+    def _kick(self, lane: dict, now: float) -> bool:
+        """True (and the lane marked kicked) when it has no live runner and no recent kick."""
         runners = {t: e for t, e in lane.get("runners", {}).items() if e > now}
         lane["runners"] = runners
         if runners or lane.get("kicked", 0) > now:
@@ -88,16 +112,58 @@ class LaneBook:
         return True
 
     def _enqueue(self, lane: dict, job_id: str) -> None:
-        queue = [j for j in lane.get("q", []) if j != job_id] + [job_id]
+        self._enqueue_all(lane, [job_id])
+
+    @staticmethod
+    def _enqueue_all(lane: dict, job_ids: list[str]) -> None:
+        """Into the queue, by priority then arrival, sorted once however many come (a stable
+        sort: jobs that arrived in the same step keep the order they came in)."""
+        new = dict.fromkeys(job_ids)
+        queue = [j for j in lane.get("q", []) if j not in new] + list(new)
         lane["q"] = sorted(queue, key=lambda j: score(lane["meta"][j]))
 
     def remove(self, lane: dict, job_id: str) -> bool:
-        """Take a job out (cancelled); True when it was waiting there."""
-        was = job_id in lane.get("q", []) or job_id in lane.get("later", {})
+        """Take a job out (cancelled); True when it was waiting there (or parked)."""
+        was = job_id in lane.get("q", []) or job_id in lane.get("later", {}) or \
+            job_id in lane.get("parked", {})
         lane["q"] = [j for j in lane.get("q", []) if j != job_id]
-        lane.get("later", {}).pop(job_id, None)
-        lane.get("meta", {}).pop(job_id, None)
+        for part in ("later", "meta", "parked", "held"):
+            lane.get(part, {}).pop(job_id, None)
         return was
+
+    def hold(self, lane: dict, job_ids: list[str]) -> list[str]:
+        """Hold these jobs: each marked, those waiting in the lane parked with their time (a
+        job a worker holds now finishes; if it comes back, ``add`` parks it); the ids parked
+        now."""
+        held, parked, later = (lane.setdefault(part, {}) for part in ("held", "parked", "later"))
+        queue, now_parked = set(lane.get("q", [])), []
+        for job_id in job_ids:
+            held[job_id] = 1
+            if job_id in queue or job_id in later:
+                parked[job_id] = later.pop(job_id, 0)
+                now_parked.append(job_id)
+        if now_parked:
+            gone = set(now_parked)
+            lane["q"] = [j for j in lane.get("q", []) if j not in gone]
+        return now_parked
+
+    def release(self, lane: dict, job_ids: list[str], now: float) -> tuple[list[str], bool]:
+        """Let these jobs go again: parked ones back in the queue (in their order) or with
+        their time; (the ids put back, True when a runner should be started)."""
+        held, parked = lane.get("held", {}), lane.get("parked", {})
+        back, queued = [], []
+        for job_id in job_ids:
+            held.pop(job_id, None)
+            if job_id in parked:
+                at = parked.pop(job_id)
+                if at and at > now:
+                    lane.setdefault("later", {})[job_id] = at
+                else:
+                    queued.append(job_id)
+                back.append(job_id)
+        if queued:  # sorted once, not once per job: a merge may hold thousands
+            self._enqueue_all(lane, queued)
+        return back, bool(back) and self._kick(lane, now)
 
     def take(self, lane: dict, runner: str, now: float):
         """The runner's next step (the job is popped only with Go)."""

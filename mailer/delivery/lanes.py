@@ -9,6 +9,7 @@ mailbox (the Outbox pages) and a person's unseen outcomes (notices) change in th
 Two backends with one behaviour: ``FileLanes`` here (one host: the job store's files, each
 step under the store's one lock) and ``RedisLanes`` (redis_lanes.py: Lua, one round trip per
 step). Both take the same calls and return the same results (book.py's Go, Wait, IDLE, FULL).
+Holding a batch's jobs (a merge paused) and reading many jobs' states: lanes_batches.py.
 """
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ import time
 
 from mailer.delivery.book import (KEEP_LISTED, NOTICES, Entry, Go, LaneBook, Wait, job_key,
                                   job_lease)
+from mailer.delivery.lanes_batches import FileBatches
 from mailer.delivery.outcomes import ACTIVE, REPLACEABLE
 from mailer.delivery.pace import Pace
 from mailer.sending.store import FileStore
 
 
-class FileLanes:
+class FileLanes(FileBatches):
     """Lanes, job records and their indexes in the job store's files (one host), each step
     under the store's one lock."""
 
@@ -242,13 +244,17 @@ class FileLanes:
                 return False
             time.sleep(0.01)
 
-    def view(self, mailbox: str) -> dict:
-        """For the pages: jobs waiting, the next slot, a pause."""
+    def view(self, mailbox: str, job_id: str = "") -> dict:
+        """For the pages: jobs waiting, scheduled and held, the next slot, a pause, live
+        runners; ``ahead``: how many wait before ``job_id`` (None: it is not queued)."""
         lane, now = self._lane(mailbox), self.clock()
-        return {"waiting": len(lane.get("q", [])), "scheduled": len(lane.get("later", {})),
+        queue = lane.get("q", [])
+        return {"waiting": len(queue), "scheduled": len(lane.get("later", {})),
+                "held": len(lane.get("parked", {})),
                 "next_slot_in": max(0.0, lane.get("next", 0.0) - now),
                 "paused_for": max(0.0, lane.get("paused", 0.0) - now),
-                "runners": sum(1 for e in lane.get("runners", {}).values() if e > now)}
+                "runners": sum(1 for e in lane.get("runners", {}).values() if e > now),
+                "ahead": queue.index(job_id) if job_id in queue else None}
 
     def busy_lanes(self) -> list[str]:
         return list((self.store.get("lanes") or {}).get("lanes", []))

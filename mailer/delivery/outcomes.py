@@ -12,6 +12,7 @@ merge row):
     unknown     it may have gone out and Graph cannot tell: check Sent Items
     cancelled   by the person, an API key or an admin, before it was handed over
     receiving   (API) its files are still arriving in the request that submitted it
+    held        out of its lane with its batch (a merge paused) until it is released
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from mailer.graph.errors import GraphError
 
 QUEUED, SCHEDULED, WAITING, SENDING = "queued", "scheduled", "waiting", "sending"
 SENT, FAILED, UNKNOWN, CANCELLED = "sent", "failed", "unknown", "cancelled"
-RECEIVING = "receiving"
-ACTIVE = (QUEUED, SCHEDULED, WAITING, SENDING)  # a worker will still act on it
+RECEIVING, HELD = "receiving", "held"
+ACTIVE = (QUEUED, SCHEDULED, WAITING, SENDING, HELD)  # a worker will (once released) act on it
 FINAL = (SENT, FAILED, UNKNOWN, CANCELLED)
 # A job in one of these states may be submitted again under its id (a new attempt); any other
 # state means the message is, or may be, on its way: a second submit finds the first.

@@ -1,25 +1,23 @@
 """Lanes in Redis (several hosts): FileLanes' calls, each one Lua script (redis_scripts.py).
 
 The job store's RedisStore gives the client and the prefix; every key lives under that prefix
-with a TTL, except a lane's own keys, which empty themselves as its jobs leave.
+with a TTL, except a lane's own keys, which empty themselves as its jobs leave. Holding a
+batch's jobs, reading many jobs' states and a lane's view: redis_batches.py.
 """
 from __future__ import annotations
 
 import json
 import uuid
 
-from mailer.delivery import redis_scripts as lua
+from mailer.delivery import redis_batches, redis_scripts as lua
 from mailer.delivery.book import IDLE, FULL, KEEP_LISTED, NOTICES, Entry, Go, Wait
 from mailer.delivery.outcomes import ACTIVE, REPLACEABLE
 from mailer.delivery.pace import Pace
+from mailer.delivery.redis_batches import RedisBatches, _text
 from mailer.sending.store import RedisStore
 
 
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-class RedisLanes:
+class RedisLanes(RedisBatches):
     """Lanes, job records and their indexes in Redis."""
 
     def __init__(self, store: RedisStore, pace: Pace):
@@ -27,7 +25,9 @@ class RedisLanes:
         self.client, self.prefix, self.ttl = store.client, store.prefix, store.ttl
         self._scripts = {name: self.client.register_script(getattr(lua, name)) for name in (
             "SUBMIT", "TAKE", "RESERVE", "FINISH", "REQUEUE", "CANCEL", "PAUSE",
-            "RENEW_RUNNER", "KICK_DUE", "VIEW", "CLAIM", "ORPHAN")}
+            "RENEW_RUNNER", "KICK_DUE", "CLAIM", "ORPHAN")}
+        self._scripts.update({name: self.client.register_script(getattr(redis_batches, name))
+                              for name in redis_batches.SCRIPTS})
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -46,7 +46,7 @@ class RedisLanes:
                                                       "runners"),
                 self._k("lanes"), self._k(f"jobs-of:{owner or ''}"),
                 self._k(f"jobs-in:{entry.mailbox}"), self._k(f"notify:{job_id}"),
-                self._k("taken")]
+                self._k("taken"), *self._lane(entry.mailbox, "held", "parked")]
         made, found, kick = self._run("SUBMIT", keys, [
             json.dumps(record), job_id, entry.priority, entry.recipients,
             int(entry.reserve_at_take), entry.not_before or 0, self.ttl, self.pace.lease,
@@ -103,7 +103,7 @@ class RedisLanes:
         job_id = record["id"]
         keys = [self._k(f"job:{job_id}"), self._k(f"lease:job:{job_id}"), self._k("taken"),
                 *self._lane(entry.mailbox, "q", "later", "meta"), self._k("lanes"),
-                self._k(f"handing:{job_id}")]
+                self._k(f"handing:{job_id}"), *self._lane(entry.mailbox, "held", "parked")]
         return bool(self._run("REQUEUE", keys, [
             token, json.dumps(record), self.ttl, job_id, entry.priority, entry.recipients,
             int(entry.reserve_at_take), entry.not_before or 0, entry.mailbox,
@@ -122,7 +122,8 @@ class RedisLanes:
         mailbox = entry.mailbox if entry else ""
         return bool(self._run("ORPHAN", [
             self._k(f"lease:job:{job_id}"), self._k("taken"),
-            *self._lane(mailbox, "q", "later", "meta"), self._k("lanes")], [
+            *self._lane(mailbox, "q", "later", "meta"), self._k("lanes"),
+            *self._lane(mailbox, "held", "parked")], [
             job_id, entry.priority if entry else 0, entry.recipients if entry else 0,
             int(entry.reserve_at_take) if entry else 0, (entry.not_before or 0) if entry else 0,
             mailbox, "1" if entry else "0"]))
@@ -138,7 +139,8 @@ class RedisLanes:
                 return None
             new = cancelled(dict(record))
             done = self._run("CANCEL", [self._k(f"job:{job_id}"),
-                                        *self._lane(record["mailbox"], "q", "later", "meta")],
+                                        *self._lane(record["mailbox"], "q", "later", "meta",
+                                                    "parked", "held")],
                              [raw, json.dumps(new), self.ttl, job_id])
             if done == 1:
                 return new
@@ -171,13 +173,6 @@ class RedisLanes:
             return bool(self.client.exists(self._k(f"notify:{job_id}")))
         # FINISH leaves a few tokens: a second request waiting (another tab) gets one too.
         return bool(self.client.blpop([self._k(f"notify:{job_id}")], timeout=timeout))
-
-    def view(self, mailbox: str) -> dict:
-        waiting, later, next_in, paused, runners = self._run(
-            "VIEW", self._lane(mailbox, "q", "later", "s", "runners"), [])
-        return {"waiting": int(waiting), "scheduled": int(later),
-                "next_slot_in": float(_text(next_in)), "paused_for": float(_text(paused)),
-                "runners": int(runners)}
 
     def busy_lanes(self) -> list[str]:
         return sorted(_text(m) for m in self.client.smembers(self._k("lanes")))

@@ -4,7 +4,8 @@ They do what book.py and pace.py do in Python (the tests hold both backends to t
 cases). Keys of a lane ``m``, under the store's prefix P: ``P..lane:m:q`` (jobs waiting, by
 priority then arrival), ``:later`` (jobs waiting for their time), ``:meta`` (job -> "priority|
 seq|recipients|reserve"), ``:s`` (next slot, pause, kick), ``:stamps`` and ``:day`` (the
-slots granted), ``:runners`` (runner -> expiry). Times are seconds on Redis's TIME, so
+slots granted), ``:runners`` (runner -> expiry), ``:held`` (jobs of a held batch) and
+``:parked`` (those of them out of the lane, by their time; redis_batches.py). Times are seconds on Redis's TIME, so
 workers on several hosts share one clock; delays are returned as strings (Lua numbers would
 come back as integers).
 """
@@ -51,12 +52,16 @@ local function enqueue(q, meta, id)
   local p, seq = split(redis.call('hget', meta, id))
   redis.call('zadd', q, p * 1e13 + seq, id)
 end
--- a job back in its lane: its place kept (its meta), or a new one; held for later if not_before
-local function put_back(q, later, meta, lanes, id, prio, rcpt, reserve, not_before, mailbox, t)
+-- a job back in its lane: its place kept (its meta), or a new one; parked while its batch is
+-- held (a paused merge), waiting for later if not_before
+local function put_back(q, later, meta, lanes, held, parked, id, prio, rcpt, reserve, not_before,
+                        mailbox, t)
   if not redis.call('hget', meta, id) then
     redis.call('hset', meta, id, prio .. '|' .. (t * 1000) .. '|' .. rcpt .. '|' .. reserve)
   end
-  if tonumber(not_before) > t then
+  if redis.call('sismember', held, id) == 1 then
+    redis.call('zadd', parked, not_before, id)
+  elseif tonumber(not_before) > t then
     redis.call('zadd', later, not_before, id)
   else
     enqueue(q, meta, id)
@@ -65,7 +70,7 @@ local function put_back(q, later, meta, lanes, id, prio, rcpt, reserve, not_befo
 end
 """
 
-# KEYS: job, q, later, meta, s, runners, lanes, jobs-of, jobs-in, notify, taken
+# KEYS: job, q, later, meta, s, runners, lanes, jobs-of, jobs-in, notify, taken, held, parked
 # ARGV: record, id, priority, recipients, reserve, not_before, ttl, lease, mailbox, has owner,
 #       keep listed, replaceable states (comma list)
 SUBMIT = COMMON + r"""
@@ -81,7 +86,10 @@ redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[7])
 redis.call('del', KEYS[10])
 redis.call('hdel', KEYS[11], ARGV[2])
 redis.call('hset', KEYS[4], ARGV[2], ARGV[3] .. '|' .. (t * 1000) .. '|' .. ARGV[4] .. '|' .. ARGV[5])
-if tonumber(ARGV[6]) > t then
+local held = redis.call('sismember', KEYS[12], ARGV[2]) == 1
+if held then
+  redis.call('zadd', KEYS[13], ARGV[6], ARGV[2])
+elseif tonumber(ARGV[6]) > t then
   redis.call('zadd', KEYS[3], ARGV[6], ARGV[2])
 else
   enqueue(KEYS[2], KEYS[4], ARGV[2])
@@ -93,6 +101,7 @@ for _, listed in ipairs(ARGV[10] == '1' and {KEYS[8], KEYS[9]} or {KEYS[9]}) do
   redis.call('zremrangebyrank', listed, 0, -(keep + 1))
   redis.call('expire', listed, ARGV[7])
 end
+if held then return {1, '', 0} end
 redis.call('zremrangebyscore', KEYS[6], '-inf', t)
 if redis.call('zcard', KEYS[6]) == 0 and tonumber(redis.call('hget', KEYS[5], 'kicked') or '0') <= t then
   redis.call('hset', KEYS[5], 'kicked', tostring(t + tonumber(ARGV[8])))
@@ -189,7 +198,7 @@ end
 return 'more'
 """
 
-# KEYS: job, lease, taken, q, later, meta, lanes, handing
+# KEYS: job, lease, taken, q, later, meta, lanes, handing, held, parked
 # ARGV: token, record, ttl, id, priority, recipients, reserve, not_before, mailbox, handed
 REQUEUE = COMMON + r"""
 if redis.call('get', KEYS[2]) ~= ARGV[1] then return 0 end
@@ -198,16 +207,20 @@ redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
 redis.call('del', KEYS[2])
 if ARGV[10] ~= '1' then redis.call('del', KEYS[8]) end
 redis.call('hdel', KEYS[3], ARGV[4])
-put_back(KEYS[4], KEYS[5], KEYS[6], KEYS[7], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], t)
+put_back(KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[9], KEYS[10], ARGV[4], ARGV[5], ARGV[6], ARGV[7],
+         ARGV[8], ARGV[9], t)
 return 1
 """
 
-# KEYS: job, q, later, meta   ARGV: the record as read, the record cancelled, ttl, id
+# KEYS: job, q, later, meta, parked, held   ARGV: the record as read, the record cancelled,
+#                                                ttl, id
 CANCEL = r"""
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
-local was = redis.call('zrem', KEYS[2], ARGV[4]) + redis.call('zrem', KEYS[3], ARGV[4])
+local was = redis.call('zrem', KEYS[2], ARGV[4]) + redis.call('zrem', KEYS[3], ARGV[4]) +
+            redis.call('zrem', KEYS[5], ARGV[4])
 if was == 0 then return 0 end
 redis.call('hdel', KEYS[4], ARGV[4])
+redis.call('srem', KEYS[6], ARGV[4])
 redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3])
 return 1
 """
@@ -243,16 +256,6 @@ redis.call('hset', KEYS[3], 'kicked', tostring(t + tonumber(ARGV[1])))
 return 1
 """
 
-# KEYS: q, later, s, runners   ARGV: -
-VIEW = COMMON + r"""
-local t = now()
-local s = redis.call('hmget', KEYS[3], 'next', 'paused')
-return {redis.call('zcard', KEYS[1]), redis.call('zcard', KEYS[2]),
-        tostring(math.max(0, tonumber(s[1] or '0') - t)),
-        tostring(math.max(0, tonumber(s[2] or '0') - t)),
-        redis.call('zcount', KEYS[4], '(' .. t, '+inf')}
-"""
-
 # KEYS: job, taken, jobs-of, jobs-in   ARGV: record, id, ttl, replaceable (comma list),
 #                                            has owner, keep listed
 CLAIM = COMMON + r"""
@@ -272,13 +275,13 @@ end
 return {1, ''}
 """
 
-# KEYS: lease, taken, q, later, meta, lanes   ARGV: id, priority, recipients, reserve,
-#                                                   not_before, mailbox, has record
+# KEYS: lease, taken, q, later, meta, lanes, held, parked   ARGV: id, priority, recipients,
+#                                                   reserve, not_before, mailbox, has record
 ORPHAN = COMMON + r"""
 if redis.call('exists', KEYS[1]) == 1 then return 0 end
 redis.call('hdel', KEYS[2], ARGV[1])
 if ARGV[7] ~= '1' then return 1 end
-put_back(KEYS[3], KEYS[4], KEYS[5], KEYS[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6],
-         now())
+put_back(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], ARGV[1], ARGV[2], ARGV[3], ARGV[4],
+         ARGV[5], ARGV[6], now())
 return 1
 """

@@ -36,7 +36,7 @@ def load(rt, job: dict) -> Source:
             prepared = PreparedMessage(dict(c["message"]), files, c["from_address"],
                                        c["save_to_sent_items"], c["recipients"])
             return Source(prepared, plan(prepared, rt.limits, job["id"], c.get("mailbox_draft")))
-        read = reader(rt.store, job["id"]) if job.get("held_files") else None
+        read = reader(rt.store, job) if job.get("held_files") else None
         prepared = check(job["description"], max_recipients=rt.cfg["MAX_RECIPIENTS"],
                          me_address=job.get("me") or job.get("sender"), read=read)
         if job.get("draft"):

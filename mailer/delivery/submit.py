@@ -1,5 +1,6 @@
-"""Handing a job to the engine, waiting a moment for its outcome, cancelling it: the calls
-every sender makes (the compose page, the API, the CLI, merges).
+"""Handing a job to the engine, waiting a moment for its outcome, cancelling it, holding a
+batch's jobs and letting them go: the calls every sender makes (the compose page, the API,
+the CLI, merges).
 
 ``submit`` records the job and puts it in its mailbox's lane in one step (lanes.py), unless
 the same job is already on its way (a double click, a retried request: its record comes back
@@ -11,7 +12,8 @@ from __future__ import annotations
 import time
 
 from mailer.delivery.held import forget_files
-from mailer.delivery.outcomes import ACTIVE, CANCELLED, RECEIVING, REPLACEABLE, SENDING
+from mailer.delivery.outcomes import (ACTIVE, CANCELLED, HELD, QUEUED, RECEIVING, REPLACEABLE,
+                                      SCHEDULED, SENDING, WAITING)
 from mailer.delivery.records import entry_of
 from mailer.graph.errors import GraphError
 
@@ -31,6 +33,21 @@ def submit(rt, record: dict, replaceable: tuple[str, ...] = REPLACEABLE) -> tupl
     if kick:
         rt.queue.kick(record["mailbox"], record["kind"])
     return stored, made
+
+
+def submit_many(rt, records: list[dict], replaceable: tuple[str, ...] = REPLACEABLE) -> list[dict]:
+    """``submit`` for many jobs of one mailbox (a merge's rows), in as few steps as the
+    backend needs (the file backend writes its lane once); each record as stored."""
+    for record in records:
+        refusal = rt.pace.refusal(record["lane"]["recipients"])
+        if refusal:
+            raise Refused(refusal)
+    if not records:
+        return []
+    stored, kick = rt.lanes.submit_many([(r, entry_of(r)) for r in records], replaceable)
+    if kick:
+        rt.queue.kick(records[0]["mailbox"], records[0]["kind"])
+    return stored
 
 
 def claim(rt, record: dict, replaceable: tuple[str, ...] = ()) -> tuple[dict, bool]:
@@ -74,3 +91,34 @@ def cancel(rt, job_id: str) -> tuple[bool, str]:
             record = {**record, "draft_left": exc.code}
             rt.store.put(f"job:{job_id}", record)
     return True, CANCELLED
+
+
+def hold(rt, mailbox: str, job_ids: list[str]) -> int:
+    """Hold these jobs of ``mailbox``'s lane (a merge paused): the ones waiting are taken out,
+    "held", in one step; one a worker is sending finishes, and if it comes back to the lane
+    (a 429) it is held then. How many were taken out now."""
+    now = time.time()
+
+    def held(record: dict) -> dict:
+        return {**record, "state": HELD, "phase": "held", "held_from": record.get("state"),
+                "updated": now}
+    return len(rt.lanes.hold(mailbox, job_ids, held))
+
+
+def release(rt, mailbox: str, job_ids: list[str]) -> int:
+    """Put held jobs back in their lane, where they were (a scheduled or waiting one keeps its
+    time), and start a runner if the lane has none; how many went back."""
+    now = time.time()
+
+    def released(record: dict) -> dict:
+        if record.get("state") != HELD:
+            return record  # parked by a requeue while held: its record says what it waits for
+        was, until = record.get("held_from"), {SCHEDULED: record.get("not_before"),
+                                               WAITING: record.get("waiting_until")}
+        state = was if (until.get(was) or 0) > now else QUEUED
+        return {**record, "state": state, "phase": "waiting" if state == WAITING else "queued",
+                "held_from": None, "updated": now}
+    back, kick = rt.lanes.release(mailbox, job_ids, released)
+    if kick:
+        rt.queue.kick(mailbox, "merge")
+    return len(back)

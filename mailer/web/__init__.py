@@ -7,7 +7,8 @@
     mailbox/          the mailbox pages: folders, a message, reply and forward, attachments
     people.py         the people picker's suggestions
     api/              the JSON API: keys, submit, jobs, mailboxes; its OpenAPI document
-    admin/            admin pages: app-only consent, API keys, jobs and merges, webhooks
+    admin/            admin pages: first steps, app-only consent, API keys, the jobs, webhooks
+    merges/           mail merge from the browser (admins and Mailer.Sender)
     notifications.py  /graph/notifications: Graph's change notifications for watched mailboxes
     forms.py, form_parser.py   the compose form and its lenient multipart parser
     sessions.py       server-side sessions (files or Redis), the token vault per session

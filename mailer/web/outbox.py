@@ -6,8 +6,6 @@ they were away.
                                      Open draft), recently sent or cancelled (Open draft)
     GET  /outbox?box=<mailbox>       the sends from a shared mailbox you opened (Graph must let
                                      you read it: Full Access), whoever started them
-    GET  /outbox?rows=1              the list alone, for static/outbox.js to refresh it while
-                                     sends are on their way
     POST /outbox/<job_id>/cancel     cancel one of your sends still waiting for its turn
 
 The records are the send engine's (mailer/delivery/); this page only reads them, and a send
@@ -38,7 +36,7 @@ SHOWN = 100  # sends listed, newest first
 RECENT = 24 * 3600  # seconds a sent or cancelled one stays listed
 LABELS = {QUEUED: "Queued", SCHEDULED: "Scheduled", WAITING: "Waiting", "sending": "Sending",
           SENT: "Sent", FAILED: "Not sent", UNKNOWN: "Not confirmed", CANCELLED: "Cancelled",
-          "receiving": "Receiving its files"}
+          "receiving": "Receiving its files", "held": "Paused"}
 
 
 def _listed(key: str, now: float) -> list[dict]:
@@ -87,8 +85,6 @@ def index():
     rows = [_row(j, j.get("owner") == me) for j in jobs]
     waiting = sum(1 for j in jobs if j["state"] in ACTIVE and (  # the page follows these
         j["state"] != SCHEDULED or (j.get("not_before") or 0) - now < 300))
-    if request.args.get("rows") == "1":  # outbox.js refreshing the list (no notices said)
-        return render_template("_outbox_rows.html", rows=rows, box=box, waiting=waiting)
     return render_template("outbox.html", rows=rows, box=box, waiting=waiting)
 
 
@@ -117,7 +113,7 @@ def _notices():
 def notices() -> list[dict]:
     """Outcomes that ended while the person was away, once each (base.html shows them)."""
     me = owner()
-    if not me:
+    if not me or request.headers.get("X-Mailer-Follow"):  # a page's script, not the person
         return []
     rt, shown = services().rt, []
     try:

@@ -8,7 +8,8 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    session, url_for)
 
 from mailer.web import avatar
-from mailer.web.admin.views import ADMIN_ROLE
+from mailer.web.admin.base import ADMIN_ROLE
+from mailer.web.merges.access import SENDER_ROLE
 from mailer.identity import tokens
 from mailer.web.auth import (SIGNED_OUT_COOKIE, current_identity, current_user, graph_client,
                              guard, login_required)
@@ -34,10 +35,12 @@ NAV_ITEMS = [
     ("outbox.index", "Outbox", "send", "What you sent that is still on its way, or did not go."),
     ("main.profile", "Profile", "person-vcard", "Your Microsoft profile, read from Graph."),
     ("main.token", "Tokens", "key", "Claims, scopes and expiry of your tokens."),
-    ("admin.index", "Admin", "shield-lock", "API keys, automation's jobs and merges, consent."),
+    ("merges.index", "Merges", "people", "Mail merge: a CSV, a template, one message each."),
+    ("admin.index", "Admin", "shield-lock", "API keys, automation's jobs, consent."),
 ]
-# Items shown only to people holding an app role (the id token's ``roles``): endpoint -> role.
-NAV_ROLES = {"admin.index": ADMIN_ROLE}
+# Items shown only to people holding an app role (the id token's ``roles``): endpoint -> any
+# of these roles.
+NAV_ROLES = {"merges.index": {ADMIN_ROLE, SENDER_ROLE}, "admin.index": {ADMIN_ROLE}}
 # GET /me's default properties, in the order a person reads them.
 PROFILE_FIELDS = [
     ("displayName", "Display name"), ("givenName", "Given name"), ("surname", "Surname"),
@@ -64,7 +67,7 @@ def _template_globals():
         "current_user": user,
         "nav_items": [{"endpoint": e, "label": label, "icon": icon, "blurb": blurb}
                       for e, label, icon, blurb in NAV_ITEMS
-                      if e in functions and (e not in NAV_ROLES or NAV_ROLES[e] in roles)],
+                      if e in functions and (e not in NAV_ROLES or NAV_ROLES[e] & set(roles))],
         "demo_mode": current_app.config["DEMO_MODE"],
         "photo_url": _photo_url,
         "human": human,  # the one size formatter of every page

@@ -221,6 +221,8 @@ def _running(job: dict) -> str:
             until=_until(job))
     if state == o.QUEUED:
         return "Queued: it goes in a moment."
+    if state == o.HELD:  # a merge row, its merge paused
+        return "Paused with its merge: it goes when the merge is resumed."
     if phase == "creating draft":
         return "Creating a draft…"
     if phase == "saving draft":

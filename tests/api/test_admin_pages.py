@@ -124,7 +124,7 @@ def test_a_merge_page_shows_progress_per_recipient_csv_and_cancels(live_app, liv
     assert f"Merge {prepared.id}" in admin.get(f"{live_app.url}/admin/", timeout=30).text
     assert admin.get(f"{live_app.url}/admin/?id={prepared.id}", timeout=30,
                      allow_redirects=False).status_code == 302
-    cancelled = admin.post(f"{live_app.url}/admin/merges/{prepared.id}/cancel", timeout=30,
+    cancelled = admin.post(f"{live_app.url}/merges/{prepared.id}/cancel", timeout=30,
                            data={"csrf_token": csrf_token(page.text)})
     assert cancelled.status_code == 200 and "2 message(s) cancelled" in cancelled.text
     assert "3 of 3 finished" in cancelled.text

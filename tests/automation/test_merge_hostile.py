@@ -37,8 +37,8 @@ def test_status_csv_quotes_cells_a_spreadsheet_would_run(cli, runtime, tmp_path)
     table = list(csv.DictReader(io.StringIO(done.stdout)))
     assert [r["to"] for r in table] == [ALEX, "'" + FORMULA, MEGAN]
     assert not any(value.startswith(("=", "+", "-", "@")) for r in table for value in r.values())
-    assert list(table[0]) == ["row", "to", "state", "sent_at", "attempts", "throttled", "error",
-                              "job"]  # the admin page's columns, in its order
+    assert list(table[0]) == ["row", "to", "state", "sent_at_utc", "attempts", "throttled",
+                              "error", "job"]  # the merge page's columns, in its order
 
 
 ROWS = [{"email": ALEX, "name": "Alex", "n": "1"}, {"email": MEGAN, "name": "Megan", "n": "2"}]

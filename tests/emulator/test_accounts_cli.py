@@ -26,6 +26,9 @@ def test_json_lists_the_registrations_redirect_and_post_logout_uris(tmp_path):
     assert data["cli_app"]["public_client"] is True
     admins = [u["username"] for u in data["users"] if u["is_admin"]]
     assert admins == ["admin@contoso.example"]
+    roles = {u["username"]: u["app_roles"] for u in data["users"] if u["app_roles"]}
+    assert roles == {"admin@contoso.example": ["Mailer.Admin"],
+                     "megan@contoso.example": ["Mailer.Sender"]}
 
 
 def test_redirect_uri_option_is_reflected(tmp_path):

@@ -159,6 +159,17 @@ def test_demo_mode_uses_an_explicit_secret_key(demo_dir, tmp_path):
     assert cfg["SECRET_KEY"] == SECRET and not (tmp_path / "secret-key").exists()
 
 
+def test_demo_mode_lets_automation_send_as_sales_and_the_admin_unless_told_otherwise(
+        demo_dir, tmp_path):
+    cfg = load_config({"EMULATOR_STATE_DIR": str(demo_dir), "APP_STATE_DIR": str(tmp_path)})
+    assert cfg["AUTOMATION_SENDERS"] == ["sales@contoso.example", "admin@contoso.example"]
+    assert cfg["AUTOMATION_TENANT"] == "contoso.example"
+    chosen = load_config({"EMULATOR_STATE_DIR": str(demo_dir), "APP_STATE_DIR": str(tmp_path),
+                          "AUTOMATION_SENDERS": "adele@contoso.example"})
+    assert chosen["AUTOMATION_SENDERS"] == ["adele@contoso.example"]
+    assert load_config(ms())["AUTOMATION_SENDERS"] == []  # never outside demo mode
+
+
 def test_demo_mode_with_a_broken_emulator_file(demo_dir):
     (demo_dir / "demo-app.json").write_text("{not json")
     with pytest.raises(ConfigError, match="unreadable .*restart the emulator"):

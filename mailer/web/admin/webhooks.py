@@ -9,7 +9,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 
 from mailer.automation.webhooks import service
 from mailer.web.admin.forms import ActionForm
-from mailer.web.admin.views import bp
+from mailer.web.admin.base import bp
 
 WEBHOOK_ID = re.compile(r"wh_[0-9a-f]{16}")
 WATCH_STATES = {"starting": "Starting: the workers are making its subscription",

@@ -7,6 +7,7 @@ the API's blueprint answers errors in its own JSON shape (errors.py).
 
     views.py     the routes: submit, a job (read, cancel), a mailbox's messages
     webhooks.py  a mailbox's webhooks: make (its secret shown once), list, delete
+    docs.py      /api/v1/docs: Swagger UI over the OpenAPI document, served locally
     bodies.py    a submit's body: JSON (nesting bounded) or multipart, checked by the schema
     schemas.py   the bodies and answers as marshmallow schemas (the OpenAPI document's source)
     errors.py    the one error shape, and Graph's and Werkzeug's errors in it
@@ -19,6 +20,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from mailer.web.api import docs
 from mailer.web.api.errors import http_error  # noqa: F401  (the app's error pages use it)
 from mailer.web.api.schemas import ErrorSchema
 from mailer.web.api.views import bp
@@ -65,4 +67,5 @@ def init_app(app: Flask, csrf) -> Api:
         "description": "an API key (mk_...) an admin made on the API keys page"})
     api.register_blueprint(bp)
     csrf.exempt(bp)
+    app.register_blueprint(docs.bp)
     return api

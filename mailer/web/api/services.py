@@ -12,13 +12,13 @@ from pathlib import Path
 from flask import current_app
 
 from mailer.delivery import submit as engine
-from mailer.delivery.outcomes import QUEUED, SCHEDULED, WAITING
+from mailer.delivery.outcomes import HELD, QUEUED, SCHEDULED, WAITING
 from mailer.delivery.runtime import Runtime
 from mailer.sending.store import FileStore, RedisStore
 from mailer.web.api.keys import FOREVER, ApiKeys
 
 _lock = threading.Lock()
-CANCELLABLE = (QUEUED, SCHEDULED, WAITING)
+CANCELLABLE = (QUEUED, SCHEDULED, WAITING, HELD)
 
 
 def _built(name: str, build):

@@ -22,7 +22,7 @@ from mailer.graph.errors import SIGN_IN_UNAVAILABLE, GraphError
 from mailer.sending.description import check
 from mailer.graph.mailbox import Mailbox
 from mailer.sending.plan import PlanRefused
-from mailer.web.api import bodies, schemas, services, uploads
+from mailer.web.api import bodies, examples, schemas, services, uploads
 from mailer.web.api.errors import ApiError, crash, error_response, from_graph, http_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1",
@@ -38,7 +38,8 @@ IDEMPOTENCY_HEADER = {
                    "same key and the same message is the same job (Idempotent-Replayed: true); "
                    "the same key for a different message is 422. Keys are per API key."}
 ERRORS = {code: {"description": words,
-                 "content": {"application/json": {"schema": schemas.ErrorSchema}}}
+                 "content": {"application/json": {"schema": schemas.ErrorSchema,
+                                                  "example": examples.error(code)}}}
           for code, words in {
               400: "a malformed request: the field is named", 401: "no key, or not a live one",
               403: "a mailbox outside the key's scope", 404: "no such job or message"}.items()}
@@ -68,11 +69,18 @@ def in_scope(key: dict, mailbox: str, field: str) -> str:
 
 
 @bp.post("/messages")
-@bp.doc(summary="Submit a message", requestBody={"required": True, "content": {
-    "application/json": {"schema": schemas.MessageSchema},
-    "multipart/form-data": {"schema": schemas.SubmitFormSchema}}},
+@bp.doc(summary="Submit a message", operationId="submitMessage", description=(
+    "Queue one message, sent app-only as `from` (a mailbox of the key), once. JSON, or "
+    "multipart/form-data with the same JSON in a `message` part and files as `attachments`. "
+    "The answer is the job (202, Location: the job); 422 when the Idempotency-Key was used "
+    "for a different message, 409 while a submit under that key still receives its files."),
+    requestBody={"required": True, "content": {
+    "application/json": {"schema": schemas.MessageSchema, "example": examples.SUBMIT_JSON},
+    "multipart/form-data": {"schema": schemas.SubmitFormSchema,
+                            "example": examples.SUBMIT_FORM}}},
     parameters=[IDEMPOTENCY_HEADER])
-@bp.response(202, schemas.JobSchema, description="queued; Location is the job")
+@bp.response(202, schemas.JobSchema, description="queued; Location is the job",
+             example=examples.JOB)
 @errors(400, 401, 403)
 def submit():
     """Queue one message, sent app-only as ``from``; 422 when the Idempotency-Key was used for
@@ -127,7 +135,8 @@ def _job(key: dict, job_id: str) -> dict:
 
 
 @bp.get("/jobs/<job_id>")
-@bp.response(200, schemas.JobSchema)
+@bp.doc(operationId="getJob")
+@bp.response(200, schemas.JobSchema, example=examples.JOB_SENT)
 @errors(401, 403, 404)
 def job(job_id):
     """How a submitted message stands: queued, waiting, sending, sent, failed or cancelled.
@@ -138,7 +147,8 @@ def job(job_id):
 
 
 @bp.post("/jobs/<job_id>/cancel")
-@bp.response(200, schemas.JobSchema)
+@bp.doc(operationId="cancelJob")
+@bp.response(200, schemas.JobSchema, example=examples.JOB_CANCELLED)
 @errors(401, 403, 404)
 def cancel(job_id):
     """Cancel a job that is queued or waiting (409 once a worker is sending it, or it ended).
@@ -172,8 +182,9 @@ def _mailbox(key: dict, mailbox: str) -> Mailbox:
 
 
 @bp.get("/mailboxes/<mailbox>/messages")
+@bp.doc(operationId="listMessages")
 @bp.arguments(schemas.ListQuerySchema, location="query")
-@bp.response(200, schemas.MessageListSchema)
+@bp.response(200, schemas.MessageListSchema, example=examples.LIST)
 @errors(400, 401, 403)
 def messages(query, mailbox):
     """The newest messages of a folder (``unread=true``: unread only), app-only."""
@@ -186,7 +197,8 @@ def messages(query, mailbox):
 
 
 @bp.get("/mailboxes/<mailbox>/messages/<message_id>")
-@bp.response(200, schemas.MessageItemSchema)
+@bp.doc(operationId="getMessage")
+@bp.response(200, schemas.MessageItemSchema, example=examples.MESSAGE)
 @errors(401, 403, 404)
 def message(mailbox, message_id):
     """One message with its body."""
@@ -197,7 +209,8 @@ def message(mailbox, message_id):
 
 
 @bp.post("/mailboxes/<mailbox>/messages/<message_id>/read")
-@bp.response(200, schemas.MessageItemSchema)
+@bp.doc(operationId="markRead")
+@bp.response(200, schemas.MessageItemSchema, example=examples.READ)
 @errors(401, 403, 404)
 def mark_read(mailbox, message_id):
     """Mark one message read (the consumer's acknowledgement)."""
