@@ -34,8 +34,14 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def scripts_ready(page) -> None:
+    """The compose page's scripts have run: From sits in its picker. A field typed into before
+    that may be moved under the fingers (a person cannot type that fast; Playwright can)."""
+    page.wait_for_selector(".pp-wrap > #from_address", state="attached")
+
+
 def compose(page, to="", cc="", bcc="", subject="", body="", from_address=""):
-    page.wait_for_selector("#compose")
+    scripts_ready(page)
     for selector, value in (("#from_address", from_address), ("#to", to), ("#cc", cc),
                             ("#bcc", bcc), ("#subject", subject)):
         if value:

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app_fixtures import SAM
+from browser.test_compose_browser import scripts_ready
 
 pytestmark = pytest.mark.browser
 
@@ -22,6 +23,7 @@ def test_a_personal_account_is_told_as_it_types_and_sizes_read_exactly(
         page, live_app, browser_sign_in, console_errors):
     browser_sign_in(page, SAM)
     page.goto(live_app.url + "/compose")
+    scripts_ready(page)
     warning = page.locator("#from-warning")
     expect(warning).to_be_hidden()
     page.fill("#from_address", "Adele <adele@contoso.example>")
@@ -48,6 +50,7 @@ def test_a_from_refused_before_asks_for_a_tick_and_one_that_worked_is_suggested(
         "options => options.map(o => [o.value, o.label])") == [
             [PATTI, "you"], [SALES, "sent from before"]]
     expect(page.locator("#from-warning")).to_be_hidden()
+    scripts_ready(page)
     page.fill("#from_address", f"Alex <{ALEX}>")
     expect(page.locator("#from-refused")).to_be_visible()
     expect(page.locator("#from-refused-words")).to_contain_text(
