@@ -1,6 +1,6 @@
 """A finished job's error in a sentence, for programs (the API, the CLI, CSV exports).
 
-The compose pages say it in their own richer words (mailer/web/words.py) from the same record
+The compose pages say it in their own richer words (mailer/web/job_words.py) from the same record
 fields; this is the short form a program logs: ``{"code", "message"}``, Graph's code when
 Graph refused, else the job's own outcome code.
 """

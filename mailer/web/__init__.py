@@ -12,7 +12,8 @@
     notifications.py  /graph/notifications: Graph's change notifications for watched mailboxes
     forms.py, form_parser.py   the compose form and its lenient multipart parser
     sessions.py       server-side sessions (files or Redis), the token vault per session
-    words.py          every sentence the app says about an outcome
+    words.py          every sentence the app says about an outcome (Graph, sign-in, mailboxes)
+    job_words.py      what a send job is doing, waits for, or why it did not go
     avatar.py, drain.py        initials pictures; draining refused request bodies
     times.py          every moment as a <time> the browser shows in its own zone
 """

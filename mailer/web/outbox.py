@@ -27,7 +27,7 @@ from mailer.graph.errors import GraphError
 from mailer.web.auth import guard
 from mailer.web.compose.services import owner, services
 from mailer.web.mailbox.access import error_page, graph_failure, open_box, valid_box
-from mailer.web.words import job_message
+from mailer.web.job_words import job_message
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("outbox", __name__)

@@ -13,7 +13,7 @@ from helpers.engine import Engines
 from mailer.delivery.outcomes import FOR_THROTTLING, SENT, UNKNOWN, WAITING
 from mailer.sending.plan import DRAFT, SENDMAIL
 from mailer.sending.sizes import MB
-from mailer.web.words import job_message
+from mailer.web.job_words import job_message
 
 ADELE, MEGAN = "adele@contoso.example", "megan@contoso.example"
 

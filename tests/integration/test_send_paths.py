@@ -12,7 +12,7 @@ from helpers.engine import Engines
 from mailer.delivery.outcomes import FAILED, SENT
 from mailer.sending.plan import DRAFT, SENDMAIL
 from mailer.sending.sizes import MB
-from mailer.web.words import job_message
+from mailer.web.job_words import job_message
 
 ADELE, MEGAN, PATTI = "adele@contoso.example", "megan@contoso.example", "patti@contoso.example"
 

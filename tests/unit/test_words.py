@@ -1,4 +1,4 @@
-"""mailer.web.words: Graph's errors, sign-in failures and send jobs, from data to words."""
+"""mailer.web.words and job_words: Graph's errors, sign-in failures and send jobs, in words."""
 from __future__ import annotations
 
 import pytest
@@ -6,7 +6,8 @@ import pytest
 from mailer.graph.errors import GraphError
 from mailer.identity.errors import AuthError
 from mailer.delivery import outcomes as jobs
-from mailer.web.words import auth_advice, graph_advice, job_advice, job_message
+from mailer.web.job_words import job_advice, job_message
+from mailer.web.words import auth_advice, graph_advice
 
 
 @pytest.mark.parametrize("code, status, message, detail, expected", [

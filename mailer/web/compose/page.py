@@ -11,7 +11,7 @@ from mailer.sending.sizes import human
 from mailer.web.compose.from_field import CONFIRMED, page_state, refusal_note
 from mailer.web.compose.services import job_of, owner, services
 from mailer.web.forms import ComposeForm
-from mailer.web.words import job_advice, job_message
+from mailer.web.job_words import job_advice, job_message
 
 NO_DRAFT = "This draft does not exist: {shown} is not a draft's id. Start a new message instead."
 NO_FILE = ("There is no such attachment in this draft: {shown} is not an attachment's id. Reload "

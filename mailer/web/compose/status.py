@@ -21,7 +21,7 @@ from mailer.sending.sizes import human
 from mailer.web.compose import bp
 from mailer.web.compose.from_field import refusal_note
 from mailer.web.compose.services import job_of, owner, seen, services
-from mailer.web.words import job_advice, job_message
+from mailer.web.job_words import job_advice, job_message
 
 # The steps shown for each kind of plan, as (job phase, words).
 STEPS = {
