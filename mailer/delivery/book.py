@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from mailer.delivery.pace import Pace, commit, slot_for
 
@@ -54,6 +55,19 @@ class Go:
 @dataclass(frozen=True)
 class Wait:
     seconds: float
+
+
+class Submitted(NamedTuple):
+    """What a lane's submit did: the record as stored, True when made now, True when a runner
+    is needed, the seconds until the job's slot when it is next in its lane (None: behind
+    others, held, paused, scheduled, or not made now), and True when the step itself queued
+    the runner's start (the kick entry it was given)."""
+
+    record: dict
+    made: bool
+    kick: bool
+    due_in: float | None = None
+    kicked: bool = False
 
 
 IDLE, FULL = "idle", "full"
@@ -101,6 +115,15 @@ class LaneBook:
         if len(held) and all(job_id in held for job_id, _, _ in jobs):
             return False  # all parked: nothing for a runner
         return self._kick(lane, now)
+
+    def due_in(self, lane: dict, job_id: str, now: float) -> float | None:
+        """Seconds until ``job_id``'s slot when it is first in its lane and the lane is not
+        paused: a person's send worth waiting for; None when it waits behind others."""
+        if lane.get("paused", 0) > now or not lane.get("q") or lane["q"][0] != job_id:
+            return None
+        slot = slot_for(now, lane.get("next", 0.0), lane.get("stamps", []), lane.get("day", []),
+                        lane["meta"][job_id][2], self.pace)
+        return max(0.0, slot - now)
 
     def _kick(self, lane: dict, now: float) -> bool:
         """True (and the lane marked kicked) when it has no live runner and no recent kick."""

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import time
 
-from mailer.delivery.book import (KEEP_LISTED, NOTICES, Entry, Go, LaneBook, Wait, job_key,
-                                  job_lease)
+from mailer.delivery.book import (KEEP_LISTED, NOTICES, Entry, Go, LaneBook, Submitted, Wait,
+                                  job_key, job_lease)
 from mailer.delivery.lanes_batches import FileBatches
 from mailer.delivery.outcomes import ACTIVE, REPLACEABLE
 from mailer.delivery.pace import Pace
@@ -54,14 +54,14 @@ class FileLanes(FileBatches):
 
     # -- the steps -----------------------------------------------------------------------------
     def submit(self, record: dict, entry: Entry,
-               replaceable: tuple[str, ...] = REPLACEABLE) -> tuple[dict, bool, bool]:
+               replaceable: tuple[str, ...] = REPLACEABLE, kick_entry=None) -> Submitted:
         """Record the job and put it in its lane, unless a job of that id is there in a state
-        not ``replaceable`` (on its way, sent; for a program, whatever its state): (the record
-        as stored, True when this call made it, True when a runner is needed)."""
+        not ``replaceable`` (on its way, sent; for a program, whatever its state): what was
+        done (book.Submitted). ``kick_entry`` (Redis's queue only) is not used here."""
         with self.store.locked():
             found = self.store.get(job_key(record["id"]))
             if found and found.get("state") not in replaceable:
-                return found, False, False
+                return Submitted(found, False, False)
             now = self.clock()
             self.store.put(job_key(record["id"]), record)
             self.store.delete(f"done:{record['id']}")
@@ -72,7 +72,7 @@ class FileLanes(FileBatches):
             if record.get("owner"):
                 self._list(f"jobs-of:{record['owner']}", record["id"], now)
             self._list(f"jobs-in:{entry.mailbox}", record["id"], now)
-            return record, True, kick
+            return Submitted(record, True, kick, self.book.due_in(lane, record["id"], now))
 
     def take(self, mailbox: str, runner: str):
         with self.store.locked():

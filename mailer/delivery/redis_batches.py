@@ -133,9 +133,9 @@ class RedisBatches:
         time, so one step for all would gain little and hold Redis longer)."""
         stored, kick = [], False
         for record, entry in jobs:
-            found, _, kicked = self.submit(record, entry, replaceable)
-            stored.append(found)
-            kick = kick or kicked
+            done = self.submit(record, entry, replaceable)
+            stored.append(done.record)
+            kick = kick or done.kick
         return stored, kick
 
     def hold(self, mailbox: str, job_ids: list[str], held: Change) -> list[str]:

@@ -10,7 +10,7 @@ import json
 import uuid
 
 from mailer.delivery import redis_batches, redis_scripts as lua
-from mailer.delivery.book import IDLE, FULL, KEEP_LISTED, NOTICES, Entry, Go, Wait
+from mailer.delivery.book import IDLE, FULL, KEEP_LISTED, NOTICES, Entry, Go, Submitted, Wait
 from mailer.delivery.outcomes import ACTIVE, REPLACEABLE
 from mailer.delivery.pace import Pace
 from mailer.delivery.redis_batches import RedisBatches, _text
@@ -40,21 +40,30 @@ class RedisLanes(RedisBatches):
 
     # -- the steps -----------------------------------------------------------------------------
     def submit(self, record: dict, entry: Entry,
-               replaceable: tuple[str, ...] = REPLACEABLE) -> tuple[dict, bool, bool]:
-        owner, job_id = record.get("owner"), record["id"]
+               replaceable: tuple[str, ...] = REPLACEABLE,
+               kick_entry: tuple[str, bytes, int] | None = None) -> Submitted:
+        """The file backend's submit in one Lua step; with ``kick_entry`` (queue.kick_entry)
+        the step also queues the runner's start when the lane needs one."""
+        owner, job_id, p = record.get("owner"), record["id"], self.pace
         keys = [self._k(f"job:{job_id}"), *self._lane(entry.mailbox, "q", "later", "meta", "s",
                                                       "runners"),
                 self._k("lanes"), self._k(f"jobs-of:{owner or ''}"),
                 self._k(f"jobs-in:{entry.mailbox}"), self._k(f"notify:{job_id}"),
-                self._k("taken"), *self._lane(entry.mailbox, "held", "parked")]
-        made, found, kick = self._run("SUBMIT", keys, [
-            json.dumps(record), job_id, entry.priority, entry.recipients,
-            int(entry.reserve_at_take), entry.not_before or 0, self.ttl, self.pace.lease,
-            entry.mailbox, "1" if owner else "0", KEEP_LISTED,
-            ",".join(replaceable)])
+                self._k("taken"), *self._lane(entry.mailbox, "held", "parked", "stamps", "day")]
+        args = [json.dumps(record), job_id, entry.priority, entry.recipients,
+                int(entry.reserve_at_take), entry.not_before or 0, self.ttl, p.lease,
+                entry.mailbox, "1" if owner else "0", KEEP_LISTED,
+                ",".join(replaceable), p.window, p.per_minute, p.recipients_per_day]
+        if kick_entry:
+            queue_key, member, score = kick_entry
+            keys.append(queue_key)
+            args += [member, score]
+        made, found, kick, due = self._run("SUBMIT", keys, args)
         if not made:
-            return json.loads(found), False, False
-        return record, True, bool(kick)
+            return Submitted(json.loads(found), False, False)
+        due = _text(due)
+        return Submitted(record, True, bool(kick), float(due) if due else None,
+                         bool(kick) and kick_entry is not None)
 
     def take(self, mailbox: str, runner: str):
         token = _new_token()

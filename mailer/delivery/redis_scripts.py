@@ -70,15 +70,19 @@ local function put_back(q, later, meta, lanes, held, parked, id, prio, rcpt, res
 end
 """
 
-# KEYS: job, q, later, meta, s, runners, lanes, jobs-of, jobs-in, notify, taken, held, parked
+# KEYS: job, q, later, meta, s, runners, lanes, jobs-of, jobs-in, notify, taken, held, parked,
+#       stamps, day, [huey's queue]
 # ARGV: record, id, priority, recipients, reserve, not_before, ttl, lease, mailbox, has owner,
-#       keep listed, replaceable states (comma list)
+#       keep listed, replaceable states (comma list), window, per, daylimit, [the kick's queue
+#       member, its score: added to huey's queue when the lane needs a runner]
+# Returns {made, found record, kick, due}: due (book.due_in) is the seconds until the job's
+# slot when it is first in its lane and the lane is not paused, else ''.
 SUBMIT = COMMON + r"""
 local found = redis.call('get', KEYS[1])
 if found then
   local state = cjson.decode(found)['state']
   if not string.find(',' .. ARGV[12] .. ',', ',' .. state .. ',', 1, true) then
-    return {0, found, 0}
+    return {0, found, 0, ''}
   end
 end
 local t = now()
@@ -101,13 +105,21 @@ for _, listed in ipairs(ARGV[10] == '1' and {KEYS[8], KEYS[9]} or {KEYS[9]}) do
   redis.call('zremrangebyrank', listed, 0, -(keep + 1))
   redis.call('expire', listed, ARGV[7])
 end
-if held then return {1, '', 0} end
+if held then return {1, '', 0, ''} end
+local due = ''
+if redis.call('zrange', KEYS[2], 0, 0)[1] == ARGV[2]
+    and tonumber(redis.call('hget', KEYS[5], 'paused') or '0') <= t then
+  local slot = slot_for(KEYS[5], KEYS[14], KEYS[15], t, tonumber(ARGV[4]), tonumber(ARGV[13]),
+                        tonumber(ARGV[14]), tonumber(ARGV[15]))
+  due = tostring(math.max(0, slot - t))
+end
 redis.call('zremrangebyscore', KEYS[6], '-inf', t)
 if redis.call('zcard', KEYS[6]) == 0 and tonumber(redis.call('hget', KEYS[5], 'kicked') or '0') <= t then
   redis.call('hset', KEYS[5], 'kicked', tostring(t + tonumber(ARGV[8])))
-  return {1, '', 1}
+  if KEYS[16] then redis.call('zadd', KEYS[16], ARGV[17], ARGV[16]) end
+  return {1, '', 1, due}
 end
-return {1, '', 0}
+return {1, '', 0, due}
 """
 
 # KEYS: q, later, meta, s, runners, stamps, day, taken, lanes

@@ -4,7 +4,8 @@ the CLI, merges).
 
 ``submit`` records the job and puts it in its mailbox's lane in one step (lanes.py), unless
 the same job is already on its way (a double click, a retried request: its record comes back
-instead), and starts a runner when the lane has none. Nothing is sent by the caller: a worker
+instead), and starts a runner when the lane has none; ``submit_due`` also says, from the same
+step, how soon the job may go. Nothing is sent by the caller: a worker
 sends it, whether or not the caller waits, comes back, or lives.
 """
 from __future__ import annotations
@@ -26,13 +27,23 @@ def submit(rt, record: dict, replaceable: tuple[str, ...] = REPLACEABLE) -> tupl
     """(the job's record as stored, True when this call made it). A job of the same id in a
     state not ``replaceable`` comes back as it is: a person may send again what failed; a
     program's Idempotency-Key names one job whatever became of it (``replaceable=()``)."""
+    stored, made, _ = submit_due(rt, record, replaceable)
+    return stored, made
+
+
+def submit_due(rt, record: dict,
+               replaceable: tuple[str, ...] = REPLACEABLE) -> tuple[dict, bool, float | None]:
+    """``submit``, and the seconds until the job may go when it is next in its lane (None:
+    it waits behind others, for a pause or for its time), told by the same step: the compose
+    page waits for the outcome only of a send that goes at once."""
     refusal = rt.pace.refusal(record["lane"]["recipients"])
     if refusal:
         raise Refused(refusal)
-    stored, made, kick = rt.lanes.submit(record, entry_of(record), replaceable)
-    if kick:
+    done = rt.lanes.submit(record, entry_of(record), replaceable,
+                           rt.queue.kick_entry(record["mailbox"], record["kind"]))
+    if done.kick and not done.kicked:
         rt.queue.kick(record["mailbox"], record["kind"])
-    return stored, made
+    return done.record, done.made, done.due_in
 
 
 def submit_many(rt, records: list[dict], replaceable: tuple[str, ...] = REPLACEABLE) -> list[dict]:
@@ -59,10 +70,10 @@ def claim(rt, record: dict, replaceable: tuple[str, ...] = ()) -> tuple[dict, bo
 
 def hand_in(rt, record: dict) -> dict:
     """A claimed job whose files arrived: into its lane (the intake's lease ends with it)."""
-    stored, _, kick = rt.lanes.submit(record, entry_of(record), (RECEIVING,))
-    if kick:
+    done = rt.lanes.submit(record, entry_of(record), (RECEIVING,))
+    if done.kick:
         rt.queue.kick(record["mailbox"], record["kind"])
-    return stored
+    return done.record
 
 
 def wait(rt, job_id: str, timeout: float) -> bool:

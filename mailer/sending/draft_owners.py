@@ -10,6 +10,8 @@ from typing import Callable
 from mailer.sending.draft_files import is_draft_id
 from mailer.sending.store import KeyValueStore
 
+RecordsOf = Callable[[list[str]], list["dict | None"]]  # draft ids -> their records, one read
+
 
 def blank_record(owner: str) -> dict:
     now = time.time()
@@ -17,14 +19,19 @@ def blank_record(owner: str) -> dict:
             "sent": False}
 
 
+def _owned(ids: list[str], owner: str, records_of: RecordsOf) -> list[tuple[str, dict]]:
+    """(id, record) of each listed draft that still exists and is ``owner``'s, read at once."""
+    ids = [draft_id for draft_id in ids if is_draft_id(draft_id)]
+    return [(draft_id, record) for draft_id, record in zip(ids, records_of(ids))
+            if record and record.get("owner") == owner]
+
+
 def listed(store: KeyValueStore, index_key: str, owner: str,
-           record_of: Callable[[str], dict | None]) -> list[dict]:
+           records_of: RecordsOf) -> list[dict]:
     """The owner's unsent drafts in the index, most recently saved first: {id, record}."""
-    found = []
-    for draft_id in (store.get(index_key) or {}).get("drafts", []):
-        record = record_of(draft_id) if is_draft_id(draft_id) else None
-        if record and record.get("owner") == owner and not record.get("sent"):
-            found.append({"id": draft_id, "record": record})
+    found = [{"id": draft_id, "record": record} for draft_id, record in
+             _owned((store.get(index_key) or {}).get("drafts", []), owner, records_of)
+             if not record.get("sent")]
     return sorted(found, key=lambda d: d["record"].get("updated", 0), reverse=True)
 
 
@@ -33,24 +40,25 @@ def owner_key(owner: str) -> str:  # hashed: an owner id of any shape makes a sa
 
 
 def trim(store: KeyValueStore, index_key: str, owner: str, keep: str, bound: int,
-         record_of: Callable[[str], dict | None], forget: Callable[[str], None]) -> None:
+         records_of: RecordsOf, forget: Callable[[str, dict], None]) -> None:
     """Record ``keep`` as the owner's; beyond ``bound`` drop sent drafts first (they only
     remember "already sent"), then the least recently saved (one in the mailbox stays
-    there, in Drafts)."""
-    listed = store.update(index_key, lambda index: {
-        "drafts": [d for d in (index or {}).get("drafts", []) if d != keep] + [keep]})
-    if len(listed["drafts"]) <= bound:  # within the bound: no record needs reading
-        return
-    others = [(not record.get("sent"), record.get("updated", 0), draft_id)
-              for draft_id in listed["drafts"]
-              if draft_id != keep and (record := record_of(draft_id))
-              and record.get("owner") == owner]
-    alive = {draft_id for *_, draft_id in others}
-    over = sorted(others)[: max(0, len(others) - bound + 1)]
-    for *_, draft_id in over:
-        forget(draft_id)
-    gone = {draft_id for draft_id in listed["drafts"] if draft_id != keep
-            and draft_id not in alive} | {draft_id for *_, draft_id in over}
-    if gone:
-        store.update(index_key, lambda index: {
-            "drafts": [d for d in (index or {}).get("drafts", []) if d not in gone]})
+    there, in Drafts). The index is written once, the records read at once only when past
+    the bound; those dropped are forgotten after (``forget(draft_id, record)``)."""
+    over: list[tuple[str, dict]] = []
+
+    def change(index: dict | None) -> dict:
+        drafts = [d for d in (index or {}).get("drafts", []) if d != keep] + [keep]
+        over.clear()
+        if len(drafts) <= bound:  # within the bound: no record needs reading
+            return {"drafts": drafts}
+        others = _owned([d for d in drafts if d != keep], owner, records_of)
+        ranked = sorted((not record.get("sent"), record.get("updated", 0), draft_id)
+                        for draft_id, record in others)
+        dropped = {draft_id for *_, draft_id in ranked[: max(0, len(others) - bound + 1)]}
+        over.extend((draft_id, record) for draft_id, record in others if draft_id in dropped)
+        alive = {draft_id for draft_id, _ in others} - dropped
+        return {"drafts": [d for d in drafts if d == keep or d in alive]}
+    store.update(index_key, change)
+    for draft_id, record in over:
+        forget(draft_id, record)

@@ -2,7 +2,8 @@
 instance serves any request and nothing typed or attached is lost when a send fails or an
 instance dies. A record (typed fields, owner, files' names and sizes, timestamps, "sent") is
 changed only by an atomic read-modify-write; each save carries the whole form (of two tabs the
-later save wins). A new message is stored at its first save (``ensure``), not when Compose opens.
+later save wins). A new message is stored at its first save (``save_fields`` with ``create``,
+or ``ensure`` before a file), not when Compose opens.
 
 While the message fits one sendMail, files below SMALL_ATTACHMENT_MAX are bytes in the same
 store; once it outgrows one it becomes a draft in the person's mailbox (mailbox_drafts.py): the
@@ -76,8 +77,8 @@ class DraftStore(DraftFiles):
     # -- public API --------------------------------------------------------------------------
     @staticmethod
     def fresh_id() -> str:
-        """An id for a new message, stored only once something is saved (``ensure``): a
-        visit to Compose that types nothing leaves nothing behind."""
+        """An id for a new message, stored only once something is saved: a visit to Compose
+        that types nothing leaves nothing behind."""
         return str(uuid.uuid4())
 
     def new(self, owner: str) -> str:
@@ -104,8 +105,12 @@ class DraftStore(DraftFiles):
 
     def owned_or_blank(self, draft_id: str, owner: str) -> dict:
         """The owner's record, or a blank one (not stored) for an id no draft has yet."""
-        record = self.store.get(_key(draft_id)) or blank_record(owner)
-        if record.get("owner") != owner:
+        return self.stored(draft_id, owner) or blank_record(owner)
+
+    def stored(self, draft_id: str, owner: str) -> dict | None:
+        """The owner's record, or None for an id no draft has yet (another's: not found)."""
+        record = self.store.get(_key(draft_id))
+        if record and record.get("owner") != owner:
             raise DraftNotFound(GONE)
         return record
 
@@ -118,8 +123,7 @@ class DraftStore(DraftFiles):
 
     def listed(self, owner: str) -> list[dict]:
         """The owner's unsent drafts kept here, most recently saved first: {id, record}."""
-        return listed(self.store, owner_key(owner), owner,
-                      lambda draft_id: self.store.get(_key(draft_id)))
+        return listed(self.store, owner_key(owner), owner, self._records)
 
     def load(self, draft_id: str, owner: str, record: dict | None = None) -> ComposeData:
         """The fields and files of a draft, as a ComposeData the form can be refilled from
@@ -133,16 +137,26 @@ class DraftStore(DraftFiles):
     def is_sent(self, draft_id: str, owner: str) -> bool:
         return bool(self._owned(draft_id, owner).get("sent"))
 
-    def save_fields(self, draft_id: str, owner: str, data: ComposeData) -> dict:
+    def save_fields(self, draft_id: str, owner: str, data: ComposeData,
+                    create: bool = False, seen: object = ...) -> dict:
         """Keep what was typed (attachments are managed by add_file/remove_file); the record
-        as saved."""
+        as saved. ``create``: a new message's first save stores it in the same step; ``seen``:
+        the record as ``stored`` just gave it (None: no draft yet), not read again."""
         fields = fields_of(data)  # never asdict: a stray object in a field must not recurse
+        made = [False]
 
-        def change(record):
+        def change(record):  # may run again (another tab saved meanwhile): decide each time
+            made[0] = create and not record
+            record = blank_record(owner) if made[0] else record
+            if not record or record.get("owner") != owner:
+                raise DraftNotFound(GONE)
             self._refuse_if_sent(record)
-            return {**record, "fields": fields}
-        record = self._change(draft_id, owner, change)
-        self._touch(draft_id, owner, record)
+            return {**record, "fields": fields, "updated": time.time()}
+        record = self.store.update(_key(draft_id), change, seen)
+        if made[0]:
+            self._created(owner, draft_id)  # listed as the owner's (no files to keep alive)
+        else:
+            self._touch(draft_id, owner, record)
         return record
 
     def entries(self, draft_id: str, owner: str) -> tuple[str | None, list[dict]]:
@@ -220,10 +234,13 @@ class DraftStore(DraftFiles):
 
     def _trim(self, owner: str, keep: str) -> None:
         trim(self.store, owner_key(owner), owner, keep, self.max_drafts_per_owner,
-             lambda draft_id: self.store.get(_key(draft_id)), self._forget)
+             self._records, self._forget)
 
-    def _forget(self, draft_id: str) -> None:
-        record = self.store.get(_key(draft_id)) or {}
+    def _records(self, draft_ids: list[str]) -> list[dict | None]:
+        return self.store.get_many([_key(draft_id) for draft_id in draft_ids])
+
+    def _forget(self, draft_id: str, record: dict | None = None) -> None:
+        record = record or self.store.get(_key(draft_id)) or {}
         self.store.delete(_key(draft_id))
         for entry in record.get("files", []):
             self._drop_file(draft_id, entry)

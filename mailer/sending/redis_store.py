@@ -20,6 +20,12 @@ _BEGIN = ("if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[5]) then 
           "redis.call('set', KEYS[3], ARGV[4], 'EX', ARGV[5]) return 'ok'")
 _DROP = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
         "return redis.call('del', KEYS[1]) else return 0 end"
+# Compare and set: write ARGV[2] (delete when '') only if the key still holds ARGV[1] ('' for
+# absent: a stored value is JSON, never empty).
+_SWAP = "if (redis.call('get', KEYS[1]) or '') ~= ARGV[1] then return 0 end " \
+        "if ARGV[2] == '' then redis.call('del', KEYS[1]) " \
+        "else redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) end return 1"
+SWAP_TRIES = 100
 
 
 class RedisStore:
@@ -27,10 +33,17 @@ class RedisStore:
 
     def __init__(self, client: redis.Redis, ttl: float, prefix: str = "mailer:job:"):
         self.client, self.prefix, self.ttl = client, prefix, int(ttl)
+        self._swap = client.register_script(_SWAP)
 
     def get(self, key: str) -> dict | None:
         raw = self.client.get(self.prefix + key)
         return json.loads(raw) if raw else None
+
+    def get_many(self, keys: list[str]) -> list[dict | None]:
+        if not keys:
+            return []
+        return [json.loads(raw) if raw else None
+                for raw in self.client.mget([self.prefix + key for key in keys])]
 
     def put(self, key: str, value: dict) -> None:
         self.client.set(self.prefix + key, json.dumps(value), ex=self.ttl)
@@ -65,19 +78,22 @@ class RedisStore:
     def drop_lease(self, key: str, token: str) -> None:
         self.client.eval(_DROP, 1, self.prefix + key, token)
 
-    def update(self, key: str, change: Callable[[dict | None], dict | None]) -> dict | None:
+    def update(self, key: str, change: Callable[[dict | None], dict | None],
+               seen: object = ...) -> dict | None:
+        """Read, ``change``, and write only if nobody wrote in between (else again): two
+        round trips, where WATCH, GET and MULTI ... EXEC take three; one when the caller
+        ``seen`` the value (json.dumps gives back the very text it was read from)."""
         name = self.prefix + key
-
-        def attempt(pipe):  # WATCH, read, MULTI, write: redis-py reruns it if the key changed
-            raw = pipe.get(name)
-            value = change(json.loads(raw) if raw else None)
-            pipe.multi()
-            if value is None:
-                pipe.delete(name)
+        for attempt in range(SWAP_TRIES):
+            if attempt == 0 and seen is not ...:
+                raw = None if seen is None else json.dumps(seen)
             else:
-                pipe.set(name, json.dumps(value), ex=self.ttl)
-            return value
-        return self.client.transaction(attempt, name, value_from_callable=True)
+                raw = self.client.get(name)
+            value = change(json.loads(raw) if raw else None)
+            new = "" if value is None else json.dumps(value)
+            if self._swap(keys=[name], args=[raw or "", new, self.ttl]):
+                return value
+        raise redis.WatchError(f"{key} changed {SWAP_TRIES} times while being updated")
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.client.set(self.prefix + key, data, ex=self.ttl)

@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 class KeyValueStore(Protocol):
     def get(self, key: str) -> dict | None: ...
 
+    def get_many(self, keys: list[str]) -> list[dict | None]:
+        """Each key's value (None where absent), in one round trip where the store has one."""
+
     def put(self, key: str, value: dict) -> None: ...
 
     def claim(self, key: str, value: dict) -> bool:
@@ -56,9 +59,12 @@ class KeyValueStore(Protocol):
     def drop_lease(self, key: str, token: str) -> None:
         """Give the lease up, if ``token`` still holds it."""
 
-    def update(self, key: str, change: Callable[[dict | None], dict | None]) -> dict | None:
+    def update(self, key: str, change: Callable[[dict | None], dict | None],
+               seen: object = ...) -> dict | None:
         """Replace the value with ``change(value)`` atomically (None deletes); the new value.
-        ``change`` may run more than once (Redis retries it after a concurrent write)."""
+        ``change`` may run more than once (Redis retries it after a concurrent write).
+        ``seen``: the value as the caller just read it (None: absent; ``...``: not read),
+        tried first without reading it again; a write in between is noticed as any other."""
 
     def put_bytes(self, key: str, data: bytes) -> None: ...
 
@@ -99,6 +105,9 @@ class FileStore:
             return json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
             return None
+
+    def get_many(self, keys: list[str]) -> list[dict | None]:
+        return [self.get(key) for key in keys]
 
     def put(self, key: str, value: dict) -> None:
         os.replace(self._tmp(value), self._path(key))
@@ -175,8 +184,9 @@ class FileStore:
                 self.delete(key)
 
     # -- values changed in place, bytes beside them (drafts) ----------------------------------
-    def update(self, key: str, change: Callable[[dict | None], dict | None]) -> dict | None:
-        with self._locked():  # the same one lock: a read-change-write is short
+    def update(self, key: str, change: Callable[[dict | None], dict | None],
+               seen: object = ...) -> dict | None:
+        with self._locked():  # one lock, and the file read again whatever was ``seen``
             value = change(self.get(key))
             if value is None:
                 self.delete(key)

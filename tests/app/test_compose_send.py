@@ -12,6 +12,7 @@ from helpers.compose import (add_fault, finished_job, mailbox, new_draft, post_f
                              upload)
 from helpers.signin import sign_in_with_requests
 
+from app import create_app
 from emulator.directory import DEMO_PASSWORD
 
 ADELE, MEGAN, PATTI = "adele@contoso.example", "megan@contoso.example", "patti@contoso.example"
@@ -199,3 +200,33 @@ def test_a_sign_in_lost_while_confirming_a_dropped_send_never_frees_it_for_a_sec
     assert job["state"] == "unknown" and job["needs_sign_in"], job
     assert post_form(client, draft_id, token, to=MEGAN).location.endswith("/status")
     assert len(mailbox(emu, MEGAN)) == 1
+
+
+def test_a_send_behind_another_in_its_lane_answers_at_once_and_goes_at_its_slot(
+        app_config, emu, sign_in):
+    """Send waits for its outcome only when the message goes at once: the second of two sends
+    from one mailbox paced at 6 a minute (a slot every 10 s) is answered with its status page
+    straight away, not after holding the request until its slot, and still goes then."""
+    app = create_app({**app_config, "MESSAGES_PER_MINUTE": 6, "QUICK_SEND_WAIT": 20},
+                     environ={})
+    emu.state.add_redirect_uri("http://localhost/auth/callback")
+    stop = app.extensions["mailer"]["delivery"].queue.start_worker(2)
+    try:
+        client = app.test_client()
+        sign_in(client, scopes=["Mail.Send"])
+        first, token = new_draft(client)
+        assert post_form(client, first, token, to=MEGAN, subject="Slot one").status_code == 303
+        answered = client.get(f"/compose/{first}/status.json").get_json()
+        assert answered["state"] == "sent"  # next in its lane: the answer came once it went
+        second, token = new_draft(client)
+        started = time.monotonic()
+        response = post_form(client, second, token, to=MEGAN, subject="Slot two")
+        took = time.monotonic() - started
+        assert response.status_code == 303 and response.location == f"/compose/{second}/status"
+        answered = client.get(f"/compose/{second}/status.json").get_json()
+        assert not answered["finished"] and took < 5, (answered, took)  # not held for 10 s
+        assert finished_job(client, second, timeout=30)["state"] == "sent"
+        assert sorted(m.props["subject"] for m in mailbox(emu, MEGAN)) == ["Slot one", "Slot two"]
+    finally:
+        stop()
+        app.extensions["mailer"]["http"].close()

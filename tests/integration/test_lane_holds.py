@@ -80,8 +80,9 @@ def test_a_held_job_is_cancelled_and_a_submit_while_held_is_parked(make_lanes):
     lanes.hold(SALES, ["m1", "m2"], held)
     cancelled = lanes.cancel("m1", lambda r: {**r, "state": "cancelled"})
     assert cancelled["state"] == "cancelled" and lanes.view(SALES)["held"] == 0
-    _, made, kick = lanes.submit(record("m2", owner=None), entry())
-    assert made and not kick and lanes.view(SALES)["held"] == 1  # held before it arrived
+    done = lanes.submit(record("m2", owner=None), entry())
+    assert done.made and not done.kick and done.due_in is None  # held before it arrived
+    assert lanes.view(SALES)["held"] == 1
     assert lanes.take(SALES, "r1") == IDLE
     assert lanes.release(SALES, ["m1", "m2"], released)[0] == ["m2"]
     assert go(lanes, "r1").job_id == "m2"

@@ -47,12 +47,27 @@ def go(lanes, runner: str):
 
 def test_a_job_is_recorded_once_and_the_first_one_kicks_the_lane(make_lanes):
     lanes = make_lanes()
-    stored, made, kick = lanes.submit(record("a"), entry())
-    assert made and kick and stored["id"] == "a"
-    again, made, kick = lanes.submit({**record("a"), "state": "queued", "x": 1}, entry())
-    assert not made and not kick and "x" not in again  # the first one stands
-    _, made, kick = lanes.submit(record("b"), entry())
-    assert made and not kick  # kicked a moment ago: one runner start is enough
+    first = lanes.submit(record("a"), entry())
+    assert first.made and first.kick and first.record["id"] == "a"
+    again = lanes.submit({**record("a"), "state": "queued", "x": 1}, entry())
+    assert not again.made and not again.kick and "x" not in again.record  # the first stands
+    assert again.due_in is None
+    other = lanes.submit(record("b"), entry())
+    assert other.made and not other.kick  # kicked a moment ago: one runner start is enough
+
+
+def test_submit_says_when_a_job_first_in_its_lane_may_go(make_lanes):
+    """The compose page waits for the outcome only of a send that goes at once: the submit's
+    own step tells how soon (None behind others, in a paused lane, or scheduled)."""
+    lanes = make_lanes(per_minute=30)  # a slot every 2 s
+    assert lanes.submit(record("first"), entry(priority=0)).due_in == 0
+    assert lanes.submit(record("behind"), entry(priority=2)).due_in is None
+    assert go(lanes, "r1").job_id == "first"  # its slot granted: the next is 2 s on
+    assert lanes.submit(record("mine"), entry(priority=0)).due_in == pytest.approx(2, abs=0.3)
+    assert lanes.submit(record("later", state="scheduled"),
+                        entry(priority=0, not_before=time.time() + 60)).due_in is None
+    lanes.pause(SALES, 30)  # Graph said 429: nothing goes until the pause ends
+    assert lanes.submit(record("paused"), entry(priority=0)).due_in is None
 
 
 def test_priority_then_arrival_and_one_slot_every_interval(make_lanes):
@@ -117,7 +132,7 @@ def test_a_failed_job_may_be_submitted_again(make_lanes):
     lanes.submit(record("a"), entry())
     step = lanes.take(SALES, "r1")
     lanes.finish({**record("a"), "state": "failed"}, step.token, "r1")
-    _, made, _ = lanes.submit(record("a"), entry())
+    made = lanes.submit(record("a"), entry()).made
     assert made and lanes.get("a")["state"] == "queued"
     assert lanes.wait_done("a", 0) is False  # the old outcome is not the new one's
 

@@ -10,6 +10,7 @@ import pytest
 
 from helpers.engine import Engines
 from mailer.delivery.outcomes import FAILED, SENT
+from mailer.delivery.submit import submit_due
 from mailer.sending.plan import DRAFT, SENDMAIL
 from mailer.sending.sizes import MB
 from mailer.web.job_words import job_message
@@ -169,3 +170,27 @@ def test_two_runtimes_sharing_redis_send_once(emu, tmp_path, redis_url, token_fo
     finally:
         one.close()
         two.close()
+
+
+@pytest.mark.redis
+def test_a_submit_on_redis_queues_its_lanes_start_in_the_same_step(emu, tmp_path, redis_url,
+                                                                   token_for, graph_for):
+    """The lane's runner start goes into huey's queue inside the submit's own Lua step (one
+    round trip a send): huey reads it back as its lane task, once per idle lane, and it sends."""
+    engines = Engines(emu, tmp_path, redis_url)
+    huey = engines.rt.queue.huey
+    try:
+        first = engines.job(ADELE, token_for(), to=MEGAN, subject="Folded kick 1")
+        second = engines.job(ADELE, token_for(), to=MEGAN, subject="Folded kick 2")
+        assert submit_due(engines.rt, first)[2] == 0  # next in its lane: goes at once
+        assert huey.pending_count() == 1
+        assert submit_due(engines.rt, second)[2] is None  # behind the first
+        assert huey.pending_count() == 1  # kicked a moment ago: one start is enough
+        task = huey.dequeue()
+        assert task.name == "lane" and task.args == (ADELE,) and task.priority == 10
+        huey.execute(task)  # the lane's runner, as a worker runs it: both go, in order
+        assert [engines.rt.lanes.get(r["id"])["state"] for r in (first, second)] == [SENT, SENT]
+        assert len(_inbox(graph_for, subject="Folded kick 1")) == 1
+        assert len(_inbox(graph_for, subject="Folded kick 2")) == 1
+    finally:
+        engines.close()

@@ -19,6 +19,7 @@ from mailer.delivery import submit as engine
 from mailer.delivery.outcomes import ACTIVE, SENT, UNKNOWN
 from mailer.identity.errors import AuthError
 from mailer.sending.compose import ComposeInvalid, prepare
+from mailer.sending.draft_owners import blank_record
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
 from mailer.sending.from_history import address_key
 from mailer.sending.plan import SENDMAIL, PlanRefused, plan
@@ -81,9 +82,10 @@ def submit(draft_id):
     try:
         # First: every valid field is saved, whatever else is wrong; an invalid one keeps its
         # last saved value and is named on the page beside what was typed.
+        stored = mail.drafts.stored(draft_id, who)
         data, problems = form.checked(mail.drafts.load(draft_id, who,
-                                                       mail.drafts.ensure(draft_id, who)))
-        saved = mail.drafts.save_fields(draft_id, who, data)
+                                                       stored or blank_record(who)))
+        saved = mail.drafts.save_fields(draft_id, who, data, create=True, seen=stored)
     except DraftNotFound as exc:
         flash(str(exc), "warning")
         return redirect(url_for("mail.compose"), 303)
@@ -176,15 +178,18 @@ def _send(draft_id: str, form: ComposeForm):
     job = records.compose_job(draft_id, owner(), prepared.from_address or user["username"],
                               prepared, the_plan, acting_for(the_plan.scopes, token), entries,
                               not_before)
-    job, started = engine.submit(mail.rt, job)
+    job, started, due_in = engine.submit_due(mail.rt, job)
     if session.get(CONFIRMED, {}).get(draft_id):  # used: a new refusal asks again
         session[CONFIRMED] = {k: v for k, v in session[CONFIRMED].items() if k != draft_id}
     logger.info("send %s: %s (%s)", draft_id, "submitted" if started else "already under way",
                 the_plan.reason)
-    if started and the_plan.kind == SENDMAIL and not not_before:
-        # One quick request: answer with its outcome rather than a progress page that flashes.
-        # A slow one (throttled, say) goes on in a worker and the page follows it.
-        engine.wait(mail.rt, draft_id, current_app.config["QUICK_SEND_WAIT"])
+    quick = current_app.config["QUICK_SEND_WAIT"]
+    if started and the_plan.kind == SENDMAIL and due_in is not None and due_in <= quick / 2:
+        # One quick request that goes at once: answer with its outcome rather than a progress
+        # page that flashes. One behind others in its lane (a merge from the same mailbox, the
+        # minute's limit reached), or a slow one (throttled, say), goes on in a worker and the
+        # status page follows it: no request thread waits for a slot.
+        engine.wait(mail.rt, draft_id, quick)
     return redirect(url_for("mail.status", draft_id=draft_id), 303)
 
 
