@@ -117,8 +117,8 @@ SETTINGS: tuple[Setting, ...] = (
             "retry", between(0, 600)),
     Setting("GRAPH_BATCH", on_off, "on", "several Graph calls of one page in one `$batch` round "
             "trip (off: one request each)"),
-    Setting("QUICK_SEND_WAIT", seconds, "3", "seconds a small send may hold the Send request "
-            "before the progress page", between(0, 60)),
+    Setting("QUICK_SEND_WAIT", seconds, "3", "seconds a small send that goes at once (next in "
+            "its lane) may hold the Send request before the progress page", between(0, 60)),
     Setting("SEND_CONFIRM_TRIES", count, "3", "looks for a sent copy after a send's answer was "
             "lost", between(1, 20)),
     Setting("SEND_CONFIRM_DELAY", seconds, "1", "seconds between those looks", between(0, 60)),
