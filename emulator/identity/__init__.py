@@ -17,6 +17,7 @@ Shared by both:
   tokens.py              signing keys, id tokens, access tokens (JWT or opaque)
   scopes.py              scope parsing and normalisation
   tenancy.py             the ``{tenant}`` segment and who may sign in where
+  app_permissions.py     application permissions granted per tenant by admin consent (``roles``)
 
 Deliberately imports nothing here: ``state`` imports ``identity.tokens``.
 """

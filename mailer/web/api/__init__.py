@@ -10,6 +10,7 @@ the API's blueprint answers errors in its own JSON shape (errors.py).
     docs.py      /api/v1/docs: Swagger UI over the OpenAPI document, served locally
     bodies.py    a submit's body: JSON (nesting bounded) or multipart, checked by the schema
     schemas.py   the bodies and answers as marshmallow schemas (the OpenAPI document's source)
+    examples.py  an example of each body and answer, for the OpenAPI document and docs page
     errors.py    the one error shape, and Graph's and Werkzeug's errors in it
     keys.py      API keys: made, stored as their SHA-256, verified, revoked
     uploads.py   a submit's files, named and measured for the intake

@@ -14,7 +14,8 @@
     POST /compose/<id>/cancel              cancel a scheduled send (the draft stays)
 
 The views sit side by side: the page and its Send (views.py), attachments, autosave and copies
-(files.py), the send's progress (status.py); rendering a draft (page.py), the From field's
+(files.py), the pictures placed in its body (inline.py), the send's progress (status.py), the
+mailbox draft's Save and Discard (mailbox.py); rendering a draft (page.py), the From field's
 words (from_field.py) and the services they share (services.py: drafts, the send engine's
 runtime, Graph clients built from the app's settings). Every route is registered by its decorator on ``bp``;
 what holds for all of them (request limits, odd ids, the signed-in guard) is set here.

@@ -18,7 +18,9 @@ Mail.Read earlier reads with it and is asked when a change needs more, the chang
 (permissions.consent_then_resume). With Mail.ReadWrite held, opening a message marks it read. views.py has the lists and the message page, content.py what is
 served from a message (frame, pictures, attachments), reply.py reply,
 forward and drafts to continue, access.py the checks every view shares, live.py what keeps the
-Inbox and its count current without a reload (static/mail-live.js).
+Inbox and its count current without a reload (static/mail-live.js), display.py Graph's message
+JSON as the pages show it (names, "on behalf of"), sanitize.py a received message's HTML made
+safe (nh3, cid: pictures, remote pictures held back).
 """
 from __future__ import annotations
 
