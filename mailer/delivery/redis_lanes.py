@@ -42,8 +42,8 @@ class RedisLanes(RedisBatches):
     def submit(self, record: dict, entry: Entry,
                replaceable: tuple[str, ...] = REPLACEABLE,
                kick_entry: tuple[str, bytes, int] | None = None) -> Submitted:
-        """The file backend's submit in one Lua step; with ``kick_entry`` (queue.kick_entry)
-        the step also queues the runner's start when the lane needs one."""
+        """FileLanes.submit as one Lua step; with ``kick_entry`` (queue.kick_entry) the step
+        also queues the runner's start when the lane needs one."""
         owner, job_id, p = record.get("owner"), record["id"], self.pace
         keys = [self._k(f"job:{job_id}"), *self._lane(entry.mailbox, "q", "later", "meta", "s",
                                                       "runners"),

@@ -39,11 +39,18 @@ def submit_due(rt, record: dict,
     refusal = rt.pace.refusal(record["lane"]["recipients"])
     if refusal:
         raise Refused(refusal)
+    done = _into_lane(rt, record, replaceable)
+    return done.record, done.made, done.due_in
+
+
+def _into_lane(rt, record: dict, replaceable: tuple[str, ...]):
+    """One job into its lane, the runner's start queued in the same step where the queue
+    allows it (Redis), else after it."""
     done = rt.lanes.submit(record, entry_of(record), replaceable,
                            rt.queue.kick_entry(record["mailbox"], record["kind"]))
     if done.kick and not done.kicked:
         rt.queue.kick(record["mailbox"], record["kind"])
-    return done.record, done.made, done.due_in
+    return done
 
 
 def submit_many(rt, records: list[dict], replaceable: tuple[str, ...] = REPLACEABLE) -> list[dict]:
@@ -70,10 +77,7 @@ def claim(rt, record: dict, replaceable: tuple[str, ...] = ()) -> tuple[dict, bo
 
 def hand_in(rt, record: dict) -> dict:
     """A claimed job whose files arrived: into its lane (the intake's lease ends with it)."""
-    done = rt.lanes.submit(record, entry_of(record), (RECEIVING,))
-    if done.kick:
-        rt.queue.kick(record["mailbox"], record["kind"])
-    return done.record
+    return _into_lane(rt, record, (RECEIVING,)).record
 
 
 def wait(rt, job_id: str, timeout: float) -> bool:

@@ -107,6 +107,13 @@ class DraftStore(DraftFiles):
         """The owner's record, or a blank one (not stored) for an id no draft has yet."""
         return self.stored(draft_id, owner) or blank_record(owner)
 
+    def typed(self, draft_id: str, owner: str) -> tuple[ComposeData, dict | None]:
+        """What the draft holds now (empty for a new message), for a form to check what was
+        typed against, and its record as stored (None: no draft yet) for ``save_fields``'s
+        ``seen``: a save reads it once."""
+        record = self.stored(draft_id, owner)
+        return self.load(draft_id, owner, record or blank_record(owner)), record
+
     def stored(self, draft_id: str, owner: str) -> dict | None:
         """The owner's record, or None for an id no draft has yet (another's: not found)."""
         record = self.store.get(_key(draft_id))
@@ -141,7 +148,8 @@ class DraftStore(DraftFiles):
                     create: bool = False, seen: object = ...) -> dict:
         """Keep what was typed (attachments are managed by add_file/remove_file); the record
         as saved. ``create``: a new message's first save stores it in the same step; ``seen``:
-        the record as ``stored`` just gave it (None: no draft yet), not read again."""
+        the record as ``typed`` or ``stored`` just gave it (None: no draft yet), not read
+        again."""
         fields = fields_of(data)  # never asdict: a stray object in a field must not recurse
         made = [False]
 

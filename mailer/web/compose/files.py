@@ -20,7 +20,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from mailer.web.auth import current_user, wants_json
 from mailer.sending.compose import sanitize_filename
-from mailer.sending.draft_owners import blank_record
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound, is_file_id
 from mailer.sending.sizes import file_refusal, human
 from mailer.web.compose import bp
@@ -179,9 +178,8 @@ def autosave(draft_id):
     form = ComposeForm()
     drafts = services().drafts
     try:
-        stored = drafts.stored(draft_id, owner())
-        data, problems = form.checked(drafts.load(draft_id, owner(),
-                                                  stored or blank_record(owner())))
+        before, stored = drafts.typed(draft_id, owner())
+        data, problems = form.checked(before)
         saved = drafts.save_fields(draft_id, owner(), data, create=True,  # what is valid
                                    seen=stored)
     except DraftNotFound as exc:

@@ -19,7 +19,6 @@ from mailer.delivery import submit as engine
 from mailer.delivery.outcomes import ACTIVE, SENT, UNKNOWN
 from mailer.identity.errors import AuthError
 from mailer.sending.compose import ComposeInvalid, prepare
-from mailer.sending.draft_owners import blank_record
 from mailer.sending.drafts import DraftError, DraftNotFound, FileNotFound
 from mailer.sending.from_history import address_key
 from mailer.sending.plan import SENDMAIL, PlanRefused, plan
@@ -82,9 +81,8 @@ def submit(draft_id):
     try:
         # First: every valid field is saved, whatever else is wrong; an invalid one keeps its
         # last saved value and is named on the page beside what was typed.
-        stored = mail.drafts.stored(draft_id, who)
-        data, problems = form.checked(mail.drafts.load(draft_id, who,
-                                                       stored or blank_record(who)))
+        before, stored = mail.drafts.typed(draft_id, who)
+        data, problems = form.checked(before)
         saved = mail.drafts.save_fields(draft_id, who, data, create=True, seen=stored)
     except DraftNotFound as exc:
         flash(str(exc), "warning")
